@@ -1,0 +1,122 @@
+//! The connection to MongoDB, the collections every service shares, and their indexes.
+
+use std::time::Duration;
+
+use mongodb::bson::{Document, doc};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+
+use crate::config::DbArgs;
+use crate::error::{Result, StoreError};
+
+/// Collection names, in one place.
+pub mod coll {
+    /// Package records, `_id` = name.
+    pub const PACKAGES: &str = "packages";
+    /// One record per version, `_id` = `name@version`.
+    pub const VERSIONS: &str = "versions";
+    /// Named counters (`seq`).
+    pub const COUNTERS: &str = "counters";
+    /// Leases that keep two runs of a job from writing at once.
+    pub const LOCKS: &str = "locks";
+    /// Documents that cannot be a package, with the reason.
+    pub const REJECTS: &str = "rejects";
+    /// The last run of each job, for `status`.
+    pub const RUNS: &str = "runs";
+    /// Checkpoints of followed feeds.
+    pub const CHECKPOINTS: &str = "checkpoints";
+}
+
+/// A handle on the Nodules database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    db: Database,
+}
+
+impl Store {
+    /// Connects (lazily: the first operation finds the server) with short server-selection
+    /// timeouts, so a missing database is a clear error within seconds, not a hang.
+    pub async fn connect(args: &DbArgs) -> Result<Store> {
+        let mut options = ClientOptions::parse(&args.mongodb_uri).await.map_err(StoreError::Connect)?;
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(Duration::from_secs(10));
+        }
+        if options.connect_timeout.is_none() {
+            options.connect_timeout = Some(Duration::from_secs(10));
+        }
+        options.app_name.get_or_insert_with(|| "nodules".to_string());
+        let client = Client::with_options(options).map_err(StoreError::Connect)?;
+        let db = client.database(&args.db);
+        Ok(Store { client, db })
+    }
+
+    /// Connects and checks that the server answers `ping`.
+    pub async fn connect_and_ping(args: &DbArgs) -> Result<Store> {
+        let store = Store::connect(args).await?;
+        store.ping().await?;
+        Ok(store)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        self.db.run_command(doc! { "ping": 1 }).await.map_err(StoreError::Connect)?;
+        Ok(())
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn collection(&self, name: &str) -> Collection<Document> {
+        self.db.collection(name)
+    }
+
+    pub fn packages(&self) -> Collection<Document> {
+        self.collection(coll::PACKAGES)
+    }
+
+    pub fn versions(&self) -> Collection<Document> {
+        self.collection(coll::VERSIONS)
+    }
+
+    /// Creates every index the services' queries need. Production and tests call this one
+    /// function; a query shape without its index here is a bug (the explain test finds it).
+    pub async fn ensure_indexes(&self) -> Result<()> {
+        for (collection, keys, name, options) in index_specs() {
+            let mut model = IndexModel::builder().keys(keys).build();
+            let mut opts = options.unwrap_or_default();
+            opts.name = Some(name.to_string());
+            model.options = Some(opts);
+            self.collection(collection)
+                .create_index(model)
+                .await
+                .map_err(StoreError::mongo("createIndex", collection))?;
+        }
+        Ok(())
+    }
+}
+
+/// (collection, keys, index name, options)
+fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptions>)> {
+    vec![
+        // what changed since N: downloader, search index, sitemaps
+        (coll::PACKAGES, doc! { "seq": 1 }, "seq", None),
+        // fetch --stale: oldest checks first
+        (coll::PACKAGES, doc! { "checked_at": 1 }, "checked_at", None),
+        // packages marked stale by a change without a document
+        (
+            coll::PACKAGES,
+            doc! { "stale": 1 },
+            "stale",
+            Some(IndexOptions::builder().partial_filter_expression(doc! { "stale": true }).build()),
+        ),
+        // status counts by state
+        (coll::PACKAGES, doc! { "state": 1 }, "state", None),
+        (coll::VERSIONS, doc! { "package": 1 }, "package", None),
+        (coll::REJECTS, doc! { "at": -1 }, "at", None),
+    ]
+}

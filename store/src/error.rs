@@ -1,0 +1,52 @@
+//! Errors of the store: what failed, against which collection or document.
+
+use mongodb::bson::Document;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot connect to MongoDB: {0}")]
+    Connect(#[source] mongodb::error::Error),
+    #[error("MongoDB {op} on `{collection}` failed: {source}")]
+    Mongo {
+        op: &'static str,
+        collection: String,
+        #[source]
+        source: mongodb::error::Error,
+    },
+    #[error("cannot encode a record for `{collection}`: {source}")]
+    Encode {
+        collection: String,
+        #[source]
+        source: mongodb::bson::ser::Error,
+    },
+    #[error("cannot decode a record of `{collection}`: {source}")]
+    Decode {
+        collection: String,
+        #[source]
+        source: mongodb::bson::de::Error,
+    },
+    #[error("unexpected answer from MongoDB to {op} on `{collection}`: {answer}")]
+    Answer { op: &'static str, collection: String, answer: Document },
+}
+
+impl StoreError {
+    pub fn mongo(op: &'static str, collection: &str) -> impl FnOnce(mongodb::error::Error) -> StoreError {
+        let collection = collection.to_string();
+        move |source| StoreError::Mongo { op, collection, source }
+    }
+
+    /// True when the database could not be reached (as opposed to a rejected operation).
+    pub fn is_unavailable(&self) -> bool {
+        use mongodb::error::ErrorKind;
+        let source = match self {
+            StoreError::Connect(e) | StoreError::Mongo { source: e, .. } => e,
+            _ => return false,
+        };
+        matches!(
+            *source.kind,
+            ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. }
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,274 @@
+//! The package record and its parts, as stored in MongoDB and read by every service.
+//!
+//! Maps whose keys come from registry documents (dependencies, scripts, bin, …) are
+//! stored as arrays of `[key, value]` pairs (see [`crate::pairs`]): a hostile key such as
+//! `$where` or `a.b` is data, never a field path.
+
+use std::collections::BTreeMap;
+
+use mongodb::bson::DateTime;
+use serde::{Deserialize, Serialize};
+
+/// Map of names to version ranges, commands or paths, in key order.
+pub type StringMap = BTreeMap<String, String>;
+
+/// Where a package stands on the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageState {
+    /// Published and shown.
+    #[default]
+    Active,
+    /// Every version unpublished: pages answer 410 with what is known.
+    Unpublished,
+    /// Deleted from the registry (a `deleted` change, or a 404): pages answer 410.
+    Deleted,
+    /// Known only by name (a change without a document, or a dependency not fetched yet).
+    Stub,
+}
+
+impl PackageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageState::Active => "active",
+            PackageState::Unpublished => "unpublished",
+            PackageState::Deleted => "deleted",
+            PackageState::Stub => "stub",
+        }
+    }
+}
+
+/// A person as npm writes one: `author`, `maintainers`, `contributors`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Person {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub url: Option<String>,
+}
+
+/// The git host a repository URL points at, as hosted-git-info recognizes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GitHostKind {
+    Github,
+    Gitlab,
+    Bitbucket,
+    Gist,
+    Sourcehut,
+}
+
+impl GitHostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GitHostKind::Github => "github",
+            GitHostKind::Gitlab => "gitlab",
+            GitHostKind::Bitbucket => "bitbucket",
+            GitHostKind::Gist => "gist",
+            GitHostKind::Sourcehut => "sourcehut",
+        }
+    }
+}
+
+/// A repository on a known git host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedRepo {
+    pub host: GitHostKind,
+    /// The user or organization (`null` for an anonymous gist).
+    pub owner: Option<String>,
+    /// The project (repository) name, without `.git`.
+    pub repo: String,
+    /// `#branch` / `#semver:…` after the URL, when given.
+    pub committish: Option<String>,
+}
+
+/// The `repository` field, normalized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Repository {
+    /// `type`, usually `git`.
+    pub kind: Option<String>,
+    /// The URL as the document gave it (a string, or the object's `url`).
+    pub raw: String,
+    /// What normalize-package-data stores as `repository.url`
+    /// (`git+https://github.com/u/r.git` for a hosted repository, else `raw`).
+    pub normalized: String,
+    /// A browsable https URL, when one can be derived (`https://github.com/u/r`).
+    pub url: Option<String>,
+    /// Host, owner and project when the URL is on a known git host.
+    pub hosted: Option<HostedRepo>,
+    /// The package's folder inside a monorepo (`directory`).
+    pub directory: Option<String>,
+}
+
+/// The `bugs` field, normalized as npm does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Bugs {
+    pub url: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The license a version declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct License {
+    /// The declared license as text: an SPDX expression, `UNLICENSED`,
+    /// `SEE LICENSE IN …`, or whatever else the document says. Objects and the legacy
+    /// `licenses` array are turned into text (`{type: "MIT"}` → `MIT`, two entries →
+    /// `(MIT OR Apache-2.0)`).
+    pub text: String,
+    /// `text` when it is a valid SPDX expression (as spdx-expression-parse accepts it,
+    /// without LicenseRef), else `None`.
+    pub spdx: Option<String>,
+}
+
+/// One funding link (`funding` may be a string, an object or an array of either).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funding {
+    pub kind: Option<String>,
+    pub url: String,
+}
+
+/// A version's `dist`: where its tarball is and how to check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Dist {
+    pub tarball: Option<String>,
+    /// Subresource integrity string (`sha512-…`).
+    pub integrity: Option<String>,
+    /// Hex sha1 of the tarball.
+    pub shasum: Option<String>,
+    pub file_count: Option<i64>,
+    pub unpacked_size: Option<i64>,
+}
+
+/// The four dependency maps of a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Dependencies {
+    #[serde(with = "crate::pairs")]
+    pub dependencies: StringMap,
+    #[serde(with = "crate::pairs")]
+    pub dev_dependencies: StringMap,
+    #[serde(with = "crate::pairs")]
+    pub peer_dependencies: StringMap,
+    #[serde(with = "crate::pairs")]
+    pub optional_dependencies: StringMap,
+}
+
+/// Everything known about one version from the registry document: enough for a
+/// `/v/{version}` page without the original document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct VersionRecord {
+    pub version: String,
+    pub published: Option<DateTime>,
+    /// Deprecation message (npm's `deprecated`), `None` when not deprecated.
+    pub deprecated: Option<String>,
+    pub prerelease: bool,
+    pub description: Option<String>,
+    pub license: Option<License>,
+    pub keywords: Vec<String>,
+    pub author: Option<Person>,
+    pub maintainers: Vec<Person>,
+    pub contributors: Vec<Person>,
+    pub repository: Option<Repository>,
+    pub homepage: Option<String>,
+    pub bugs: Option<Bugs>,
+    pub funding: Vec<Funding>,
+    #[serde(with = "crate::pairs")]
+    pub engines: StringMap,
+    #[serde(with = "crate::pairs")]
+    pub bin: StringMap,
+    pub os: Vec<String>,
+    pub cpu: Vec<String>,
+    #[serde(with = "crate::pairs")]
+    pub scripts: StringMap,
+    pub deps: Dependencies,
+    /// `type` (`module` or `commonjs`), `main` and `types`/`typings` as declared.
+    pub module_type: Option<String>,
+    pub main: Option<String>,
+    pub types: Option<String>,
+    /// The registry's `hasInstallScript` flag, when present.
+    pub has_install_script: Option<bool>,
+    /// Who published it (`_npmUser`).
+    pub publisher: Option<Person>,
+    pub dist: Dist,
+}
+
+/// One line of a package's version list, kept on the package record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    #[serde(rename = "v")]
+    pub version: String,
+    #[serde(rename = "t")]
+    pub published: Option<DateTime>,
+    /// Deprecation message, shortened for the list.
+    #[serde(rename = "d")]
+    pub deprecated: Option<String>,
+    #[serde(rename = "p")]
+    pub prerelease: bool,
+    /// Hash of the version's raw JSON: a version whose hash is unchanged is not rewritten.
+    #[serde(rename = "h")]
+    pub hash: String,
+}
+
+/// What is known of an unpublished package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Unpublished {
+    pub time: Option<DateTime>,
+    /// Versions that existed before, when the document says.
+    pub versions: Vec<String>,
+}
+
+/// Packages that the latest version depends on, by kind, as dependents edges are
+/// computed (see INTERFACE.md): kept so that the next change can remove exactly the
+/// edges it no longer has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DepTargets {
+    pub prod: Vec<String>,
+    pub dev: Vec<String>,
+}
+
+/// A package record, `packages` collection, `_id` = name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    #[serde(rename = "_id")]
+    pub name: String,
+    pub state: PackageState,
+    /// `dist-tags.latest` when it names an existing version, else the highest stable semver.
+    pub latest: Option<String>,
+    #[serde(with = "crate::pairs")]
+    pub dist_tags: StringMap,
+    /// The latest version's facts, so a module page is one read.
+    pub latest_version: Option<VersionRecord>,
+    /// Current maintainers: the document's top-level list when present, else the latest version's.
+    pub maintainers: Vec<Person>,
+    /// Every version, highest semver first.
+    pub versions: Vec<VersionSummary>,
+    pub version_count: i64,
+    pub created: Option<DateTime>,
+    pub modified: Option<DateTime>,
+    pub unpublished: Option<Unpublished>,
+    pub dep_targets: DepTargets,
+    /// Field-shape warnings seen while normalizing (`author: not a string or object`).
+    pub warnings: Vec<String>,
+}
+
+impl Package {
+    /// The latest version's record, when there is one.
+    pub fn latest(&self) -> Option<&VersionRecord> {
+        self.latest_version.as_ref()
+    }
+}
+
+/// Fields written alongside a [`Package`] by the indexer, never part of the normalized
+/// content: revision, bookkeeping and the `seq` number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SourceMeta {
+    /// The document's `_rev`, or `sha256:<hex>` of its bytes when the registry sends none.
+    pub rev: Option<String>,
+    /// Normalizer version that produced the record.
+    pub normalizer: u32,
+    /// When the registry was last asked about (or a dump last mentioned) this package.
+    pub checked_at: Option<DateTime>,
+    /// Set by a change without a document: `fetch --stale` re-fetches it.
+    pub stale: bool,
+    /// Validators for conditional requests.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}

@@ -1,0 +1,52 @@
+//! `seq` numbers: every write of a package takes the next number from one database
+//! counter, so readers ask "what changed since N" without trusting clocks.
+
+use mongodb::bson::{Bson, doc};
+use mongodb::options::ReturnDocument;
+
+use crate::db::{Store, coll};
+use crate::error::{Result, StoreError};
+
+/// Name of the counter that numbers package writes.
+pub const PACKAGE_SEQ: &str = "package_seq";
+
+impl Store {
+    /// Reserves `n` consecutive numbers of `counter` and returns the first.
+    /// One round trip per batch, however many packages it holds.
+    pub async fn reserve_seq(&self, counter: &str, n: u64) -> Result<i64> {
+        let n = i64::try_from(n.max(1)).unwrap_or(i64::MAX);
+        let after = self
+            .collection(coll::COUNTERS)
+            .find_one_and_update(doc! { "_id": counter }, doc! { "$inc": { "value": n } })
+            .upsert(true)
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(StoreError::mongo("findAndModify", coll::COUNTERS))?;
+        let last = match after.as_ref().and_then(|d| d.get("value")) {
+            Some(Bson::Int64(v)) => *v,
+            Some(Bson::Int32(v)) => i64::from(*v),
+            _ => {
+                return Err(StoreError::Answer {
+                    op: "findAndModify",
+                    collection: coll::COUNTERS.into(),
+                    answer: after.unwrap_or_default(),
+                });
+            }
+        };
+        Ok(last - n + 1)
+    }
+
+    /// The last number handed out by `counter` (0 when none yet).
+    pub async fn current_seq(&self, counter: &str) -> Result<i64> {
+        let found = self
+            .collection(coll::COUNTERS)
+            .find_one(doc! { "_id": counter })
+            .await
+            .map_err(StoreError::mongo("find", coll::COUNTERS))?;
+        Ok(match found.as_ref().and_then(|d| d.get("value")) {
+            Some(Bson::Int64(v)) => *v,
+            Some(Bson::Int32(v)) => i64::from(*v),
+            _ => 0,
+        })
+    }
+}
