@@ -1,2 +1,7 @@
 //! Turns npm registry documents into Nodules package records.
+pub mod cli; // command line
+pub mod commands; // ingest | fetch | status
+pub mod feed; // streaming dump and _changes readers
 pub mod normalize; // registry document -> Package, pure
+pub mod pipeline; // batches, _rev skip, writes, summary line
+pub mod registry; // documents from the registry over HTTP

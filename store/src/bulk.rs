@@ -21,6 +21,40 @@ pub struct UpdateOp {
     pub filter: Document,
     pub update: Document,
     pub upsert: bool,
+    /// Update every match (for "touch all of these" statements).
+    pub multi: bool,
+}
+
+impl UpdateOp {
+    /// Updates (or inserts) the one document matching `filter`.
+    pub fn upsert(filter: Document, update: Document) -> Self {
+        UpdateOp {
+            filter,
+            update,
+            upsert: true,
+            multi: false,
+        }
+    }
+
+    /// Updates the one document matching `filter`, if any.
+    pub fn update(filter: Document, update: Document) -> Self {
+        UpdateOp {
+            filter,
+            update,
+            upsert: false,
+            multi: false,
+        }
+    }
+
+    /// Updates every document matching `filter`.
+    pub fn update_many(filter: Document, update: Document) -> Self {
+        UpdateOp {
+            filter,
+            update,
+            upsert: false,
+            multi: true,
+        }
+    }
 }
 
 /// A statement the server refused, by its index in the caller's list.
@@ -32,18 +66,31 @@ pub struct WriteFailure {
 
 impl Store {
     /// Runs every update, in commands of bounded size. Returns the statements that failed.
-    pub async fn update_all(&self, collection: &str, ops: Vec<UpdateOp>) -> Result<Vec<WriteFailure>> {
+    pub async fn update_all(
+        &self,
+        collection: &str,
+        ops: Vec<UpdateOp>,
+    ) -> Result<Vec<WriteFailure>> {
         let statements = ops
             .into_iter()
-            .map(|op| doc! { "q": op.filter, "u": op.update, "upsert": op.upsert, "multi": false })
+            .map(|op| doc! { "q": op.filter, "u": op.update, "upsert": op.upsert, "multi": op.multi })
             .collect();
-        self.run_statements("update", "updates", collection, statements).await
+        self.run_statements("update", "updates", collection, statements)
+            .await
     }
 
     /// Deletes every document matching each filter.
-    pub async fn delete_all(&self, collection: &str, filters: Vec<Document>) -> Result<Vec<WriteFailure>> {
-        let statements = filters.into_iter().map(|q| doc! { "q": q, "limit": 0 }).collect();
-        self.run_statements("delete", "deletes", collection, statements).await
+    pub async fn delete_all(
+        &self,
+        collection: &str,
+        filters: Vec<Document>,
+    ) -> Result<Vec<WriteFailure>> {
+        let statements = filters
+            .into_iter()
+            .map(|q| doc! { "q": q, "limit": 0 })
+            .collect();
+        self.run_statements("delete", "deletes", collection, statements)
+            .await
     }
 
     async fn run_statements(
@@ -60,9 +107,12 @@ impl Store {
         let total = statements.len();
         for (i, statement) in statements.into_iter().enumerate() {
             let size = statement_size(&statement, collection)?;
-            if !chunk.is_empty() && (chunk.len() >= MAX_STATEMENTS || chunk_bytes + size > MAX_BYTES) {
+            if !chunk.is_empty()
+                && (chunk.len() >= MAX_STATEMENTS || chunk_bytes + size > MAX_BYTES)
+            {
                 let sent = std::mem::take(&mut chunk);
-                self.send(command, field, collection, sent, chunk_start, &mut failures).await?;
+                self.send(command, field, collection, sent, chunk_start, &mut failures)
+                    .await?;
                 chunk_start = i;
                 chunk_bytes = 0;
             }
@@ -70,7 +120,15 @@ impl Store {
             chunk.push(Bson::Document(statement));
         }
         if !chunk.is_empty() {
-            self.send(command, field, collection, chunk, chunk_start, &mut failures).await?;
+            self.send(
+                command,
+                field,
+                collection,
+                chunk,
+                chunk_start,
+                &mut failures,
+            )
+            .await?;
         }
         debug_assert!(failures.iter().all(|f| f.index < total));
         Ok(failures)
@@ -100,7 +158,10 @@ impl Store {
                     _ => 0,
                 };
                 let message = e.get_str("errmsg").unwrap_or("write refused").to_string();
-                failures.push(WriteFailure { index: offset + index, message });
+                failures.push(WriteFailure {
+                    index: offset + index,
+                    message,
+                });
             }
         }
         Ok(())
@@ -111,6 +172,9 @@ fn statement_size(statement: &Document, collection: &str) -> Result<usize> {
     let mut buf = Vec::new();
     statement
         .to_writer(&mut buf)
-        .map_err(|source| StoreError::Encode { collection: collection.to_string(), source })?;
+        .map_err(|source| StoreError::Encode {
+            collection: collection.to_string(),
+            source,
+        })?;
     Ok(buf.len())
 }

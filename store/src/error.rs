@@ -26,13 +26,24 @@ pub enum StoreError {
         source: mongodb::bson::de::Error,
     },
     #[error("unexpected answer from MongoDB to {op} on `{collection}`: {answer}")]
-    Answer { op: &'static str, collection: String, answer: Document },
+    Answer {
+        op: &'static str,
+        collection: String,
+        answer: Document,
+    },
 }
 
 impl StoreError {
-    pub fn mongo(op: &'static str, collection: &str) -> impl FnOnce(mongodb::error::Error) -> StoreError {
+    pub fn mongo(
+        op: &'static str,
+        collection: &str,
+    ) -> impl FnOnce(mongodb::error::Error) -> StoreError {
         let collection = collection.to_string();
-        move |source| StoreError::Mongo { op, collection, source }
+        move |source| StoreError::Mongo {
+            op,
+            collection,
+            source,
+        }
     }
 
     /// True when the database could not be reached (as opposed to a rejected operation).
@@ -44,7 +55,9 @@ impl StoreError {
         };
         matches!(
             *source.kind,
-            ErrorKind::ServerSelection { .. } | ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. }
+            ErrorKind::ServerSelection { .. }
+                | ErrorKind::Io(_)
+                | ErrorKind::ConnectionPoolCleared { .. }
         )
     }
 }

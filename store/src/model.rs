@@ -154,6 +154,7 @@ pub struct Dependencies {
 /// Everything known about one version from the registry document: enough for a
 /// `/v/{version}` page without the original document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct VersionRecord {
     pub version: String,
     pub published: Option<DateTime>,
@@ -200,7 +201,7 @@ pub struct VersionSummary {
     /// Deprecation message, shortened for the list.
     #[serde(rename = "d")]
     pub deprecated: Option<String>,
-    #[serde(rename = "p")]
+    #[serde(rename = "p", default)]
     pub prerelease: bool,
     /// Hash of the version's raw JSON: a version whose hash is unchanged is not rewritten.
     #[serde(rename = "h")]
@@ -224,8 +225,10 @@ pub struct DepTargets {
     pub dev: Vec<String>,
 }
 
-/// A package record, `packages` collection, `_id` = name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A package record, `packages` collection, `_id` = name. Fields missing from a stored
+/// record (a stub known only by name) read as their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct Package {
     #[serde(rename = "_id")]
     pub name: String,

@@ -31,16 +31,15 @@ impl Store {
                     Some(p) => format!("package:{p}"),
                     None => format!("source:{}", r.source),
                 };
-                UpdateOp {
-                    filter: doc! { "_id": id },
-                    update: doc! { "$set": {
+                UpdateOp::upsert(
+                    doc! { "_id": id },
+                    doc! { "$set": {
                         "package": r.package.as_deref(),
                         "source": &r.source,
                         "reason": &r.reason,
                         "at": now,
                     } },
-                    upsert: true,
-                }
+                )
             })
             .collect();
         self.update_all(coll::REJECTS, ops).await?;

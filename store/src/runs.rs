@@ -7,7 +7,14 @@ use crate::error::{Result, StoreError};
 
 impl Store {
     /// Records a finished run of `job` (`ingest`, `fetch`, `follow`, …).
-    pub async fn record_run(&self, job: &str, started_at: DateTime, ok: bool, summary: &str, counts: Document) -> Result<()> {
+    pub async fn record_run(
+        &self,
+        job: &str,
+        started_at: DateTime,
+        ok: bool,
+        summary: &str,
+        counts: Document,
+    ) -> Result<()> {
         self.collection(coll::RUNS)
             .update_one(
                 doc! { "_id": job },

@@ -1,1 +1,16 @@
-//! placeholder
+//! End-to-end test harness: the real binaries, a real MongoDB-protocol server (the
+//! `MONGODB_URI` that `make test` provides), and a fake registry served over real HTTP.
+
+pub mod bins; // running nodules-* binaries
+pub mod dumps;
+pub mod registry; // FakeRegistry: scripted HTTP answers, request log // writing _all_docs dumps and _changes feeds for tests
+
+pub use bins::{Run, run_bin, spawn_bin};
+pub use registry::{FakeRegistry, Reply};
+
+/// Path of a fixture file under `tests/fixtures/`.
+pub fn fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}

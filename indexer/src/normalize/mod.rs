@@ -4,13 +4,18 @@
 //! the registry holds, turns wrong-typed values into absent ones with a warning, and caps
 //! sizes. Only a document that cannot name a package is rejected.
 
-pub mod fields;    // strings, keywords, maps, dependencies, bin, engines
-pub mod hosted;    // hosted-git-info port: git URLs → host/owner/project
-pub mod license;   // license / licenses → text + SPDX validity
-pub mod limits;    // size caps
-pub mod links;     // bugs, homepage, funding
-pub mod person;    // author, maintainers, contributors
+pub mod document; // whole document -> Package + changed versions
+pub mod fields; // strings, keywords, maps, dependencies, bin, engines
+pub mod hosted; // hosted-git-info port: git URLs -> host/owner/project
+pub mod license; // license / licenses -> text + SPDX validity
+pub mod limits; // size caps
+pub mod links; // bugs, homepage, funding
+pub mod person; // author, maintainers, contributors
+pub mod raw; // objects as (key, raw value) pairs
 pub mod repository; // repository field
-pub mod warnings;  // collected field-shape warnings
+pub mod spec; // dependency spec -> registry package (dependents edges)
+pub mod version; // one version -> VersionRecord
+pub mod warnings; // collected field-shape warnings
 
+pub use document::{DocError, KnownVersions, NORMALIZER_VERSION, Normalized, normalize_document};
 pub use warnings::Warnings;

@@ -27,7 +27,10 @@ impl Warnings {
 
     /// `field` had a JSON type the normalizer cannot use.
     pub fn wrong_type(&mut self, field: &str, value: &serde_json::Value, expected: &str) {
-        self.push(field, format!("expected {expected}, found {}", json_type(value)));
+        self.push(
+            field,
+            format!("expected {expected}, found {}", json_type(value)),
+        );
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,7 +48,8 @@ impl Warnings {
     /// The warnings as stored on the package record (the overflow as one line).
     pub fn into_vec(mut self) -> Vec<String> {
         if self.dropped > 0 {
-            self.list.push(format!("… and {} more warnings", self.dropped));
+            self.list
+                .push(format!("… and {} more warnings", self.dropped));
         }
         self.list
     }
@@ -60,5 +64,15 @@ pub fn json_type(v: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "string",
         serde_json::Value::Array(_) => "array",
         serde_json::Value::Object(_) => "object",
+    }
+}
+
+impl Warnings {
+    /// Takes `other`'s warnings, each prefixed (`versions.1.0.0.author: …`).
+    pub fn absorb(&mut self, prefix: &str, other: Warnings) {
+        for line in other.list {
+            self.push(prefix, line);
+        }
+        self.dropped += other.dropped;
     }
 }

@@ -1,0 +1,87 @@
+//! Command-line interface of `nodules-indexer`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use nodules_store::DbArgs;
+use nodules_store::registry::RegistryArgs;
+
+/// Turns npm registry documents into Nodules package records.
+///
+/// Exit codes: 0 done (even with rejected documents), 1 the run failed, 2 bad usage,
+/// 75 another indexer run holds the lease (nothing was written).
+#[derive(Debug, Parser)]
+#[command(name = "nodules-indexer", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Read and normalize everything, write nothing (no database needed for `ingest`).
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Length of the lease that keeps two indexer runs from writing at once; a crashed
+    /// run's lease expires after this long.
+    #[arg(long, global = true, env = "NODULES_LEASE_TTL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lease_ttl: Duration,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest a CouchDB `_all_docs?include_docs=true` dump or a `_changes` feed (NDJSON),
+    /// plain or gzip, from a file or `-` (stdin). Streams: memory does not grow with the
+    /// input. A change without a document marks its package for `fetch --stale`.
+    Ingest {
+        /// The dump or feed; `-` reads stdin.
+        path: String,
+        /// Longest row accepted, in bytes; longer rows are rejected and skipped.
+        #[arg(long, default_value_t = 256 << 20)]
+        max_row_bytes: usize,
+    },
+    /// Fetch package documents one by one from the registry.
+    Fetch(FetchArgs),
+    /// Show the checkpoint, counts, queues and the last run of each job.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    /// Package names (`react`, `@types/node`).
+    pub names: Vec<String>,
+    /// A file of package names, one per line (`#` starts a comment).
+    #[arg(long)]
+    pub names_file: Option<PathBuf>,
+    /// Also fetch what the fetched packages depend on (latest version, all kinds), up to --max.
+    #[arg(long)]
+    pub deps: bool,
+    /// Fetch at most this many packages in all.
+    #[arg(long)]
+    pub max: Option<usize>,
+    /// Re-fetch stored packages last checked longer ago than AGE (`6h`, `30m`), and those
+    /// marked stale, with conditional requests.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub stale: Option<Duration>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Tries per package before it counts as failed (retried next run).
+    #[arg(long, default_value_t = 5)]
+    pub attempts: u32,
+    /// A request that receives nothing for this long is retried.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// First retry delay; doubled on each retry.
+    #[arg(long, default_value = "500ms", value_parser = humantime::parse_duration)]
+    pub backoff: Duration,
+}

@@ -1,0 +1,274 @@
+//! The pipeline loop: gather items into batches (by count, bytes or a pause in the
+//! input), then identify, look up what is stored (one query), decide, and write.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use mongodb::bson::{DateTime, doc};
+use nodules_store::lease::{Lease, LeaseError};
+use nodules_store::progress::Progress;
+use nodules_store::{Store, StoreError};
+use tokio::sync::mpsc::Receiver;
+
+use super::budget::Budgeted;
+use super::decide::{Decision, Prepared, decide, identify, last_per_package};
+use super::incoming::{Incoming, Item};
+use super::stored::read_stored;
+use super::summary::Summary;
+use super::write::{EdgeChange, apply};
+use crate::normalize::normalize_document;
+
+/// Batch limits.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    pub max_docs: usize,
+    pub max_bytes: usize,
+    /// Write what has arrived after this long without input (stdin, slow feeds).
+    pub idle_flush: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            max_docs: 500,
+            max_bytes: 8 << 20,
+            idle_flush: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
+    #[error("a normalization worker failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
+}
+
+/// Where and what the pipeline writes. `store: None` is a dry run: everything is read,
+/// identified and normalized, nothing is written (or read) in the database.
+pub struct Pipeline<'a> {
+    pub store: Option<Store>,
+    pub lease: Option<&'a Lease>,
+    pub config: BatchConfig,
+    pub summary: Summary,
+    /// Saves the last feed `seq` after each stored batch under this key (`follow`).
+    pub checkpoint_key: Option<String>,
+    /// Last `seq` stored.
+    pub last_seq: Option<String>,
+    pub progress: Option<Progress>,
+    /// Input position for the progress bar.
+    pub position: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Edge changes written, for dependents bookkeeping.
+    pub edges: Vec<EdgeChange>,
+}
+
+struct Meta {
+    origin: String,
+}
+
+impl<'a> Pipeline<'a> {
+    pub fn new(store: Option<Store>, lease: Option<&'a Lease>) -> Self {
+        Pipeline {
+            store,
+            lease,
+            config: BatchConfig::default(),
+            summary: Summary::default(),
+            checkpoint_key: None,
+            last_seq: None,
+            progress: None,
+            position: None,
+            edges: Vec::new(),
+        }
+    }
+
+    /// Consumes `rx` until it closes.
+    pub async fn run(&mut self, mut rx: Receiver<Budgeted>) -> Result<(), PipelineError> {
+        let mut closed = false;
+        while !closed {
+            let Some(first) = rx.recv().await else { break };
+            let mut bytes = first.item.size();
+            let mut batch = vec![first];
+            while batch.len() < self.config.max_docs && bytes < self.config.max_bytes {
+                match tokio::time::timeout(self.config.idle_flush, rx.recv()).await {
+                    Ok(Some(b)) => {
+                        bytes += b.item.size();
+                        batch.push(b);
+                    }
+                    Ok(None) => {
+                        closed = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Processes one batch (budget permits are released when it is done).
+    pub async fn process(&mut self, batch: Vec<Budgeted>) -> Result<(), PipelineError> {
+        if let Some(lease) = self.lease {
+            lease.check()?;
+        }
+        let count = batch.len() as u64;
+        let (items, permits): (Vec<Item>, Vec<_>) =
+            batch.into_iter().map(|b| (b.item, b.permit)).unzip();
+        let mut batch_seq = None;
+        for item in &items {
+            if let Some(s) = &item.seq {
+                batch_seq = Some(s.clone());
+            }
+            if let Incoming::LastSeq(s) = &item.incoming {
+                batch_seq = Some(s.clone());
+            }
+        }
+        let prepared = tokio::task::spawn_blocking(move || prepare_all(items)).await?;
+        let (kept, superseded) = last_per_package(prepared);
+        self.summary.unchanged += superseded;
+        match self.store.clone() {
+            None => tokio::task::spawn_blocking(move || dry_run(kept))
+                .await?
+                .add_to(&mut self.summary),
+            Some(store) => {
+                let now = DateTime::now();
+                let names: Vec<String> = kept.iter().filter_map(|(_, p)| package_name(p)).collect();
+                let stored = read_stored(&store, &names).await?;
+                let decisions = tokio::task::spawn_blocking(move || {
+                    kept.into_iter()
+                        .map(|(m, p)| {
+                            let d = decide(&m.origin, p, &stored, now);
+                            (m.origin, d)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+                let edges = apply(&store, decisions, now, &mut self.summary).await?;
+                self.edges.extend(edges);
+                if let (Some(key), Some(seq)) = (&self.checkpoint_key, &batch_seq) {
+                    save_checkpoint(&store, key, seq).await?;
+                }
+            }
+        }
+        if batch_seq.is_some() {
+            self.last_seq = batch_seq;
+        }
+        drop(permits);
+        if let Some(p) = &self.progress {
+            let pos = self
+                .position
+                .as_ref()
+                .map(|p| p.load(std::sync::atomic::Ordering::Relaxed));
+            p.advance(count, pos);
+        }
+        Ok(())
+    }
+}
+
+fn prepare_all(items: Vec<Item>) -> Vec<(Meta, Prepared)> {
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let meta = Meta {
+                origin: item.origin,
+            };
+            let prepared = match item.incoming {
+                Incoming::LastSeq(_) => return None,
+                Incoming::Doc(d) => match identify(d) {
+                    Ok(doc) => Prepared::Doc(doc),
+                    Err((name, reason)) => Prepared::Other(Incoming::Bad { name, reason }),
+                },
+                other => Prepared::Other(other),
+            };
+            Some((meta, prepared))
+        })
+        .collect()
+}
+
+fn package_name(p: &Prepared) -> Option<String> {
+    match p {
+        Prepared::Doc(d) => Some(d.name.clone()),
+        Prepared::Other(
+            Incoming::Deleted { name, .. }
+            | Incoming::Stale { name, .. }
+            | Incoming::NotModified { name }
+            | Incoming::Failed { name, .. },
+        ) => Some(name.clone()),
+        Prepared::Other(_) => None,
+    }
+}
+
+/// Counts of a dry run.
+#[derive(Default)]
+struct DryCounts {
+    ingested: u64,
+    deleted: u64,
+    rejected: u64,
+    failed: u64,
+    stale: u64,
+    unchanged: u64,
+}
+
+impl DryCounts {
+    fn add_to(self, s: &mut Summary) {
+        s.ingested += self.ingested;
+        s.deleted += self.deleted;
+        s.rejected += self.rejected;
+        s.failed += self.failed;
+        s.marked_stale += self.stale;
+        s.unchanged += self.unchanged;
+    }
+}
+
+/// A dry run normalizes every document as if the database were empty.
+fn dry_run(kept: Vec<(Meta, Prepared)>) -> DryCounts {
+    let mut c = DryCounts::default();
+    let none = HashMap::new();
+    for (m, p) in kept {
+        match p {
+            Prepared::Doc(d) => match normalize_document(&d.item.doc, Some(&d.name), None) {
+                Ok(n) if n.package.state == nodules_store::model::PackageState::Active => {
+                    c.ingested += 1
+                }
+                Ok(_) => c.deleted += 1,
+                Err(e) => {
+                    tracing::warn!(source = %m.origin, package.name = %d.name, reason = %e, "rejected");
+                    c.rejected += 1;
+                }
+            },
+            Prepared::Other(Incoming::Deleted { .. }) => c.deleted += 1,
+            other => match decide(&m.origin, other, &none, DateTime::now()) {
+                Decision::Reject(r) => {
+                    tracing::warn!(source = %r.source, package.name = r.package.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
+                    c.rejected += 1;
+                }
+                Decision::MarkStale {
+                    failed: Some(_), ..
+                } => c.failed += 1,
+                Decision::MarkStale { failed: None, .. } => c.stale += 1,
+                _ => c.unchanged += 1,
+            },
+        }
+    }
+    c
+}
+
+/// Remembers how far a feed was read.
+pub async fn save_checkpoint(store: &Store, key: &str, seq: &str) -> Result<(), StoreError> {
+    store
+        .collection(nodules_store::db::coll::CHECKPOINTS)
+        .update_one(
+            doc! { "_id": key },
+            doc! { "$set": { "last_seq": seq, "at": DateTime::now() } },
+        )
+        .upsert(true)
+        .await
+        .map_err(StoreError::mongo(
+            "update",
+            nodules_store::db::coll::CHECKPOINTS,
+        ))?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! A batch's decisions → a few bulk commands: versions first, then package records (so a
+//! crash in between leaves the old revision stored and the next run redoes the package),
+//! then stale marks and rejects.
+
+use std::collections::HashSet;
+
+use mongodb::bson::{self, Bson, DateTime, Document, doc};
+use nodules_store::bulk::UpdateOp;
+use nodules_store::db::coll;
+use nodules_store::model::{DepTargets, Package, PackageState, SourceMeta, VersionRecord};
+use nodules_store::rejects::Reject;
+use nodules_store::seq::PACKAGE_SEQ;
+use nodules_store::{Store, StoreError};
+
+use super::decide::Decision;
+use super::summary::Summary;
+
+/// A package whose dependency edges changed: what dependents bookkeeping needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeChange {
+    pub name: String,
+    pub before: DepTargets,
+    pub after: DepTargets,
+}
+
+/// Applies `decisions`, counting into `summary`; returns the edge changes it wrote.
+pub async fn apply(
+    store: &Store,
+    decisions: Vec<(String, Decision)>,
+    now: DateTime,
+    summary: &mut Summary,
+) -> Result<Vec<EdgeChange>, StoreError> {
+    let mut version_ops = Vec::new();
+    let mut version_deletes: Vec<Document> = Vec::new();
+    let mut package_ops: Vec<(String, Document)> = Vec::new(); // (name, $set without seq)
+    let mut deletes: Vec<(String, Option<String>)> = Vec::new();
+    let mut touched: Vec<String> = Vec::new();
+    let mut validators: Vec<UpdateOp> = Vec::new();
+    let mut stale_ops = Vec::new();
+    let mut rejects: Vec<Reject> = Vec::new();
+    let mut edges = Vec::new();
+
+    for (_origin, decision) in decisions {
+        match decision {
+            Decision::Write {
+                normalized,
+                meta,
+                before,
+            } => {
+                let pkg = &normalized.package;
+                for v in &normalized.changed_versions {
+                    version_ops.push(UpdateOp::upsert(
+                        doc! { "_id": version_id(&pkg.name, &v.version) },
+                        version_doc(&pkg.name, v, now)?,
+                    ));
+                }
+                if let Some(b) = &before {
+                    let kept: HashSet<&str> =
+                        pkg.versions.iter().map(|v| v.version.as_str()).collect();
+                    let gone: Vec<String> = b
+                        .versions
+                        .iter()
+                        .filter(|v| !kept.contains(v.version.as_str()))
+                        .map(|v| version_id(&pkg.name, &v.version))
+                        .collect();
+                    if !gone.is_empty() {
+                        version_deletes.push(doc! { "_id": { "$in": gone } });
+                    }
+                }
+                let before_targets = before.map(|b| b.dep_targets).unwrap_or_default();
+                if before_targets != pkg.dep_targets {
+                    edges.push(EdgeChange {
+                        name: pkg.name.clone(),
+                        before: before_targets,
+                        after: pkg.dep_targets.clone(),
+                    });
+                }
+                if pkg.state == PackageState::Active {
+                    summary.ingested += 1;
+                } else {
+                    summary.deleted += 1;
+                }
+                package_ops.push((pkg.name.clone(), package_set(pkg, &meta, now)?));
+            }
+            Decision::Unchanged {
+                name,
+                etag,
+                last_modified,
+            } => {
+                summary.unchanged += 1;
+                if etag.is_some() || last_modified.is_some() {
+                    validators.push(UpdateOp::update(
+                        doc! { "_id": &name },
+                        doc! { "$set": { "etag": etag, "last_modified": last_modified } },
+                    ));
+                }
+                touched.push(name);
+            }
+            Decision::Delete { name, rev, before } => {
+                summary.deleted += 1;
+                if !before.dep_targets.prod.is_empty() || !before.dep_targets.dev.is_empty() {
+                    edges.push(EdgeChange {
+                        name: name.clone(),
+                        before: before.dep_targets,
+                        after: DepTargets::default(),
+                    });
+                }
+                version_deletes.push(doc! { "package": &name });
+                deletes.push((name, rev));
+            }
+            Decision::AlreadyGone => summary.unchanged += 1,
+            Decision::MarkStale { name, failed } => {
+                match &failed {
+                    Some(reason) => {
+                        summary.failed += 1;
+                        tracing::warn!(package.name = %name, reason = %reason, "fetch failed; marked for the next run");
+                    }
+                    None => summary.marked_stale += 1,
+                }
+                stale_ops.push(UpdateOp::upsert(
+                    doc! { "_id": &name },
+                    doc! { "$set": { "stale": true, "fetch_error": failed }, "$setOnInsert": { "state": PackageState::Stub.as_str() } },
+                ));
+            }
+            Decision::Reject(r) => {
+                summary.rejected += 1;
+                tracing::warn!(source = %r.source, package.name = r.package.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
+                rejects.push(r);
+            }
+        }
+    }
+
+    // versions before their package records
+    for f in store.update_all(coll::VERSIONS, version_ops).await? {
+        tracing::warn!(error = %f.message, "a version record was refused");
+    }
+    store.delete_all(coll::VERSIONS, version_deletes).await?;
+
+    let n = (package_ops.len() + deletes.len()) as u64;
+    if n > 0 {
+        let first = store.reserve_seq(PACKAGE_SEQ, n).await?;
+        let mut seq = first;
+        let mut ops = Vec::with_capacity(package_ops.len() + deletes.len());
+        let mut names = Vec::with_capacity(ops.capacity());
+        for (name, mut set) in package_ops {
+            set.insert("seq", seq);
+            seq += 1;
+            ops.push(UpdateOp::upsert(
+                doc! { "_id": &name },
+                doc! { "$set": set },
+            ));
+            names.push(name);
+        }
+        for (name, rev) in deletes {
+            ops.push(UpdateOp::update(
+                doc! { "_id": &name },
+                doc! { "$set": {
+                    "state": PackageState::Deleted.as_str(),
+                    "deleted_at": now,
+                    "rev": rev,
+                    "seq": seq,
+                    "checked_at": now,
+                    "stale": false,
+                    "dep_targets": { "prod": [], "dev": [] },
+                } },
+            ));
+            seq += 1;
+            names.push(name);
+        }
+        for f in store.update_all(coll::PACKAGES, ops).await? {
+            let name = names.get(f.index).cloned();
+            summary.ingested = summary.ingested.saturating_sub(1);
+            summary.rejected += 1;
+            let reason = format!("the database refused the record: {}", f.message);
+            tracing::warn!(package.name = name.as_deref().unwrap_or("-"), reason = %reason, "rejected");
+            edges.retain(|e| Some(&e.name) != name.as_ref());
+            rejects.push(Reject {
+                package: name,
+                source: "write".into(),
+                reason,
+            });
+        }
+    }
+    if !touched.is_empty() {
+        validators.push(UpdateOp::update_many(
+            doc! { "_id": { "$in": touched } },
+            doc! { "$set": { "checked_at": now, "stale": false, "fetch_error": Bson::Null } },
+        ));
+    }
+    store.update_all(coll::PACKAGES, validators).await?;
+    store.update_all(coll::PACKAGES, stale_ops).await?;
+    store.record_rejects(&rejects).await?;
+    Ok(edges)
+}
+
+/// `_id` of a version record.
+pub fn version_id(package: &str, version: &str) -> String {
+    format!("{package}@{version}")
+}
+
+fn version_doc(package: &str, v: &VersionRecord, now: DateTime) -> Result<Document, StoreError> {
+    let mut d = bson::to_document(v).map_err(|source| StoreError::Encode {
+        collection: coll::VERSIONS.into(),
+        source,
+    })?;
+    d.insert("_id", version_id(package, &v.version));
+    d.insert("package", package);
+    d.insert("written_at", now);
+    Ok(d)
+}
+
+/// The `$set` of a package record (everything but `_id` and `seq`).
+fn package_set(pkg: &Package, meta: &SourceMeta, now: DateTime) -> Result<Document, StoreError> {
+    let encode = |source| StoreError::Encode {
+        collection: coll::PACKAGES.into(),
+        source,
+    };
+    let mut d = bson::to_document(pkg).map_err(encode)?;
+    d.remove("_id");
+    for (k, v) in bson::to_document(meta).map_err(encode)? {
+        d.insert(k, v);
+    }
+    d.insert("written_at", now);
+    d.insert("fetch_error", Bson::Null);
+    Ok(d)
+}
