@@ -8,9 +8,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 use nodules_store::registry::Registry;
 use reqwest::StatusCode;
-use reqwest::header::{
-    ACCEPT, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
-};
+use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
 
 /// How requests are made and retried.
 #[derive(Debug, Clone)]
@@ -46,11 +44,7 @@ impl Default for FetchPolicy {
 /// What the registry said about one package.
 #[derive(Debug)]
 pub enum Fetched {
-    Doc {
-        body: bytes::Bytes,
-        etag: Option<String>,
-        last_modified: Option<String>,
-    },
+    Doc { body: bytes::Bytes, etag: Option<String>, last_modified: Option<String> },
     NotModified,
     Gone,
 }
@@ -59,11 +53,7 @@ pub enum Fetched {
 pub enum FetchError {
     /// Retried and still failing: try again next run.
     #[error("{package}: gave up after {attempts} attempts: {last}")]
-    Exhausted {
-        package: String,
-        attempts: u32,
-        last: String,
-    },
+    Exhausted { package: String, attempts: u32, last: String },
     /// Will not get better by retrying.
     #[error("{package}: {reason}")]
     Permanent { package: String, reason: String },
@@ -95,11 +85,7 @@ impl RegistryClient {
             .connect_timeout(policy.connect_timeout)
             .read_timeout(policy.read_timeout)
             .build()?;
-        Ok(RegistryClient {
-            registry,
-            http,
-            policy,
-        })
+        Ok(RegistryClient { registry, http, policy })
     }
 
     pub fn registry(&self) -> &Registry {
@@ -112,21 +98,14 @@ impl RegistryClient {
     }
 
     /// Fetches `name`'s document, retrying as the policy says.
-    pub async fn packument(
-        &self,
-        name: &str,
-        validators: &Validators,
-    ) -> Result<Fetched, FetchError> {
+    pub async fn packument(&self, name: &str, validators: &Validators) -> Result<Fetched, FetchError> {
         let url = self.document_url(name);
         let mut last = String::new();
         for attempt in 0..self.policy.attempts {
             match self.attempt(&url, validators).await {
                 Attempt::Done(f) => return Ok(f),
                 Attempt::Fail(reason) => {
-                    return Err(FetchError::Permanent {
-                        package: name.to_string(),
-                        reason,
-                    });
+                    return Err(FetchError::Permanent { package: name.to_string(), reason });
                 }
                 Attempt::Retry { why, wait } => {
                     tracing::debug!(package.name = %name, attempt, reason = %why, "retrying");
@@ -137,19 +116,11 @@ impl RegistryClient {
                 }
             }
         }
-        Err(FetchError::Exhausted {
-            package: name.to_string(),
-            attempts: self.policy.attempts,
-            last,
-        })
+        Err(FetchError::Exhausted { package: name.to_string(), attempts: self.policy.attempts, last })
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self
-            .policy
-            .backoff
-            .saturating_mul(1 << attempt.min(16))
-            .min(self.policy.max_backoff);
+        let base = self.policy.backoff.saturating_mul(1 << attempt.min(16)).min(self.policy.max_backoff);
         // ±25 % jitter, so many clients retrying together spread out
         let jitter = 0.75 + rand::random::<f64>() * 0.5;
         base.mul_f64(jitter)
@@ -169,10 +140,7 @@ impl RegistryClient {
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                return Attempt::Retry {
-                    why: describe(&e),
-                    wait: None,
-                };
+                return Attempt::Retry { why: describe(&e), wait: None };
             }
         };
         let status = resp.status();
@@ -182,22 +150,13 @@ impl RegistryClient {
             StatusCode::NOT_FOUND | StatusCode::GONE => return Attempt::Done(Fetched::Gone),
             StatusCode::TOO_MANY_REQUESTS => {
                 let wait = retry_after(resp.headers()).map(|w| w.min(self.policy.max_retry_after));
-                return Attempt::Retry {
-                    why: "429 too many requests".into(),
-                    wait,
-                };
+                return Attempt::Retry { why: "429 too many requests".into(), wait };
             }
             StatusCode::REQUEST_TIMEOUT => {
-                return Attempt::Retry {
-                    why: "408 request timeout".into(),
-                    wait: None,
-                };
+                return Attempt::Retry { why: "408 request timeout".into(), wait: None };
             }
             s if s.is_server_error() => {
-                return Attempt::Retry {
-                    why: format!("HTTP {s}"),
-                    wait: retry_after(resp.headers()),
-                };
+                return Attempt::Retry { why: format!("HTTP {s}"), wait: retry_after(resp.headers()) };
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 return Attempt::Fail(format!(
@@ -206,18 +165,11 @@ impl RegistryClient {
             }
             s => return Attempt::Fail(format!("HTTP {s}")),
         }
-        let header = |h| {
-            resp.headers()
-                .get(h)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header =
+            |h| resp.headers().get(h).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
         let etag = header(ETAG);
         let last_modified = header(LAST_MODIFIED);
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.policy.max_bytes as u64)
-        {
+        if resp.content_length().is_some_and(|n| n > self.policy.max_bytes as u64) {
             return Attempt::Fail(format!(
                 "document of {} bytes is over the {}-byte limit",
                 resp.content_length().unwrap_or(0),
@@ -230,26 +182,16 @@ impl RegistryClient {
             match chunk {
                 Ok(c) => {
                     if body.len() + c.len() > self.policy.max_bytes {
-                        return Attempt::Fail(format!(
-                            "document is over the {}-byte limit",
-                            self.policy.max_bytes
-                        ));
+                        return Attempt::Fail(format!("document is over the {}-byte limit", self.policy.max_bytes));
                     }
                     body.extend_from_slice(&c);
                 }
                 Err(e) => {
-                    return Attempt::Retry {
-                        why: format!("body: {}", describe(&e)),
-                        wait: None,
-                    };
+                    return Attempt::Retry { why: format!("body: {}", describe(&e)), wait: None };
                 }
             }
         }
-        Attempt::Done(Fetched::Doc {
-            body: body.freeze(),
-            etag,
-            last_modified,
-        })
+        Attempt::Done(Fetched::Doc { body: body.freeze(), etag, last_modified })
     }
 }
 
@@ -260,18 +202,9 @@ pub fn encode_name(name: &str) -> String {
         match b {
             b'/' => out.push_str("%2f"),
             b'@' if i == 0 => out.push('@'),
-            b'a'..=b'z'
-            | b'A'..=b'Z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'~'
-            | b'!'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'!' | b'*' | b'\'' | b'(' | b')' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -22,11 +22,8 @@ use serde_json::{Map, Value, json};
 
 /// Pinned: hosted-git-info 10 and normalize-package-data 9 need Node 22; hosted-git-info
 /// 10.1.1 parses exactly as 9.0.3 (only `require('url')` changed).
-const NPM_PACKAGES: [&str; 3] = [
-    "hosted-git-info@9.0.3",
-    "normalize-package-data@8.0.0",
-    "validate-npm-package-license@3.0.4",
-];
+const NPM_PACKAGES: [&str; 3] =
+    ["hosted-git-info@9.0.3", "normalize-package-data@8.0.0", "validate-npm-package-license@3.0.4"];
 
 /// A field where we differ from npm on purpose.
 struct Deliberate {
@@ -36,71 +33,34 @@ struct Deliberate {
 }
 
 const fn d(fixture: &'static str, field: &'static str, reason: &'static str) -> Deliberate {
-    Deliberate {
-        fixture,
-        field,
-        reason,
-    }
+    Deliberate { fixture, field, reason }
 }
 
-const UNSAFE_SCHEME: &str =
-    "a URL whose scheme is not http, https or mailto is dropped: we render it as a link";
-const TEXT_LICENSE: &str = "license objects and arrays become text that we validate; npm only warns that the field is not a string";
-const NON_STRING: &str =
-    "non-string values are dropped with a warning; npm keeps them or prints them";
+const UNSAFE_SCHEME: &str = "a URL whose scheme is not http, https or mailto is dropped: we render it as a link";
+const TEXT_LICENSE: &str =
+    "license objects and arrays become text that we validate; npm only warns that the field is not a string";
+const NON_STRING: &str = "non-string values are dropped with a warning; npm keeps them or prints them";
 
 const DELIBERATE: &[Deliberate] = &[
-    d(
-        "repo-object-url-number",
-        "repository.normalized",
-        "a non-string url is dropped; npm crashes on it (r.match)",
-    ),
+    d("repo-object-url-number", "repository.normalized", "a non-string url is dropped; npm crashes on it (r.match)"),
     d(
         "repo-array",
         "repository.normalized",
         "a `repository` array counts by its first entry; npm reads only `repositories` so",
     ),
-    d(
-        "repo-array",
-        "bugs",
-        "follows from the `repository` array being read",
-    ),
-    d(
-        "repo-array",
-        "homepage",
-        "follows from the `repository` array being read",
-    ),
+    d("repo-array", "bugs", "follows from the `repository` array being read"),
+    d("repo-array", "homepage", "follows from the `repository` array being read"),
     d("person-object-number-email", "author", NON_STRING),
-    d(
-        "people-single-string",
-        "contributors",
-        "a single person counts as a one-person list; npm leaves it as it is",
-    ),
+    d("people-single-string", "contributors", "a single person counts as a one-person list; npm leaves it as it is"),
     d("bugs-javascript", "bugs", UNSAFE_SCHEME),
     d("bugs-javascript-object", "bugs", UNSAFE_SCHEME),
-    d(
-        "bugs-url-array",
-        "bugs",
-        "a non-string url is dropped; npm keeps an array whose String() parses as a URL",
-    ),
+    d("bugs-url-array", "bugs", "a non-string url is dropped; npm keeps an array whose String() parses as a URL"),
     d("homepage-javascript", "homepage", UNSAFE_SCHEME),
     d("homepage-localhost-port", "homepage", UNSAFE_SCHEME),
-    d(
-        "keywords-mixed",
-        "keywords",
-        "keywords are trimmed, and dropped when blank; npm keeps the spaces",
-    ),
+    d("keywords-mixed", "keywords", "keywords are trimmed, and dropped when blank; npm keeps the spaces"),
     d("bin-object-number", "bin", NON_STRING),
-    d(
-        "bin-array",
-        "bin",
-        "a bin that is neither a string nor an object is dropped; npm keeps it",
-    ),
-    d(
-        "deps-array-scoped",
-        "dependencies",
-        "npm's legacy split turns `@scope/x@1` into a nameless entry; we drop it",
-    ),
+    d("bin-array", "bin", "a bin that is neither a string nor an object is dropped; npm keeps it"),
+    d("deps-array-scoped", "dependencies", "npm's legacy split turns `@scope/x@1` into a nameless entry; we drop it"),
     d("license-object", "license.spdx", TEXT_LICENSE),
     d("license-array", "license.spdx", TEXT_LICENSE),
     d("license-array-objects", "license.spdx", TEXT_LICENSE),
@@ -118,21 +78,12 @@ fn ours(m: &Value) -> BTreeMap<&'static str, Value> {
     let mut w = Warnings::new();
     let name = m["name"].as_str().unwrap_or_default();
     let mut out = BTreeMap::new();
-    let repo_field = m
-        .get("repositories")
-        .filter(|v| v.as_array().is_some())
-        .or(m.get("repository"));
+    let repo_field = m.get("repositories").filter(|v| v.as_array().is_some()).or(m.get("repository"));
     let repo = repository(repo_field, &mut w);
-    out.insert(
-        "repository.normalized",
-        json!(repo.as_ref().map(|r| &r.normalized)),
-    );
+    out.insert("repository.normalized", json!(repo.as_ref().map(|r| &r.normalized)));
     if let Some(h) = repo.as_ref().and_then(|r| Hosted::from_url(&r.raw)) {
         out.insert("hosted", hosted_view(&h));
-        out.insert(
-            "repository.url",
-            json!(repo.as_ref().and_then(|r| r.url.clone())),
-        );
+        out.insert("repository.url", json!(repo.as_ref().and_then(|r| r.url.clone())));
     } else {
         out.insert("hosted", Value::Null);
     }
@@ -140,49 +91,25 @@ fn ours(m: &Value) -> BTreeMap<&'static str, Value> {
     out.insert("author", person_json(author.as_ref()));
     for field in ["maintainers", "contributors"] {
         let list = people(m.get(field), field, &mut w);
-        out.insert(
-            field,
-            Value::Array(list.iter().map(|p| person_json(Some(p))).collect()),
-        );
+        out.insert(field, Value::Array(list.iter().map(|p| person_json(Some(p))).collect()));
     }
     let bugs = bugs(m.get("bugs"), repo.as_ref(), &mut w);
     out.insert("bugs", without_nulls(json!(bugs)));
-    out.insert(
-        "homepage",
-        json!(homepage(m.get("homepage"), repo.as_ref(), &mut w)),
-    );
+    out.insert("homepage", json!(homepage(m.get("homepage"), repo.as_ref(), &mut w)));
     out.insert("keywords", json!(keywords(m.get("keywords"), &mut w)));
     out.insert("bin", json!(bin(m.get("bin"), name, &mut w)));
     // npm merges optionalDependencies into dependencies (addOptionalDepsToDeps)
     let mut deps = dependencies(m.get("dependencies"), "dependencies", &mut w);
-    deps.extend(dependencies(
-        m.get("optionalDependencies"),
-        "optionalDependencies",
-        &mut w,
-    ));
+    deps.extend(dependencies(m.get("optionalDependencies"), "optionalDependencies", &mut w));
     out.insert("dependencies", json!(deps));
-    out.insert(
-        "devDependencies",
-        json!(dependencies(
-            m.get("devDependencies"),
-            "devDependencies",
-            &mut w
-        )),
-    );
+    out.insert("devDependencies", json!(dependencies(m.get("devDependencies"), "devDependencies", &mut w)));
     let lic = license(m.get("license"), m.get("licenses"), &mut w);
-    out.insert(
-        "license.spdx",
-        json!(lic.as_ref().is_some_and(|l| l.spdx.is_some())),
-    );
+    out.insert("license.spdx", json!(lic.as_ref().is_some_and(|l| l.spdx.is_some())));
     if let Some(Value::String(s)) = m.get("license") {
         out.insert("license.validity", validity_json(validate(s)));
         // the text we store is the trimmed declaration, SPDX exactly when npm says so
         let expected = (validate(s) == Validity::Spdx).then(|| js_trim(s).to_string());
-        assert_eq!(
-            lic.as_ref().and_then(|l| l.spdx.clone()),
-            expected,
-            "{name}: spdx must be the trimmed text"
-        );
+        assert_eq!(lic.as_ref().and_then(|l| l.spdx.clone()), expected, "{name}: spdx must be the trimmed text");
     }
     out.insert("license.text", json!(lic.map(|l| l.text)));
     out
@@ -257,9 +184,7 @@ fn npm_view(n: &Value) -> BTreeMap<&'static str, Value> {
     out.insert("author", person(&n["author"]));
     for field in ["maintainers", "contributors"] {
         let list = match &n[field] {
-            Value::Array(items) => {
-                Value::Array(items.iter().map(person).filter(|p| !p.is_null()).collect())
-            }
+            Value::Array(items) => Value::Array(items.iter().map(person).filter(|p| !p.is_null()).collect()),
             Value::Null => json!([]),
             other => other.clone(),
         };
@@ -267,31 +192,10 @@ fn npm_view(n: &Value) -> BTreeMap<&'static str, Value> {
     }
     out.insert("bugs", n["bugs"].clone());
     out.insert("homepage", n["homepage"].clone());
-    out.insert(
-        "keywords",
-        if n["keywords"].is_null() {
-            json!([])
-        } else {
-            n["keywords"].clone()
-        },
-    );
-    out.insert(
-        "bin",
-        if n["bin"].is_null() {
-            json!({})
-        } else {
-            n["bin"].clone()
-        },
-    );
+    out.insert("keywords", if n["keywords"].is_null() { json!([]) } else { n["keywords"].clone() });
+    out.insert("bin", if n["bin"].is_null() { json!({}) } else { n["bin"].clone() });
     for field in ["dependencies", "devDependencies"] {
-        out.insert(
-            field,
-            if n[field].is_null() {
-                json!({})
-            } else {
-                n[field].clone()
-            },
-        );
+        out.insert(field, if n[field].is_null() { json!({}) } else { n[field].clone() });
     }
     let lic = &n["license"];
     let spdx = lic["valid"].as_bool() == Some(true) && lic["special"].is_null();
@@ -360,9 +264,7 @@ fn generated() -> BTreeMap<&'static str, Vec<String>> {
         "-",
         ".",
     ];
-    let licenses = (0..3000)
-        .map(|i| g.join(1 + i % 6, &license_pieces, &[" ", "", "  "]))
-        .collect();
+    let licenses = (0..3000).map(|i| g.join(1 + i % 6, &license_pieces, &[" ", "", "  "])).collect();
     let prefixes = [
         "",
         "git+",
@@ -401,9 +303,7 @@ fn generated() -> BTreeMap<&'static str, Vec<String>> {
         "raw.github.com",
     ];
     let seps = ["/", ":", "//", ""];
-    let users = [
-        "u", "~u", "g/sub", "", "u%20x", "%zz", "ü", "u.git", "@u", ".u",
-    ];
+    let users = ["u", "~u", "g/sub", "", "u%20x", "%zz", "ü", "u.git", "@u", ".u"];
     let projects = [
         "r",
         "r.git",
@@ -420,21 +320,8 @@ fn generated() -> BTreeMap<&'static str, Vec<String>> {
         "r%2Fx",
         "r/tree/a/b",
     ];
-    let suffixes = [
-        "",
-        "#dev",
-        "#",
-        "#semver:^1.0.0",
-        "#a@b:c",
-        "?q=1",
-        "/",
-        " ",
-        "#feature/x",
-        "%",
-        "\n",
-        "#%E2%9C%93",
-        "#a b",
-    ];
+    let suffixes =
+        ["", "#dev", "#", "#semver:^1.0.0", "#a@b:c", "?q=1", "/", " ", "#feature/x", "%", "\n", "#%E2%9C%93", "#a b"];
     let urls = (0..4000)
         .map(|_| {
             let (p, h, s) = (g.pick(&prefixes), g.pick(&hosts), g.pick(&seps));
@@ -442,12 +329,8 @@ fn generated() -> BTreeMap<&'static str, Vec<String>> {
             format!("{p}{h}{s}{u}/{r}{x}")
         })
         .collect();
-    let person_pieces = [
-        "a", "b c", " ", "(", ")", "<", ">", "@", ".", "\t", "\u{a0}", "\u{feff}", "é", "\n",
-    ];
-    let people = (0..2000)
-        .map(|i| g.join(i % 12, &person_pieces, &[""]))
-        .collect();
+    let person_pieces = ["a", "b c", " ", "(", ")", "<", ">", "@", ".", "\t", "\u{a0}", "\u{feff}", "é", "\n"];
+    let people = (0..2000).map(|i| g.join(i % 12, &person_pieces, &[""])).collect();
     let dep_pieces = [
         "a",
         "@s/a",
@@ -465,15 +348,8 @@ fn generated() -> BTreeMap<&'static str, Vec<String>> {
         "\t",
         "x@git+https://github.com/u/r.git",
     ];
-    let deps = (0..1500)
-        .map(|i| g.join(1 + i % 5, &dep_pieces, &["", " "]))
-        .collect();
-    BTreeMap::from([
-        ("licenses", licenses),
-        ("urls", urls),
-        ("people", people),
-        ("deps", deps),
-    ])
+    let deps = (0..1500).map(|i| g.join(1 + i % 5, &dep_pieces, &["", " "])).collect();
+    BTreeMap::from([("licenses", licenses), ("urls", urls), ("people", people), ("deps", deps)])
 }
 
 /// Compares one generated input's line from normalize.js.
@@ -492,12 +368,7 @@ fn check_generated(report: &mut Report, n: &Value) {
         }
         "person" => {
             let ours = person(&json!(input), "author", &mut Warnings::new());
-            report.check(
-                &fixture,
-                "person",
-                &person_json(ours.as_ref()),
-                &npm_person(&n["person"]),
-            );
+            report.check(&fixture, "person", &person_json(ours.as_ref()), &npm_person(&n["person"]));
         }
         "deps" => {
             let ours = dependencies(Some(&json!([input])), "dependencies", &mut Warnings::new());
@@ -508,9 +379,7 @@ fn check_generated(report: &mut Report, n: &Value) {
             }
             report.check(&fixture, "dependencies", &json!(ours), &npm);
         }
-        other => report
-            .failures
-            .push(format!("normalize.js printed an unknown kind `{other}`")),
+        other => report.failures.push(format!("normalize.js printed an unknown kind `{other}`")),
     }
 }
 
@@ -536,36 +405,21 @@ impl Report {
             }
             return;
         }
-        if DELIBERATE
-            .iter()
-            .any(|d| d.fixture == fixture && d.field == field)
-        {
-            self.differences_seen
-                .insert((fixture.to_string(), field.to_string()));
+        if DELIBERATE.iter().any(|d| d.fixture == fixture && d.field == field) {
+            self.differences_seen.insert((fixture.to_string(), field.to_string()));
             return;
         }
-        self.failures.push(format!(
-            "fixture `{fixture}`, field `{field}`:\n    ours: {ours}\n    npm:  {npm}"
-        ));
+        self.failures.push(format!("fixture `{fixture}`, field `{field}`:\n    ours: {ours}\n    npm:  {npm}"));
     }
 }
 
 fn npm_install(dir: &Path) -> PathBuf {
     let out = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--ignore-scripts",
-            "--loglevel=error",
-            "--prefix",
-        ])
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "--prefix"])
         .arg(dir)
         .args(NPM_PACKAGES)
         .output()
-        .unwrap_or_else(|e| {
-            panic!("the differential test needs `npm` (from Node.js) on PATH: {e}")
-        });
+        .unwrap_or_else(|e| panic!("the differential test needs `npm` (from Node.js) on PATH: {e}"));
     assert!(
         out.status.success(),
         "npm install {} failed ({}):\n{}",
@@ -581,16 +435,12 @@ fn normalizers_agree_with_npm() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let fixtures = root.join("fixtures/manifests.json");
     let text = std::fs::read_to_string(&fixtures).expect("read fixtures/manifests.json");
-    let manifests: Vec<Value> =
-        serde_json::from_str(&text).expect("fixtures/manifests.json is a JSON array");
+    let manifests: Vec<Value> = serde_json::from_str(&text).expect("fixtures/manifests.json is a JSON array");
 
     let mut our_views = BTreeMap::new();
     let mut texts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in &manifests {
-        let name = m["name"]
-            .as_str()
-            .expect("every fixture has a name")
-            .to_string();
+        let name = m["name"].as_str().expect("every fixture has a name").to_string();
         let view = ours(m);
         // let npm's validator judge the texts we derive from objects and arrays
         if let Some(Value::String(t)) = view.get("license.text")
@@ -598,10 +448,7 @@ fn normalizers_agree_with_npm() {
         {
             texts.entry(name.clone()).or_default().push(t.clone());
         }
-        assert!(
-            our_views.insert(name.clone(), view).is_none(),
-            "fixture name `{name}` is used twice"
-        );
+        assert!(our_views.insert(name.clone(), view).is_none(), "fixture name `{name}` is used twice");
     }
 
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -609,10 +456,8 @@ fn normalizers_agree_with_npm() {
     let texts_path = tmp.path().join("generated.json");
     let mut input = json!(generated());
     input["licenseTexts"] = json!(texts);
-    let generated_count: usize = ["licenses", "urls", "people", "deps"]
-        .iter()
-        .map(|k| input[k].as_array().map_or(0, Vec::len))
-        .sum();
+    let generated_count: usize =
+        ["licenses", "urls", "people", "deps"].iter().map(|k| input[k].as_array().map_or(0, Vec::len)).sum();
     let bytes = serde_json::to_vec(&input).expect("inputs as JSON");
     std::fs::write(&texts_path, bytes).expect("write generated.json");
     let out = Command::new("node")
@@ -622,20 +467,12 @@ fn normalizers_agree_with_npm() {
         .arg(&texts_path)
         .output()
         .unwrap_or_else(|e| panic!("the differential test needs `node` on PATH: {e}"));
-    assert!(
-        out.status.success(),
-        "normalize.js failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "normalize.js failed:\n{}", String::from_utf8_lossy(&out.stderr));
 
-    let mut report = Report {
-        failures: Vec::new(),
-        differences_seen: BTreeSet::new(),
-    };
+    let mut report = Report { failures: Vec::new(), differences_seen: BTreeSet::new() };
     let mut seen = 0;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let n: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("normalize.js printed `{line}`: {e}"));
+        let n: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("normalize.js printed `{line}`: {e}"));
         if n.get("generated").is_some() {
             check_generated(&mut report, &n);
             seen += 1;
@@ -645,58 +482,27 @@ fn normalizers_agree_with_npm() {
         let ours = &our_views[name];
         seen += 1;
         for (field, npm_value) in npm_view(&n) {
-            report.check(
-                name,
-                field,
-                ours.get(field).unwrap_or(&Value::Null),
-                &npm_value,
-            );
+            report.check(name, field, ours.get(field).unwrap_or(&Value::Null), &npm_value);
         }
-        if let Some(Value::String(_)) = manifests
-            .iter()
-            .find(|m| m["name"] == name)
-            .map(|m| &m["license"])
-        {
-            report.check(
-                name,
-                "license.validity",
-                &ours["license.validity"],
-                &n["license"],
-            );
+        if let Some(Value::String(_)) = manifests.iter().find(|m| m["name"] == name).map(|m| &m["license"]) {
+            report.check(name, "license.validity", &ours["license.validity"], &n["license"]);
         }
         for derived in n["derivedLicenses"].as_array().into_iter().flatten() {
             let text = derived["text"].as_str().unwrap_or_default();
             let npm = json!({"valid": derived["valid"], "special": derived["special"]});
-            report.check(
-                name,
-                &format!("license.derived({text})"),
-                &validity_json(validate(text)),
-                &npm,
-            );
+            report.check(name, &format!("license.derived({text})"), &validity_json(validate(text)), &npm);
         }
     }
-    assert_eq!(
-        seen,
-        manifests.len() + generated_count,
-        "normalize.js printed one line per input"
-    );
+    assert_eq!(seen, manifests.len() + generated_count, "normalize.js printed one line per input");
     for d in DELIBERATE {
-        if !report
-            .differences_seen
-            .contains(&(d.fixture.to_string(), d.field.to_string()))
-        {
+        if !report.differences_seen.contains(&(d.fixture.to_string(), d.field.to_string())) {
             report.failures.push(format!(
                 "fixture `{}`, field `{}` is listed as a deliberate difference ({}) but agrees with npm",
                 d.fixture, d.field, d.reason
             ));
         }
     }
-    let shown: Vec<&str> = report
-        .failures
-        .iter()
-        .take(80)
-        .map(String::as_str)
-        .collect();
+    let shown: Vec<&str> = report.failures.iter().take(80).map(String::as_str).collect();
     assert!(
         report.failures.is_empty(),
         "{} differences from npm (first {} shown):\n{}",

@@ -5,7 +5,7 @@
 //! server. `ordered: false`, so one rejected statement does not stop the others; the
 //! rejected ones come back with their index and message.
 
-use mongodb::bson::{Bson, Document, doc};
+use mongodb::bson::{Bson, Document, RawArrayBuf, RawDocumentBuf};
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -15,11 +15,40 @@ const MAX_STATEMENTS: usize = 1000;
 /// Bytes of statements per command, well under the 16 MiB command limit.
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
+/// A filter or update, as a document or already encoded. Large batches (thousands of
+/// version records) are built as raw BSON: a `Document` tree costs ten times the bytes.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Doc(Document),
+    Raw(RawDocumentBuf),
+}
+
+impl From<Document> for Body {
+    fn from(d: Document) -> Self {
+        Body::Doc(d)
+    }
+}
+
+impl From<RawDocumentBuf> for Body {
+    fn from(d: RawDocumentBuf) -> Self {
+        Body::Raw(d)
+    }
+}
+
+impl Body {
+    fn into_raw(self) -> std::result::Result<RawDocumentBuf, String> {
+        match self {
+            Body::Raw(r) => Ok(r),
+            Body::Doc(d) => RawDocumentBuf::from_document(&d).map_err(|e| format!("cannot encode: {e}")),
+        }
+    }
+}
+
 /// One update statement: `filter`, update document (operators or a replacement), upsert.
 #[derive(Debug, Clone)]
 pub struct UpdateOp {
-    pub filter: Document,
-    pub update: Document,
+    pub filter: Body,
+    pub update: Body,
     pub upsert: bool,
     /// Update every match (for "touch all of these" statements).
     pub multi: bool,
@@ -27,37 +56,22 @@ pub struct UpdateOp {
 
 impl UpdateOp {
     /// Updates (or inserts) the one document matching `filter`.
-    pub fn upsert(filter: Document, update: Document) -> Self {
-        UpdateOp {
-            filter,
-            update,
-            upsert: true,
-            multi: false,
-        }
+    pub fn upsert(filter: impl Into<Body>, update: impl Into<Body>) -> Self {
+        UpdateOp { filter: filter.into(), update: update.into(), upsert: true, multi: false }
     }
 
     /// Updates the one document matching `filter`, if any.
-    pub fn update(filter: Document, update: Document) -> Self {
-        UpdateOp {
-            filter,
-            update,
-            upsert: false,
-            multi: false,
-        }
+    pub fn update(filter: impl Into<Body>, update: impl Into<Body>) -> Self {
+        UpdateOp { filter: filter.into(), update: update.into(), upsert: false, multi: false }
     }
 
     /// Updates every document matching `filter`.
-    pub fn update_many(filter: Document, update: Document) -> Self {
-        UpdateOp {
-            filter,
-            update,
-            upsert: false,
-            multi: true,
-        }
+    pub fn update_many(filter: impl Into<Body>, update: impl Into<Body>) -> Self {
+        UpdateOp { filter: filter.into(), update: update.into(), upsert: false, multi: true }
     }
 }
 
-/// A statement the server refused, by its index in the caller's list.
+/// A statement the server (or the encoder) refused, by its index in the caller's list.
 #[derive(Debug, Clone)]
 pub struct WriteFailure {
     pub index: usize,
@@ -66,31 +80,27 @@ pub struct WriteFailure {
 
 impl Store {
     /// Runs every update, in commands of bounded size. Returns the statements that failed.
-    pub async fn update_all(
-        &self,
-        collection: &str,
-        ops: Vec<UpdateOp>,
-    ) -> Result<Vec<WriteFailure>> {
-        let statements = ops
-            .into_iter()
-            .map(|op| doc! { "q": op.filter, "u": op.update, "upsert": op.upsert, "multi": op.multi })
-            .collect();
-        self.run_statements("update", "updates", collection, statements)
-            .await
+    pub async fn update_all(&self, collection: &str, ops: Vec<UpdateOp>) -> Result<Vec<WriteFailure>> {
+        let statements = ops.into_iter().map(|op| {
+            let mut st = RawDocumentBuf::new();
+            st.append("q", op.filter.into_raw()?);
+            st.append("u", op.update.into_raw()?);
+            st.append("upsert", op.upsert);
+            st.append("multi", op.multi);
+            Ok(st)
+        });
+        self.run_statements("update", "updates", collection, statements).await
     }
 
     /// Deletes every document matching each filter.
-    pub async fn delete_all(
-        &self,
-        collection: &str,
-        filters: Vec<Document>,
-    ) -> Result<Vec<WriteFailure>> {
-        let statements = filters
-            .into_iter()
-            .map(|q| doc! { "q": q, "limit": 0 })
-            .collect();
-        self.run_statements("delete", "deletes", collection, statements)
-            .await
+    pub async fn delete_all(&self, collection: &str, filters: Vec<Document>) -> Result<Vec<WriteFailure>> {
+        let statements = filters.into_iter().map(|q| {
+            let mut st = RawDocumentBuf::new();
+            st.append("q", Body::Doc(q).into_raw()?);
+            st.append("limit", 0);
+            Ok(st)
+        });
+        self.run_statements("delete", "deletes", collection, statements).await
     }
 
     async fn run_statements(
@@ -98,39 +108,31 @@ impl Store {
         command: &'static str,
         field: &str,
         collection: &str,
-        statements: Vec<Document>,
+        statements: impl Iterator<Item = std::result::Result<RawDocumentBuf, String>>,
     ) -> Result<Vec<WriteFailure>> {
         let mut failures = Vec::new();
-        let mut chunk: Vec<Bson> = Vec::new();
-        let mut chunk_start = 0;
+        // (index in the caller's list) of each statement in the chunk
+        let mut chunk: Vec<(usize, RawDocumentBuf)> = Vec::new();
         let mut chunk_bytes = 0;
-        let total = statements.len();
-        for (i, statement) in statements.into_iter().enumerate() {
-            let size = statement_size(&statement, collection)?;
-            if !chunk.is_empty()
-                && (chunk.len() >= MAX_STATEMENTS || chunk_bytes + size > MAX_BYTES)
-            {
-                let sent = std::mem::take(&mut chunk);
-                self.send(command, field, collection, sent, chunk_start, &mut failures)
-                    .await?;
-                chunk_start = i;
+        for (i, statement) in statements.enumerate() {
+            let statement = match statement {
+                Ok(s) => s,
+                Err(message) => {
+                    failures.push(WriteFailure { index: i, message });
+                    continue;
+                }
+            };
+            let size = statement.as_bytes().len();
+            if !chunk.is_empty() && (chunk.len() >= MAX_STATEMENTS || chunk_bytes + size > MAX_BYTES) {
+                self.send(command, field, collection, std::mem::take(&mut chunk), &mut failures).await?;
                 chunk_bytes = 0;
             }
             chunk_bytes += size;
-            chunk.push(Bson::Document(statement));
+            chunk.push((i, statement));
         }
         if !chunk.is_empty() {
-            self.send(
-                command,
-                field,
-                collection,
-                chunk,
-                chunk_start,
-                &mut failures,
-            )
-            .await?;
+            self.send(command, field, collection, chunk, &mut failures).await?;
         }
-        debug_assert!(failures.iter().all(|f| f.index < total));
         Ok(failures)
     }
 
@@ -139,42 +141,32 @@ impl Store {
         command: &'static str,
         field: &str,
         collection: &str,
-        statements: Vec<Bson>,
-        offset: usize,
+        statements: Vec<(usize, RawDocumentBuf)>,
         failures: &mut Vec<WriteFailure>,
     ) -> Result<()> {
-        let cmd = doc! { command: collection, field: statements, "ordered": false };
-        let answer = self
-            .database()
-            .run_command(cmd)
-            .await
-            .map_err(StoreError::mongo(command, collection))?;
+        let mut array = RawArrayBuf::new();
+        let mut indexes = Vec::with_capacity(statements.len());
+        for (i, st) in statements {
+            indexes.push(i);
+            array.push(st);
+        }
+        let mut cmd = RawDocumentBuf::new();
+        cmd.append(command, collection);
+        cmd.append(field, array);
+        cmd.append("ordered", false);
+        let answer = self.database().run_raw_command(cmd).await.map_err(StoreError::mongo(command, collection))?;
         if let Ok(errors) = answer.get_array("writeErrors") {
             for e in errors {
                 let Some(e) = e.as_document() else { continue };
-                let index = match e.get("index") {
+                let at = match e.get("index") {
                     Some(Bson::Int32(i)) => usize::try_from(*i).unwrap_or(0),
                     Some(Bson::Int64(i)) => usize::try_from(*i).unwrap_or(0),
                     _ => 0,
                 };
                 let message = e.get_str("errmsg").unwrap_or("write refused").to_string();
-                failures.push(WriteFailure {
-                    index: offset + index,
-                    message,
-                });
+                failures.push(WriteFailure { index: indexes.get(at).copied().unwrap_or(at), message });
             }
         }
         Ok(())
     }
-}
-
-fn statement_size(statement: &Document, collection: &str) -> Result<usize> {
-    let mut buf = Vec::new();
-    statement
-        .to_writer(&mut buf)
-        .map_err(|source| StoreError::Encode {
-            collection: collection.to_string(),
-            source,
-        })?;
-    Ok(buf.len())
 }

@@ -7,12 +7,7 @@ use clap::Args;
 pub struct DbArgs {
     /// MongoDB connection string. `make demo` and `make test` start a development
     /// server and set this for you.
-    #[arg(
-        long,
-        env = "MONGODB_URI",
-        default_value = "mongodb://127.0.0.1:27017",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017", hide_env_values = true)]
     pub mongodb_uri: String,
 
     /// Database name: several deployments (or tests) can share one server.
@@ -22,9 +17,6 @@ pub struct DbArgs {
 
 impl DbArgs {
     pub fn new(mongodb_uri: impl Into<String>, db: impl Into<String>) -> Self {
-        Self {
-            mongodb_uri: mongodb_uri.into(),
-            db: db.into(),
-        }
+        Self { mongodb_uri: mongodb_uri.into(), db: db.into() }
     }
 }

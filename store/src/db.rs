@@ -38,19 +38,15 @@ impl Store {
     /// Connects (lazily: the first operation finds the server) with short server-selection
     /// timeouts, so a missing database is a clear error within seconds, not a hang.
     pub async fn connect(args: &DbArgs) -> Result<Store> {
-        let mut options = ClientOptions::parse(&args.mongodb_uri)
-            .await
-            .map_err(StoreError::Connect)?;
+        let mut options = ClientOptions::parse(&args.mongodb_uri).await.map_err(StoreError::connect)?;
         if options.server_selection_timeout.is_none() {
             options.server_selection_timeout = Some(Duration::from_secs(10));
         }
         if options.connect_timeout.is_none() {
             options.connect_timeout = Some(Duration::from_secs(10));
         }
-        options
-            .app_name
-            .get_or_insert_with(|| "nodules".to_string());
-        let client = Client::with_options(options).map_err(StoreError::Connect)?;
+        options.app_name.get_or_insert_with(|| "nodules".to_string());
+        let client = Client::with_options(options).map_err(StoreError::connect)?;
         let db = client.database(&args.db);
         Ok(Store { client, db })
     }
@@ -63,10 +59,7 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<()> {
-        self.db
-            .run_command(doc! { "ping": 1 })
-            .await
-            .map_err(StoreError::Connect)?;
+        self.db.run_command(doc! { "ping": 1 }).await.map_err(StoreError::connect)?;
         Ok(())
     }
 
@@ -119,11 +112,7 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
             coll::PACKAGES,
             doc! { "stale": 1 },
             "stale",
-            Some(
-                IndexOptions::builder()
-                    .partial_filter_expression(doc! { "stale": true })
-                    .build(),
-            ),
+            Some(IndexOptions::builder().partial_filter_expression(doc! { "stale": true }).build()),
         ),
         // status counts by state
         (coll::PACKAGES, doc! { "state": 1 }, "state", None),

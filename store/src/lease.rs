@@ -18,17 +18,9 @@ use crate::error::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
-    #[error(
-        "another `{job}` run holds the lease: {holder}, until {expires_at} (lease expires if it died)"
-    )]
-    Held {
-        job: String,
-        holder: String,
-        expires_at: String,
-    },
-    #[error(
-        "the `{job}` lease was lost (renewal failed or another run took it over); stopping before writing more"
-    )]
+    #[error("another `{job}` run holds the lease: {holder}, until {expires_at} (lease expires if it died)")]
+    Held { job: String, holder: String, expires_at: String },
+    #[error("the `{job}` lease was lost (renewal failed or another run took it over); stopping before writing more")]
     Lost { job: String },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -49,8 +41,7 @@ impl Store {
     pub async fn acquire_lease(&self, job: &str, ttl: Duration) -> Result<Lease, LeaseError> {
         let owner = owner_id();
         let now = DateTime::now();
-        let filter =
-            doc! { "_id": job, "$or": [ { "expires_at": { "$lt": now } }, { "owner": &owner } ] };
+        let filter = doc! { "_id": job, "$or": [ { "expires_at": { "$lt": now } }, { "owner": &owner } ] };
         let update = doc! { "$set": {
             "owner": &owner,
             "holder": holder_description(),
@@ -71,20 +62,8 @@ impl Store {
             Err(e) => return Err(StoreError::mongo("findAndModify", coll::LOCKS)(e).into()),
         }
         let lost = Arc::new(AtomicBool::new(false));
-        let renewer = tokio::spawn(renew(
-            self.clone(),
-            job.to_string(),
-            owner.clone(),
-            ttl,
-            lost.clone(),
-        ));
-        Ok(Lease {
-            store: self.clone(),
-            job: job.to_string(),
-            owner,
-            lost,
-            renewer,
-        })
+        let renewer = tokio::spawn(renew(self.clone(), job.to_string(), owner.clone(), ttl, lost.clone()));
+        Ok(Lease { store: self.clone(), job: job.to_string(), owner, lost, renewer })
     }
 }
 
@@ -92,9 +71,7 @@ impl Lease {
     /// Fails once the lease is lost: call before each write.
     pub fn check(&self) -> Result<(), LeaseError> {
         if self.lost.load(Ordering::Relaxed) {
-            return Err(LeaseError::Lost {
-                job: self.job.clone(),
-            });
+            return Err(LeaseError::Lost { job: self.job.clone() });
         }
         Ok(())
     }
@@ -123,10 +100,7 @@ async fn renew(store: Store, job: String, owner: String, ttl: Duration, lost: Ar
         tokio::time::sleep(every).await;
         let result = store
             .collection(coll::LOCKS)
-            .update_one(
-                doc! { "_id": &job, "owner": &owner },
-                doc! { "$set": { "expires_at": expiry(ttl) } },
-            )
+            .update_one(doc! { "_id": &job, "owner": &owner }, doc! { "$set": { "expires_at": expiry(ttl) } })
             .await;
         match result {
             Ok(r) if r.matched_count == 1 => {}
@@ -173,12 +147,7 @@ fn host_name() -> String {
 
 /// Unique per process and acquisition.
 fn owner_id() -> String {
-    format!(
-        "{}:{}:{:016x}",
-        host_name(),
-        std::process::id(),
-        rand::random::<u64>()
-    )
+    format!("{}:{}:{:016x}", host_name(), std::process::id(), rand::random::<u64>())
 }
 
 /// What an operator reads when a run is refused.

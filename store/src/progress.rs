@@ -56,11 +56,7 @@ impl Progress {
             label,
             bar,
             started: Instant::now(),
-            state: Mutex::new(State {
-                items: 0,
-                bytes: 0,
-                last_log: Instant::now(),
-            }),
+            state: Mutex::new(State { items: 0, bytes: 0, last_log: Instant::now() }),
         }
     }
 
@@ -76,12 +72,7 @@ impl Progress {
             if bytes_pos.is_some() {
                 bar.set_position(s.bytes);
             }
-            bar.set_message(format!(
-                "{} {} ({:.0}/s)",
-                s.items,
-                self.label,
-                s.items as f64 / secs
-            ));
+            bar.set_message(format!("{} {} ({:.0}/s)", s.items, self.label, s.items as f64 / secs));
         } else if s.last_log.elapsed() >= LOG_EVERY {
             s.last_log = Instant::now();
             tracing::info!(

@@ -65,16 +65,8 @@ impl RegistryArgs {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(RegistryConfigError::BadUrl(url));
         }
-        let url = if url.ends_with('/') {
-            url
-        } else {
-            format!("{url}/")
-        };
-        let token = self
-            .npm_token
-            .clone()
-            .filter(|t| !t.is_empty())
-            .or_else(|| npmrc_token(&url));
+        let url = if url.ends_with('/') { url } else { format!("{url}/") };
+        let token = self.npm_token.clone().filter(|t| !t.is_empty()).or_else(|| npmrc_token(&url));
         Ok(Registry { url, token })
     }
 }
@@ -85,9 +77,7 @@ fn npm_registry() -> Result<String, RegistryConfigError> {
         .output()
         .map_err(|e| RegistryConfigError::NoNpm(e.to_string()))?;
     if !out.status.success() {
-        return Err(RegistryConfigError::NoNpm(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
+        return Err(RegistryConfigError::NoNpm(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
     let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if url.is_empty() || url == "undefined" {
@@ -156,28 +146,16 @@ mod tests {
     #[test]
     fn picks_the_longest_matching_prefix() {
         let rc = "registry=https://registry.test/\n//registry.test/:_authToken=short\n//registry.test/private/:_authToken=\"long\"\n//other.test/:_authToken=no\n";
-        assert_eq!(
-            token_for(rc, "https://registry.test/private/").as_deref(),
-            Some("long")
-        );
-        assert_eq!(
-            token_for(rc, "https://registry.test/").as_deref(),
-            Some("short")
-        );
+        assert_eq!(token_for(rc, "https://registry.test/private/").as_deref(), Some("long"));
+        assert_eq!(token_for(rc, "https://registry.test/").as_deref(), Some("short"));
         assert_eq!(token_for(rc, "https://elsewhere.test/"), None);
     }
 
     #[test]
     fn debug_hides_the_token() {
-        let r = Registry {
-            url: "https://registry.test/".into(),
-            token: Some("s3cret".into()),
-        };
+        let r = Registry { url: "https://registry.test/".into(), token: Some("s3cret".into()) };
         assert!(!format!("{r:?}").contains("s3cret"));
-        let a = RegistryArgs {
-            registry: None,
-            npm_token: Some("s3cret".into()),
-        };
+        let a = RegistryArgs { registry: None, npm_token: Some("s3cret".into()) };
         assert!(!format!("{a:?}").contains("s3cret"));
     }
 }

@@ -29,7 +29,7 @@ impl Store {
                 return Err(StoreError::Answer {
                     op: "findAndModify",
                     collection: coll::COUNTERS.into(),
-                    answer: after.unwrap_or_default(),
+                    answer: Box::new(after.unwrap_or_default()),
                 });
             }
         };

@@ -19,9 +19,7 @@ impl TestDb {
         let args = DbArgs::new(uri.clone(), name);
         let store = match Store::connect_and_ping(&args).await {
             Ok(s) => s,
-            Err(e) => panic!(
-                "no MongoDB at MONGODB_URI={uri}: {e}. Run the tests with `make test`, which starts one."
-            ),
+            Err(e) => panic!("no MongoDB at MONGODB_URI={uri}: {e}. Run the tests with `make test`, which starts one."),
         };
         if let Err(e) = store.ensure_indexes().await {
             panic!("ensure_indexes failed on the test database: {e}");
@@ -55,10 +53,7 @@ impl Drop for TestDb {
         // Drop runs inside the test's runtime, which cannot block on itself, and the
         // test's client lives on that runtime: use a thread with its own runtime and client.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async {

@@ -41,13 +41,7 @@ impl Run {
 
     /// Panics (showing the output) unless the exit code is `code`.
     pub fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit code\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
+        assert_eq!(self.code, Some(code), "exit code\n--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr);
         self
     }
 
@@ -57,16 +51,9 @@ impl Run {
 
     /// The numbers of the summary line `ingested N, unchanged U, deleted D, rejected R, failed F in T s`.
     pub fn summary(&self) -> Summary {
-        let line = self
-            .stdout
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("ingested "))
-            .unwrap_or_else(|| {
-                panic!(
-                    "no summary line\n--- stdout:\n{}\n--- stderr:\n{}",
-                    self.stdout, self.stderr
-                )
+        let line =
+            self.stdout.lines().rev().find(|l| l.starts_with("ingested ")).unwrap_or_else(|| {
+                panic!("no summary line\n--- stdout:\n{}\n--- stderr:\n{}", self.stdout, self.stderr)
             });
         let counts = line.rsplit_once(" in ").map(|(c, _)| c).unwrap_or(line);
         let num = |key: &str| -> u64 {
@@ -86,14 +73,8 @@ impl Run {
 
     /// Peak memory the binary reported (`peak_rss_kb=…` in its log), in bytes.
     pub fn peak_rss(&self) -> u64 {
-        let i = self
-            .stderr
-            .rfind("peak_rss_kb=")
-            .unwrap_or_else(|| panic!("no peak memory line in:\n{}", self.stderr));
-        let digits: String = self.stderr[i + "peak_rss_kb=".len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
+        let i = self.stderr.rfind("peak_rss_kb=").unwrap_or_else(|| panic!("no peak memory line in:\n{}", self.stderr));
+        let digits: String = self.stderr[i + "peak_rss_kb=".len()..].chars().take_while(char::is_ascii_digit).collect();
         digits.parse::<u64>().expect("peak_rss_kb number") * 1024
     }
 }

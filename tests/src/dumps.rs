@@ -7,11 +7,7 @@ use serde_json::{Value, json};
 
 /// Writes `docs` as an `_all_docs` dump, one row per line, with CouchDB's framing.
 pub fn all_docs<W: Write>(out: &mut W, docs: &[Value]) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{{\"total_rows\":{},\"offset\":0,\"rows\":[",
-        docs.len()
-    )?;
+    writeln!(out, "{{\"total_rows\":{},\"offset\":0,\"rows\":[", docs.len())?;
     for (i, doc) in docs.iter().enumerate() {
         write_row(out, doc, i + 1 < docs.len())?;
     }
@@ -20,11 +16,7 @@ pub fn all_docs<W: Write>(out: &mut W, docs: &[Value]) -> std::io::Result<()> {
 
 /// One `_all_docs` row line (with a trailing comma unless it is the last).
 pub fn write_row<W: Write>(out: &mut W, doc: &Value, comma: bool) -> std::io::Result<()> {
-    let id = doc
-        .get("_id")
-        .or_else(|| doc.get("name"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let id = doc.get("_id").or_else(|| doc.get("name")).cloned().unwrap_or(Value::Null);
     let rev = doc.get("_rev").cloned().unwrap_or(json!("1-0"));
     let row = json!({ "id": id, "key": id, "value": { "rev": rev }, "doc": doc });
     writeln!(out, "{}{}", row, if comma { "," } else { "" })
@@ -51,10 +43,7 @@ pub fn packument(name: &str, versions: &[(&str, Value)]) -> Value {
             }
         }
         vs.insert(v.to_string(), manifest);
-        time.insert(
-            v.to_string(),
-            json!(format!("2024-01-{:02}T00:00:00.000000+00:00", (i % 28) + 1)),
-        );
+        time.insert(v.to_string(), json!(format!("2024-01-{:02}T00:00:00.000000+00:00", (i % 28) + 1)));
     }
     let latest = versions.last().map(|(v, _)| *v).unwrap_or("0.0.0");
     json!({ "_id": name, "name": name, "dist-tags": { "latest": latest }, "versions": vs, "time": time })

@@ -10,7 +10,5 @@ pub use registry::{FakeRegistry, Reply};
 
 /// Path of a fixture file under `tests/fixtures/`.
 pub fn fixture(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
 }

@@ -37,13 +37,7 @@ impl Reply {
     }
 
     pub fn status(status: u16) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: Bytes::new(),
-            delay: Duration::ZERO,
-            truncate_at: None,
-        }
+        Reply { status, headers: Vec::new(), body: Bytes::new(), delay: Duration::ZERO, truncate_at: None }
     }
 
     pub fn header(mut self, k: &str, v: &str) -> Reply {
@@ -87,12 +81,8 @@ pub struct FakeRegistry {
 impl FakeRegistry {
     pub async fn start() -> FakeRegistry {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let app = axum::Router::new().fallback(answer).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -107,11 +97,7 @@ impl FakeRegistry {
 
     /// Scripts the replies for `path` (e.g. `/react`, `/@types%2fnode`).
     pub fn on(&self, path: &str, replies: Vec<Reply>) {
-        self.inner
-            .lock()
-            .expect("lock")
-            .script
-            .insert(path.to_string(), replies.into());
+        self.inner.lock().expect("lock").script.insert(path.to_string(), replies.into());
     }
 
     /// Serves `doc` at the document path of `name`.
@@ -121,14 +107,7 @@ impl FakeRegistry {
 
     /// Requests received for `path`.
     pub fn requests(&self, path: &str) -> Vec<Logged> {
-        self.inner
-            .lock()
-            .expect("lock")
-            .log
-            .iter()
-            .filter(|l| l.path == path)
-            .cloned()
-            .collect()
+        self.inner.lock().expect("lock").log.iter().filter(|l| l.path == path).cloned().collect()
     }
 
     pub fn all_requests(&self) -> Vec<Logged> {
@@ -151,11 +130,7 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
     let path = req.uri().path().to_string();
     let reply = {
         let mut inner = inner.lock().expect("lock");
-        inner.log.push(Logged {
-            path: path.clone(),
-            headers: req.headers().clone(),
-            at: Instant::now(),
-        });
+        inner.log.push(Logged { path: path.clone(), headers: req.headers().clone(), at: Instant::now() });
         match inner.script.get_mut(&path) {
             Some(q) if q.len() > 1 => q.pop_front(),
             Some(q) => q.front().cloned(),
@@ -163,16 +138,12 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
         }
     };
     let Some(reply) = reply else {
-        return Response::builder()
-            .status(404)
-            .body(Body::from("{\"error\":\"not_found\"}"))
-            .unwrap_or_default();
+        return Response::builder().status(404).body(Body::from("{\"error\":\"not_found\"}")).unwrap_or_default();
     };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let mut builder =
-        Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
+    let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
     for (k, v) in &reply.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
@@ -182,10 +153,7 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
             let head = reply.body.slice(..at.min(reply.body.len()));
             let stream = futures::stream::iter(vec![
                 Ok::<Bytes, std::io::Error>(head),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "cut off",
-                )),
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut off")),
             ]);
             Body::from_stream(stream)
         }

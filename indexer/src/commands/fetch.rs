@@ -24,7 +24,7 @@ use crate::pipeline::incoming::{DocItem, Incoming, Item};
 use crate::pipeline::{Pipeline, Summary};
 use crate::registry::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
 
-const IN_FLIGHT_BYTES: usize = 64 << 20;
+const IN_FLIGHT_BYTES: usize = 32 << 20;
 
 pub async fn fetch(
     store: Option<Store>,
@@ -51,13 +51,11 @@ async fn run(
         connect_timeout: args.timeout.min(Duration::from_secs(10)),
         ..FetchPolicy::default()
     };
-    let client =
-        RegistryClient::new(registry, policy).map_err(|e| CommandError::Failed(e.into()))?;
+    let client = RegistryClient::new(registry, policy).map_err(|e| CommandError::Failed(e.into()))?;
     let mut names: Vec<String> = args.names.clone();
     if let Some(file) = &args.names_file {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            CommandError::Failed(anyhow::anyhow!("cannot read {}: {e}", file.display()))
-        })?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CommandError::Failed(anyhow::anyhow!("cannot read {}: {e}", file.display())))?;
         names.extend(
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or("").trim())
@@ -67,9 +65,7 @@ async fn run(
     }
     for n in &names {
         if !valid_name(n) {
-            return Err(CommandError::Failed(anyhow::anyhow!(
-                "`{n}` is not a valid package name"
-            )));
+            return Err(CommandError::Failed(anyhow::anyhow!("`{n}` is not a valid package name")));
         }
     }
     let named: BoxStream<'static, (String, Validators)> =
@@ -99,19 +95,12 @@ async fn run(
 /// Stored packages to refresh: those marked stale, those written by an older normalizer,
 /// then those checked longer ago than `age`, oldest first. Streamed, not loaded.
 fn due_for_refresh(store: Store, age: Duration) -> BoxStream<'static, (String, Validators)> {
-    let cutoff = DateTime::from_millis(
-        DateTime::now().timestamp_millis() - i64::try_from(age.as_millis()).unwrap_or(0),
-    );
+    let cutoff =
+        DateTime::from_millis(DateTime::now().timestamp_millis() - i64::try_from(age.as_millis()).unwrap_or(0));
     let queries: Vec<(Document, Option<Document>)> = vec![
         (doc! { "stale": true }, None),
-        (
-            doc! { "normalizer": { "$lt": i64::from(NORMALIZER_VERSION) } },
-            None,
-        ),
-        (
-            doc! { "checked_at": { "$lt": cutoff } },
-            Some(doc! { "checked_at": 1 }),
-        ),
+        (doc! { "normalizer": { "$lt": i64::from(NORMALIZER_VERSION) } }, None),
+        (doc! { "checked_at": { "$lt": cutoff } }, Some(doc! { "checked_at": 1 })),
     ];
     futures::stream::iter(queries)
         .then(move |(filter, sort)| {
@@ -159,11 +148,7 @@ struct Producer {
 impl Producer {
     /// Fetches `initial` (and, with `deps`, what they depend on) with bounded concurrency,
     /// handing each answer to the pipeline.
-    async fn run(
-        self,
-        mut initial: BoxStream<'static, (String, Validators)>,
-        tx: mpsc::Sender<Budgeted>,
-    ) {
+    async fn run(self, mut initial: BoxStream<'static, (String, Validators)>, tx: mpsc::Sender<Budgeted>) {
         let mut seen: HashSet<String> = HashSet::new();
         let mut deps_queue: VecDeque<String> = VecDeque::new();
         let mut inflight = FuturesUnordered::new();
@@ -198,11 +183,7 @@ impl Producer {
                 break;
             };
             let incoming = self.answer(&name, result, &mut seen, &mut deps_queue).await;
-            let item = Item {
-                origin: format!("fetch {name}"),
-                seq: None,
-                incoming,
-            };
+            let item = Item { origin: format!("fetch {name}"), seq: None, incoming };
             if tx.send(self.budget.admit(item).await).await.is_err() {
                 break; // the pipeline stopped
             }
@@ -217,18 +198,11 @@ impl Producer {
         deps_queue: &mut VecDeque<String>,
     ) -> Incoming {
         match result {
-            Ok(Fetched::Doc {
-                body,
-                etag,
-                last_modified,
-            }) => {
+            Ok(Fetched::Doc { body, etag, last_modified }) => {
                 let doc: Box<RawValue> = match serde_json::from_slice(&body) {
                     Ok(d) => d,
                     Err(e) => {
-                        return Incoming::Bad {
-                            name: Some(name.to_string()),
-                            reason: format!("invalid JSON: {e}"),
-                        };
+                        return Incoming::Bad { name: Some(name.to_string()), reason: format!("invalid JSON: {e}") };
                     }
                 };
                 drop(body);
@@ -247,55 +221,27 @@ impl Producer {
                         reason: "reading its dependencies failed".into(),
                     };
                 };
-                for t in targets
-                    .into_iter()
-                    .flat_map(|t| t.prod.into_iter().chain(t.dev))
-                {
+                for t in targets.into_iter().flat_map(|t| t.prod.into_iter().chain(t.dev)) {
                     if seen.insert(t.clone()) {
                         deps_queue.push_back(t);
                     }
                 }
                 doc_item(name, doc, etag, last_modified)
             }
-            Ok(Fetched::NotModified) => Incoming::NotModified {
-                name: name.to_string(),
-            },
+            Ok(Fetched::NotModified) => Incoming::NotModified { name: name.to_string() },
             Ok(Fetched::Gone) => {
                 tracing::info!(package.name = %name, "not in the registry (404)");
-                Incoming::Deleted {
-                    name: name.to_string(),
-                    rev: None,
-                }
+                Incoming::Deleted { name: name.to_string(), rev: None }
             }
-            Err(e @ FetchError::Exhausted { .. }) => Incoming::Failed {
-                name: name.to_string(),
-                reason: e.to_string(),
-            },
+            Err(e @ FetchError::Exhausted { .. }) => Incoming::Failed { name: name.to_string(), reason: e.to_string() },
             Err(FetchError::Permanent { reason, .. }) if reason.contains("limit") => {
-                Incoming::Bad {
-                    name: Some(name.to_string()),
-                    reason,
-                }
+                Incoming::Bad { name: Some(name.to_string()), reason }
             }
-            Err(e @ FetchError::Permanent { .. }) => Incoming::Failed {
-                name: name.to_string(),
-                reason: e.to_string(),
-            },
+            Err(e @ FetchError::Permanent { .. }) => Incoming::Failed { name: name.to_string(), reason: e.to_string() },
         }
     }
 }
 
-fn doc_item(
-    name: &str,
-    doc: Box<RawValue>,
-    etag: Option<String>,
-    last_modified: Option<String>,
-) -> Incoming {
-    Incoming::Doc(DocItem {
-        hint: Some(name.to_string()),
-        rev: None,
-        doc,
-        etag,
-        last_modified,
-    })
+fn doc_item(name: &str, doc: Box<RawValue>, etag: Option<String>, last_modified: Option<String>) -> Incoming {
+    Incoming::Doc(DocItem { hint: Some(name.to_string()), rev: None, doc, etag, last_modified })
 }

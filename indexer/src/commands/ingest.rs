@@ -29,15 +29,11 @@ pub async fn ingest(
 }
 
 async fn run(pipeline: &mut Pipeline<'_>, path: &str, max_row: usize) -> Result<(), CommandError> {
-    let input =
-        open(path).map_err(|e| CommandError::Failed(anyhow::anyhow!("cannot open {path}: {e}")))?;
+    let input = open(path).map_err(|e| CommandError::Failed(anyhow::anyhow!("cannot open {path}: {e}")))?;
     let label = if path == "-" {
         "stdin".to_string()
     } else {
-        Path::new(path)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.to_string())
+        Path::new(path).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.to_string())
     };
     tracing::info!(input = %path, gzip = input.gzip, bytes = input.total_bytes, "ingesting");
     pipeline.progress = Some(Progress::new("ingest", input.total_bytes));
@@ -47,15 +43,12 @@ async fn run(pipeline: &mut Pipeline<'_>, path: &str, max_row: usize) -> Result<
     let reader = std::thread::spawn(move || read_rows(input.reader, &label, max_row, &budget, &tx));
     let piped = pipeline.run(rx).await;
     // the pipeline stopped early (an error): the reader sees the channel close and stops
-    let read = reader
-        .join()
-        .map_err(|_| CommandError::Failed(anyhow::anyhow!("the reader thread panicked")))?;
+    let read = reader.join().map_err(|_| CommandError::Failed(anyhow::anyhow!("the reader thread panicked")))?;
     if let Some(p) = pipeline.progress.take() {
         p.finish();
     }
     piped?;
-    read.map(|_| ())
-        .map_err(|e| CommandError::Failed(anyhow::anyhow!("reading {path} failed: {e}")))
+    read.map(|_| ()).map_err(|e| CommandError::Failed(anyhow::anyhow!("reading {path} failed: {e}")))
 }
 
 /// Reads rows until the end of the input (or until the pipeline stops listening).

@@ -63,30 +63,14 @@ impl From<StoreError> for CommandError {
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Status { json } => status::status(&connect(&cli.db).await?, *json).await,
-        Command::Ingest {
-            path,
-            max_row_bytes,
-        } => {
-            writing(&cli, "ingest", async |store, lease| {
-                ingest::ingest(store, lease, path, *max_row_bytes).await
-            })
-            .await
+        Command::Ingest { path, max_row_bytes } => {
+            writing(&cli, "ingest", async |store, lease| ingest::ingest(store, lease, path, *max_row_bytes).await).await
         }
         Command::Fetch(args) => {
-            let registry = cli
-                .registry
-                .resolve()
-                .map_err(|e| CommandError::Failed(e.into()))?;
+            let registry = cli.registry.resolve().map_err(|e| CommandError::Failed(e.into()))?;
             // --stale reads the database even in a dry run
-            let reader = if args.stale.is_some() {
-                Some(connect(&cli.db).await?)
-            } else {
-                None
-            };
-            writing(&cli, "fetch", async |store, lease| {
-                fetch::fetch(store, reader, lease, registry, args).await
-            })
-            .await
+            let reader = if args.stale.is_some() { Some(connect(&cli.db).await?) } else { None };
+            writing(&cli, "fetch", async |store, lease| fetch::fetch(store, reader, lease, registry, args).await).await
         }
     }
 }
@@ -113,16 +97,7 @@ where
     let lease = store.acquire_lease(LEASE_JOB, cli.lease_ttl).await?;
     let (summary, result) = body(Some(store.clone()), Some(&lease)).await;
     finish(&summary, false);
-    if let Err(e) = store
-        .record_run(
-            job,
-            started,
-            result.is_ok(),
-            &summary.to_string(),
-            summary.counts(),
-        )
-        .await
-    {
+    if let Err(e) = store.record_run(job, started, result.is_ok(), &summary.to_string(), summary.counts()).await {
         tracing::warn!(error = %e, "cannot record the run");
     }
     // given back so the next run need not wait for it to expire
@@ -137,10 +112,7 @@ fn finish(summary: &Summary, dry: bool) {
         tracing::info!(peak_rss_kb = peak / 1024, "peak memory");
     }
     if summary.marked_stale > 0 {
-        tracing::info!(
-            packages = summary.marked_stale,
-            "marked stale: `fetch --stale` will fetch them"
-        );
+        tracing::info!(packages = summary.marked_stale, "marked stale: `fetch --stale` will fetch them");
     }
     if dry {
         println!("{summary} (dry run: nothing written)");

@@ -12,10 +12,7 @@ pub async fn status(store: &Store, json: bool) -> Result<(), CommandError> {
     let report = gather(store).await?;
     if json {
         let value: serde_json::Value = Bson::Document(report).into_relaxed_extjson();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| CommandError::Failed(e.into()))?
-        );
+        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| CommandError::Failed(e.into()))?);
     } else {
         print_text(&report);
     }
@@ -25,27 +22,12 @@ pub async fn status(store: &Store, json: bool) -> Result<(), CommandError> {
 async fn gather(store: &Store) -> Result<Document, CommandError> {
     let packages = store.packages();
     let mut by_state = Document::new();
-    for state in [
-        PackageState::Active,
-        PackageState::Unpublished,
-        PackageState::Deleted,
-        PackageState::Stub,
-    ] {
-        let n = packages
-            .count_documents(doc! { "state": state.as_str() })
-            .await
-            .map_err(mongo("count"))?;
+    for state in [PackageState::Active, PackageState::Unpublished, PackageState::Deleted, PackageState::Stub] {
+        let n = packages.count_documents(doc! { "state": state.as_str() }).await.map_err(mongo("count"))?;
         by_state.insert(state.as_str(), count(n));
     }
-    let stale = packages
-        .count_documents(doc! { "stale": true })
-        .await
-        .map_err(mongo("count"))?;
-    let rejects = store
-        .collection(coll::REJECTS)
-        .estimated_document_count()
-        .await
-        .map_err(mongo("count"))?;
+    let stale = packages.count_documents(doc! { "stale": true }).await.map_err(mongo("count"))?;
+    let rejects = store.collection(coll::REJECTS).estimated_document_count().await.map_err(mongo("count"))?;
     let checkpoints: Vec<Document> = store
         .collection(coll::CHECKPOINTS)
         .find(doc! {})
@@ -83,65 +65,21 @@ fn print_text(r: &Document) {
             println!("  {state:<12} {n}");
         }
     }
-    println!(
-        "  {:<12} {}",
-        "stale",
-        r.get("stale").cloned().unwrap_or(Bson::Null)
-    );
-    println!(
-        "rejects:       {}",
-        r.get("rejects").cloned().unwrap_or(Bson::Null)
-    );
-    println!(
-        "last seq:      {}",
-        r.get("seq").cloned().unwrap_or(Bson::Null)
-    );
+    println!("  {:<12} {}", "stale", r.get("stale").cloned().unwrap_or(Bson::Null));
+    println!("rejects:       {}", r.get("rejects").cloned().unwrap_or(Bson::Null));
+    println!("last seq:      {}", r.get("seq").cloned().unwrap_or(Bson::Null));
     println!("checkpoints:");
-    for c in r
-        .get_array("checkpoints")
-        .into_iter()
-        .flatten()
-        .filter_map(Bson::as_document)
-    {
-        println!(
-            "  {}  last_seq {}  at {}",
-            str_of(c, "_id"),
-            str_of(c, "last_seq"),
-            time_of(c, "at")
-        );
+    for c in r.get_array("checkpoints").into_iter().flatten().filter_map(Bson::as_document) {
+        println!("  {}  last_seq {}  at {}", str_of(c, "_id"), str_of(c, "last_seq"), time_of(c, "at"));
     }
     println!("leases:");
-    for l in r
-        .get_array("leases")
-        .into_iter()
-        .flatten()
-        .filter_map(Bson::as_document)
-    {
-        println!(
-            "  {}  held by {} until {}",
-            str_of(l, "_id"),
-            str_of(l, "holder"),
-            time_of(l, "expires_at")
-        );
+    for l in r.get_array("leases").into_iter().flatten().filter_map(Bson::as_document) {
+        println!("  {}  held by {} until {}", str_of(l, "_id"), str_of(l, "holder"), time_of(l, "expires_at"));
     }
     println!("last runs:");
-    for run in r
-        .get_array("runs")
-        .into_iter()
-        .flatten()
-        .filter_map(Bson::as_document)
-    {
-        let ok = if run.get_bool("ok").unwrap_or(false) {
-            "ok"
-        } else {
-            "FAILED"
-        };
-        println!(
-            "  {:<10} {}  {ok:<6} {}",
-            str_of(run, "_id"),
-            time_of(run, "finished_at"),
-            str_of(run, "summary")
-        );
+    for run in r.get_array("runs").into_iter().flatten().filter_map(Bson::as_document) {
+        let ok = if run.get_bool("ok").unwrap_or(false) { "ok" } else { "FAILED" };
+        println!("  {:<10} {}  {ok:<6} {}", str_of(run, "_id"), time_of(run, "finished_at"), str_of(run, "summary"));
     }
 }
 
@@ -154,10 +92,7 @@ fn str_of(d: &Document, k: &str) -> String {
 }
 
 fn time_of(d: &Document, k: &str) -> String {
-    d.get_datetime(k)
-        .ok()
-        .and_then(|t| t.try_to_rfc3339_string().ok())
-        .unwrap_or_else(|| "-".into())
+    d.get_datetime(k).ok().and_then(|t| t.try_to_rfc3339_string().ok()).unwrap_or_else(|| "-".into())
 }
 
 fn count(n: u64) -> i64 {

@@ -24,12 +24,7 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, max: usize) -> Self {
-        LineReader {
-            inner,
-            max,
-            line_no: 0,
-            bytes: 0,
-        }
+        LineReader { inner, max, line_no: 0, bytes: 0 }
     }
 
     /// Reads the next line into `buf` (cleared first). `None` at the end of the input.
@@ -53,9 +48,7 @@ impl<R: BufRead> LineReader<R> {
             };
             match too_long.as_mut() {
                 Some(n) => *n += chunk.len() as u64,
-                None if buf.len() + chunk.len() > self.max => {
-                    too_long = Some((buf.len() + chunk.len()) as u64)
-                }
+                None if buf.len() + chunk.len() > self.max => too_long = Some((buf.len() + chunk.len()) as u64),
                 None => buf.extend_from_slice(chunk),
             }
             let consumed = done.unwrap_or(available.len());
@@ -111,10 +104,7 @@ mod tests {
         let reader = std::io::BufReader::with_capacity(64, input.as_bytes());
         let mut r = LineReader::new(reader, 1000);
         let mut buf = Vec::new();
-        assert_eq!(
-            r.next_line(&mut buf).expect("io"),
-            Some(Line::TooLong(100_000))
-        );
+        assert_eq!(r.next_line(&mut buf).expect("io"), Some(Line::TooLong(100_000)));
         assert_eq!(r.next_line(&mut buf).expect("io"), Some(Line::Ok));
         assert_eq!(buf, b"ok");
     }

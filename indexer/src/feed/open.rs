@@ -29,25 +29,11 @@ pub fn open(path: &str) -> io::Result<Input> {
         let len = file.metadata().ok().map(|m| m.len());
         (Box::new(file), len)
     };
-    let mut counted = BufReader::with_capacity(
-        BUF,
-        Counting {
-            inner: raw,
-            count: counter.clone(),
-        },
-    );
+    let mut counted = BufReader::with_capacity(BUF, Counting { inner: raw, count: counter.clone() });
     let gzip = counted.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(counted)))
-    } else {
-        Box::new(counted)
-    };
-    Ok(Input {
-        reader,
-        total_bytes: total,
-        raw_bytes_read: counter,
-        gzip,
-    })
+    let reader: Box<dyn BufRead + Send> =
+        if gzip { Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(counted))) } else { Box::new(counted) };
+    Ok(Input { reader, total_bytes: total, raw_bytes_read: counter, gzip })
 }
 
 struct Counting<R> {

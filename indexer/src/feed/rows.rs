@@ -51,9 +51,7 @@ pub struct RowParser {
 
 impl RowParser {
     pub fn new(label: impl Into<String>) -> Self {
-        RowParser {
-            label: label.into(),
-        }
+        RowParser { label: label.into() }
     }
 
     /// The item on line `line_no`, or `None` for framing and blank lines.
@@ -66,10 +64,7 @@ impl RowParser {
         Item {
             origin: format!("{}:{line_no}", self.label),
             seq: None,
-            incoming: Incoming::Bad {
-                name: None,
-                reason: format!("row of {len} bytes is over the {max}-byte limit"),
-            },
+            incoming: Incoming::Bad { name: None, reason: format!("row of {len} bytes is over the {max}-byte limit") },
         }
     }
 }
@@ -98,30 +93,15 @@ pub fn parse_row(line: &[u8], origin: &str) -> Option<Item> {
     if s.ends_with(b"[") && (contains(s, b"\"rows\"") || contains(s, b"\"results\"")) {
         return None;
     }
-    let item = |incoming| {
-        Some(Item {
-            origin: origin.to_string(),
-            seq: None,
-            incoming,
-        })
-    };
+    let item = |incoming| Some(Item { origin: origin.to_string(), seq: None, incoming });
     let row: Row<'_> = match serde_json::from_slice(s) {
         Ok(r) => r,
         Err(e) => {
-            return item(Incoming::Bad {
-                name: None,
-                reason: format!("invalid JSON: {e}"),
-            });
+            return item(Incoming::Bad { name: None, reason: format!("invalid JSON: {e}") });
         }
     };
     let seq = row.seq.map(seq_text);
-    let with_seq = |incoming| {
-        Some(Item {
-            origin: origin.to_string(),
-            seq: seq.clone(),
-            incoming,
-        })
-    };
+    let with_seq = |incoming| Some(Item { origin: origin.to_string(), seq: seq.clone(), incoming });
     let id = row.id.map(|i| i.0.into_owned());
     if let (Some(last), None) = (row.last_seq, &id) {
         return with_seq(Incoming::LastSeq(seq_text(last)));
@@ -130,28 +110,16 @@ pub fn parse_row(line: &[u8], origin: &str) -> Option<Item> {
         .value
         .as_ref()
         .and_then(|v| v.rev.as_ref())
-        .or_else(|| {
-            row.changes
-                .as_ref()
-                .and_then(|c| c.first())
-                .and_then(|c| c.rev.as_ref())
-        })
+        .or_else(|| row.changes.as_ref().and_then(|c| c.first()).and_then(|c| c.rev.as_ref()))
         .map(|r| truncate(&r.0, 200));
-    let deleted =
-        row.deleted == Some(true) || row.value.as_ref().and_then(|v| v.deleted) == Some(true);
+    let deleted = row.deleted == Some(true) || row.value.as_ref().and_then(|v| v.deleted) == Some(true);
     if let Some(error) = row.error {
-        return with_seq(Incoming::Bad {
-            name: id,
-            reason: format!("row error: {}", truncate(&error.0, 200)),
-        });
+        return with_seq(Incoming::Bad { name: id, reason: format!("row error: {}", truncate(&error.0, 200)) });
     }
     if deleted {
         return match id {
             Some(name) => with_seq(Incoming::Deleted { name, rev }),
-            None => with_seq(Incoming::Bad {
-                name: None,
-                reason: "deletion without an id".into(),
-            }),
+            None => with_seq(Incoming::Bad { name: None, reason: "deletion without an id".into() }),
         };
     }
     match (row.doc, id) {
@@ -159,25 +127,13 @@ pub fn parse_row(line: &[u8], origin: &str) -> Option<Item> {
             let doc = match RawValue::from_string(doc.get().to_string()) {
                 Ok(d) => d,
                 Err(e) => {
-                    return with_seq(Incoming::Bad {
-                        name: hint,
-                        reason: format!("invalid JSON: {e}"),
-                    });
+                    return with_seq(Incoming::Bad { name: hint, reason: format!("invalid JSON: {e}") });
                 }
             };
-            with_seq(Incoming::Doc(DocItem {
-                hint,
-                rev,
-                doc,
-                etag: None,
-                last_modified: None,
-            }))
+            with_seq(Incoming::Doc(DocItem { hint, rev, doc, etag: None, last_modified: None }))
         }
         (_, Some(name)) => with_seq(Incoming::Stale { name, rev }),
-        (_, None) => with_seq(Incoming::Bad {
-            name: None,
-            reason: "row has neither a document nor an id".into(),
-        }),
+        (_, None) => with_seq(Incoming::Bad { name: None, reason: "row has neither a document nor an id".into() }),
     }
 }
 
@@ -204,14 +160,7 @@ mod tests {
 
     #[test]
     fn framing_is_skipped() {
-        for s in [
-            "{\"total_rows\":3,\"offset\":0,\"rows\":[",
-            "]}",
-            "",
-            "  ",
-            "],",
-            "{\"results\":[",
-        ] {
+        for s in ["{\"total_rows\":3,\"offset\":0,\"rows\":[", "]}", "", "  ", "],", "{\"results\":["] {
             assert!(parse(s).is_none(), "{s}");
         }
     }
@@ -230,8 +179,7 @@ mod tests {
 
     #[test]
     fn changes() {
-        let item =
-            parse_row(br#"{"seq":12,"id":"b","changes":[{"rev":"2-y"}]}"#, "t").expect("item");
+        let item = parse_row(br#"{"seq":12,"id":"b","changes":[{"rev":"2-y"}]}"#, "t").expect("item");
         assert_eq!(item.seq.as_deref(), Some("12"));
         assert!(
             matches!(item.incoming, Incoming::Stale { ref name, ref rev } if name == "b" && rev.as_deref() == Some("2-y"))
@@ -240,9 +188,7 @@ mod tests {
             parse(r#"{"seq":"13-g","id":"c","changes":[{"rev":"3-z"}],"deleted":true}"#),
             Some(Incoming::Deleted { .. })
         ));
-        assert!(
-            matches!(parse(r#"{"last_seq":"99-abc","pending":0}"#), Some(Incoming::LastSeq(s)) if s == "99-abc")
-        );
+        assert!(matches!(parse(r#"{"last_seq":"99-abc","pending":0}"#), Some(Incoming::LastSeq(s)) if s == "99-abc"));
         assert!(matches!(parse(r#""last_seq":42}"#), Some(Incoming::LastSeq(s)) if s == "42"));
     }
 
@@ -251,10 +197,7 @@ mod tests {
         assert!(
             matches!(parse(r#"{"id":"a","doc":{"x":"#), Some(Incoming::Bad { reason, .. }) if reason.starts_with("invalid JSON"))
         );
-        assert!(matches!(
-            parse(r#"{"id":"a","error":"not_found"}"#),
-            Some(Incoming::Bad { .. })
-        ));
+        assert!(matches!(parse(r#"{"id":"a","error":"not_found"}"#), Some(Incoming::Bad { .. })));
         assert!(matches!(parse(r#"[1,2,3]"#), Some(Incoming::Bad { .. })));
     }
 }

@@ -13,13 +13,7 @@ pub fn is_js_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200A}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202F}'
-                | '\u{205F}'
-                | '\u{3000}'
-                | '\u{FEFF}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
     )
 }
 
@@ -162,19 +156,12 @@ pub fn engines(v: Option<&Value>, w: &mut Warnings) -> StringMap {
         };
         let s = js_trim(s);
         // "node >= 0.4", "node>=0.4": the name ends where the range starts
-        let end = s
-            .find(|c: char| is_js_space(c) || "<>=~^".contains(c))
-            .unwrap_or(s.len());
+        let end = s.find(|c: char| is_js_space(c) || "<>=~^".contains(c)).unwrap_or(s.len());
         let (name, range) = (&s[..end], js_trim(&s[end..]));
         if name.is_empty() {
             w.push("engines", "entry without an engine name");
         } else {
-            insert(
-                &mut out,
-                name,
-                if range.is_empty() { "*" } else { range },
-                MAX_SHORT,
-            );
+            insert(&mut out, name, if range.is_empty() { "*" } else { range }, MAX_SHORT);
         }
     }
     out
@@ -211,11 +198,7 @@ pub fn dependencies(v: Option<&Value>, field: &str, w: &mut Warnings) -> StringM
         }
         Value::Array(items) => {
             w.push(field, "deprecated array form");
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(legacy_dep)
-                .collect()
+            items.iter().filter_map(Value::as_str).map(legacy_dep).collect()
         }
         other => {
             w.wrong_type(field, other, "object");
@@ -263,9 +246,7 @@ pub fn bin(v: Option<&Value>, package_name: &str, w: &mut Warnings) -> StringMap
             let command = package_name
                 .strip_prefix('@')
                 .and_then(|rest| rest.split_once('/'))
-                .filter(|(scope, cmd)| {
-                    !scope.is_empty() && !cmd.contains(['\n', '\r', '\u{2028}', '\u{2029}'])
-                })
+                .filter(|(scope, cmd)| !scope.is_empty() && !cmd.contains(['\n', '\r', '\u{2028}', '\u{2029}']))
                 .map_or(package_name, |(_, cmd)| cmd);
             let mut out = StringMap::new();
             if command.is_empty() {
@@ -286,19 +267,13 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> StringMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn text_caps_and_rejects_other_types() {
         let mut w = Warnings::new();
-        assert_eq!(
-            text(Some(&json!("héllo")), "description", 2, &mut w).as_deref(),
-            Some("h")
-        );
+        assert_eq!(text(Some(&json!("héllo")), "description", 2, &mut w).as_deref(), Some("h"));
         assert_eq!(text(Some(&json!(["x"])), "description", 10, &mut w), None);
         assert_eq!(text(None, "description", 10, &mut w), None);
         assert_eq!(w.len(), 1);
@@ -313,40 +288,24 @@ mod tests {
     #[test]
     fn keywords_array_and_string() {
         let mut w = Warnings::new();
-        assert_eq!(
-            keywords(Some(&json!(["a", " b ", "", 3])), &mut w),
-            ["a", "b"]
-        );
+        assert_eq!(keywords(Some(&json!(["a", " b ", "", 3])), &mut w), ["a", "b"]);
         assert_eq!(w.len(), 1);
-        assert_eq!(
-            keywords(Some(&json!("a, b,c,\td")), &mut w),
-            ["a", "b,c", "d"]
-        );
+        assert_eq!(keywords(Some(&json!("a, b,c,\td")), &mut w), ["a", "b,c", "d"]);
         assert!(keywords(Some(&json!({"a": 1})), &mut w).is_empty());
     }
 
     #[test]
     fn string_lists() {
         let mut w = Warnings::new();
-        assert_eq!(
-            string_list(Some(&json!("darwin")), "os", &mut w),
-            ["darwin"]
-        );
-        assert_eq!(
-            string_list(Some(&json!(["x64", null, ""])), "cpu", &mut w),
-            ["x64"]
-        );
+        assert_eq!(string_list(Some(&json!("darwin")), "os", &mut w), ["darwin"]);
+        assert_eq!(string_list(Some(&json!(["x64", null, ""])), "cpu", &mut w), ["x64"]);
         assert_eq!(w.len(), 1);
     }
 
     #[test]
     fn string_maps_drop_non_strings() {
         let mut w = Warnings::new();
-        let m = string_map(
-            Some(&json!({"test": "jest", "x": 1, "": "y"})),
-            "scripts",
-            &mut w,
-        );
+        let m = string_map(Some(&json!({"test": "jest", "x": 1, "": "y"})), "scripts", &mut w);
         assert_eq!(m, map(&[("test", "jest")]));
         assert_eq!(w.len(), 1);
     }
@@ -358,10 +317,7 @@ mod tests {
         assert_eq!(engines(Some(&json!({"node": ">= 0.4"})), &mut w), node);
         assert_eq!(engines(Some(&json!(["node >= 0.4"])), &mut w), node);
         assert_eq!(engines(Some(&json!("node >= 0.4")), &mut w), node);
-        assert_eq!(
-            engines(Some(&json!(["node>=0.4", "npm"])), &mut w),
-            map(&[("node", ">=0.4"), ("npm", "*")])
-        );
+        assert_eq!(engines(Some(&json!(["node>=0.4", "npm"])), &mut w), map(&[("node", ">=0.4"), ("npm", "*")]));
         assert!(w.is_empty());
     }
 
@@ -369,22 +325,13 @@ mod tests {
     fn dependency_shapes() {
         let mut w = Warnings::new();
         let deps = |v: Value, w: &mut Warnings| dependencies(Some(&v), "dependencies", w);
-        assert_eq!(
-            deps(json!({"a": "^1", "b": 2}), &mut w),
-            map(&[("a", "^1")])
-        );
+        assert_eq!(deps(json!({"a": "^1", "b": 2}), &mut w), map(&[("a", "^1")]));
         assert_eq!(
             deps(json!(["a@1.0.0", "b >= 2", "c", 5]), &mut w),
             map(&[("a", "1.0.0"), ("b", ">= 2"), ("c", "")])
         );
-        assert_eq!(
-            deps(json!("a@1 b,c@^2"), &mut w),
-            map(&[("a", "1"), ("b", ""), ("c", "^2")])
-        );
-        assert_eq!(
-            deps(json!({"h": "u/r"}), &mut w),
-            map(&[("h", "github:u/r")])
-        );
+        assert_eq!(deps(json!("a@1 b,c@^2"), &mut w), map(&[("a", "1"), ("b", ""), ("c", "^2")]));
+        assert_eq!(deps(json!({"h": "u/r"}), &mut w), map(&[("h", "github:u/r")]));
         assert!(deps(json!(5), &mut w).is_empty());
         assert_eq!(legacy_dep("a:>1"), ("a".to_string(), ":>1".to_string()));
     }
@@ -392,18 +339,9 @@ mod tests {
     #[test]
     fn bin_shapes() {
         let mut w = Warnings::new();
-        assert_eq!(
-            bin(Some(&json!("./cli.js")), "@s/tool", &mut w),
-            map(&[("tool", "./cli.js")])
-        );
-        assert_eq!(
-            bin(Some(&json!("./cli.js")), "tool", &mut w),
-            map(&[("tool", "./cli.js")])
-        );
-        assert_eq!(
-            bin(Some(&json!({"a": "x", "b": 1})), "tool", &mut w),
-            map(&[("a", "x")])
-        );
+        assert_eq!(bin(Some(&json!("./cli.js")), "@s/tool", &mut w), map(&[("tool", "./cli.js")]));
+        assert_eq!(bin(Some(&json!("./cli.js")), "tool", &mut w), map(&[("tool", "./cli.js")]));
+        assert_eq!(bin(Some(&json!({"a": "x", "b": 1})), "tool", &mut w), map(&[("a", "x")]));
         assert!(bin(Some(&json!(["x"])), "tool", &mut w).is_empty());
         assert_eq!(w.len(), 2);
     }

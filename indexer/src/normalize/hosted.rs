@@ -158,11 +158,7 @@ impl Hosted {
         if known.is_some_and(|(_, with_auth)| with_auth) {
             let (user, pass) = (parsed.username(), parsed.password().unwrap_or(""));
             if !user.is_empty() || !pass.is_empty() {
-                let pass = if pass.is_empty() {
-                    String::new()
-                } else {
-                    format!(":{pass}")
-                };
+                let pass = if pass.is_empty() { String::new() } else { format!(":{pass}") };
                 auth = Some(format!("{user}{pass}"));
             }
         }
@@ -177,10 +173,7 @@ impl Hosted {
                 path = &path[at + 1..];
             }
             let (user, project) = match path.rfind('/') {
-                Some(slash) => (
-                    Some(decode_uri_component(&path[..slash])?),
-                    &path[slash + 1..],
-                ),
+                Some(slash) => (Some(decode_uri_component(&path[..slash])?), &path[slash + 1..]),
                 None => (None, path),
             };
             let mut project = decode_uri_component(project)?;
@@ -188,12 +181,7 @@ impl Hosted {
                 project = p.to_string();
             }
             let user = user.filter(|u| !u.is_empty());
-            (
-                user,
-                project,
-                decode_uri_component(hash)?,
-                Representation::Shortcut,
-            )
+            (user, project, decode_uri_component(hash)?, Representation::Shortcut)
         } else {
             let def = host_def(kind);
             if !def.protocols.contains(&proto.as_str()) {
@@ -206,12 +194,7 @@ impl Hosted {
             };
             let representation = known.map_or(Representation::SshUrl, |(r, _)| r);
             let project = decode_uri_component(&project)?;
-            (
-                user,
-                project,
-                decode_uri_component(committish)?,
-                representation,
-            )
+            (user, project, decode_uri_component(committish)?, representation)
         };
         Some(Hosted {
             kind,
@@ -244,10 +227,7 @@ impl Hosted {
 
     /// `#committish`, or nothing.
     fn hash(&self) -> String {
-        self.committish
-            .as_deref()
-            .map(|c| format!("#{c}"))
-            .unwrap_or_default()
+        self.committish.as_deref().map(|c| format!("#{c}")).unwrap_or_default()
     }
 
     /// `/enc(committish)`, or nothing.
@@ -261,10 +241,7 @@ impl Hosted {
     }
 
     fn auth_at(&self) -> String {
-        self.auth
-            .as_deref()
-            .map(|a| format!("{a}@"))
-            .unwrap_or_default()
+        self.auth.as_deref().map(|a| format!("{a}@")).unwrap_or_default()
     }
 
     /// `git+https://` clone URL (sourcehut: plain `https://`).
@@ -319,19 +296,13 @@ impl Hosted {
         let (d, u, p) = (self.domain(), self.user_js(), &self.project);
         match self.kind {
             GitHostKind::Gist => {
-                let anchor = if path.is_empty() {
-                    String::new()
-                } else {
-                    format!("#file-{}", format_hash_fragment(path))
-                };
+                let anchor =
+                    if path.is_empty() { String::new() } else { format!("#file-{}", format_hash_fragment(path)) };
                 format!("https://{d}/{p}{}{anchor}", self.committish_segment())
             }
             _ => {
                 let blob = host_def(self.kind).blobpath;
-                format!(
-                    "https://{d}/{u}/{p}/{blob}/{}/{path}",
-                    self.committish_or_head()
-                )
+                format!("https://{d}/{u}/{p}/{blob}/{}/{path}", self.committish_or_head())
             }
         }
     }
@@ -356,12 +327,7 @@ impl Hosted {
 
     /// `github:u/r#committish` (`gist:id` for gists).
     pub fn shortcut(&self) -> String {
-        let (t, u, p, h) = (
-            self.kind.as_str(),
-            self.user_js(),
-            &self.project,
-            self.hash(),
-        );
+        let (t, u, p, h) = (self.kind.as_str(), self.user_js(), &self.project, self.hash());
         match self.kind {
             GitHostKind::Gist => format!("{t}:{p}{h}"),
             _ => format!("{t}:{u}/{p}{h}"),
@@ -379,20 +345,13 @@ impl Hosted {
                 self.auth_at(),
                 self.committish_or_head()
             ),
-            GitHostKind::Gist => format!(
-                "https://gist.githubusercontent.com/{u}/{p}/raw{}/{path}",
-                self.committish_segment()
-            ),
-            GitHostKind::Sourcehut => {
-                format!(
-                    "https://{d}/{u}/{p}/blob/{}/{path}",
-                    self.committish_or_head()
-                )
+            GitHostKind::Gist => {
+                format!("https://gist.githubusercontent.com/{u}/{p}/raw{}/{path}", self.committish_segment())
             }
-            _ => format!(
-                "https://{d}/{u}/{p}/raw/{}/{path}",
-                self.committish_or_head()
-            ),
+            GitHostKind::Sourcehut => {
+                format!("https://{d}/{u}/{p}/blob/{}/{path}", self.committish_or_head())
+            }
+            _ => format!("https://{d}/{u}/{p}/raw/{}/{path}", self.committish_or_head()),
         }
     }
 }
@@ -405,9 +364,7 @@ impl fmt::Display for Hosted {
             Representation::Https => self.https(),
             // the `git:` protocol is accepted only by hosts that have a git template
             Representation::Git => self.git().unwrap_or_else(|| self.sshurl()),
-            Representation::SshUrl | Representation::Http | Representation::GitHttp => {
-                self.sshurl()
-            }
+            Representation::SshUrl | Representation::Http | Representation::GitHttp => self.sshurl(),
         };
         f.write_str(&s)
     }
@@ -415,11 +372,7 @@ impl fmt::Display for Hosted {
 
 /// Each host's `extract`: raw (still encoded) user, project and committish from a parsed
 /// URL's path and fragment.
-fn extract<'a>(
-    kind: GitHostKind,
-    path: &'a str,
-    hash: &'a str,
-) -> Option<(Option<&'a str>, String, &'a str)> {
+fn extract<'a>(kind: GitHostKind, path: &'a str, hash: &'a str) -> Option<(Option<&'a str>, String, &'a str)> {
     let strip_git = |p: &str| p.strip_suffix(".git").unwrap_or(p).to_string();
     // JavaScript's `split('/', n)`: the first n pieces, the rest dropped
     let mut seg = path.split('/');
@@ -441,11 +394,7 @@ fn extract<'a>(
             (!project.is_empty()).then_some((Some(user), project, committish))
         }
         GitHostKind::Bitbucket | GitHostKind::Sourcehut => {
-            let bad_aux = if kind == GitHostKind::Bitbucket {
-                "get"
-            } else {
-                "archive"
-            };
+            let bad_aux = if kind == GitHostKind::Bitbucket { "get" } else { "archive" };
             if aux == Some(bad_aux) {
                 return None;
             }
@@ -481,10 +430,7 @@ fn is_github_shorthand(arg: &str) -> bool {
     let first_slash = arg.find('/');
     let second_slash = first_slash.and_then(|i| arg[i + 1..].find('/').map(|j| i + 1 + j));
     let first_colon = arg.find(':');
-    let first_space = arg
-        .char_indices()
-        .find(|&(_, c)| is_js_space(c))
-        .map(|(i, _)| i);
+    let first_space = arg.char_indices().find(|&(_, c)| is_js_space(c)).map(|(i, _)| i);
     let first_at = arg.find('@');
     let only_after_hash = |pos: Option<usize>| match pos {
         None => true,
@@ -506,9 +452,7 @@ fn is_github_shorthand(arg: &str) -> bool {
 /// parse-url.js: the URL as given, else with the scp-style `host:path` corrected.
 fn parse_url(giturl: &str) -> Option<Url> {
     let with_protocol = correct_protocol(giturl);
-    Url::parse(&with_protocol)
-        .ok()
-        .or_else(|| Url::parse(&correct_url(&with_protocol)).ok())
+    Url::parse(&with_protocol).ok().or_else(|| Url::parse(&correct_url(&with_protocol)).ok())
 }
 
 /// Index as JavaScript's `indexOf` reports it: -1 when absent.
@@ -604,9 +548,7 @@ pub fn encode_uri_component(s: &str) -> String {
 fn format_hash_fragment(f: &str) -> String {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let lower = f.to_lowercase();
-    let trimmed = lower
-        .trim_start_matches(|c| !is_word(c))
-        .trim_end_matches(|c| !is_word(c));
+    let trimmed = lower.trim_start_matches(|c| !is_word(c)).trim_end_matches(|c| !is_word(c));
     let mut out = String::with_capacity(trimmed.len());
     let mut in_run = false;
     for c in trimmed.chars().filter(|&c| c != '/') {
@@ -646,11 +588,7 @@ mod tests {
             "ssh://git@github.com/u/r",
         ] {
             let h = h(s);
-            assert_eq!(
-                (h.kind, h.user.as_deref(), h.project.as_str()),
-                (GitHostKind::Github, Some("u"), "r"),
-                "{s}"
-            );
+            assert_eq!((h.kind, h.user.as_deref(), h.project.as_str()), (GitHostKind::Github, Some("u"), "r"), "{s}");
             assert_eq!(h.browse(), "https://github.com/u/r", "{s}");
             assert_eq!(h.https(), "git+https://github.com/u/r.git", "{s}");
         }
@@ -659,27 +597,12 @@ mod tests {
     #[test]
     fn default_representation_follows_the_spelling() {
         assert_eq!(h("u/r").to_string(), "github:u/r");
-        assert_eq!(
-            h("git@github.com:u/r.git").to_string(),
-            "git+ssh://git@github.com/u/r.git"
-        );
-        assert_eq!(
-            h("git://github.com/u/r").to_string(),
-            "git://github.com/u/r.git"
-        );
-        assert_eq!(
-            h("git+https://github.com/u/r").to_string(),
-            "git+https://github.com/u/r.git"
-        );
-        assert_eq!(
-            h("https://github.com/u/r").to_string(),
-            "git+https://github.com/u/r.git"
-        );
+        assert_eq!(h("git@github.com:u/r.git").to_string(), "git+ssh://git@github.com/u/r.git");
+        assert_eq!(h("git://github.com/u/r").to_string(), "git://github.com/u/r.git");
+        assert_eq!(h("git+https://github.com/u/r").to_string(), "git+https://github.com/u/r.git");
+        assert_eq!(h("https://github.com/u/r").to_string(), "git+https://github.com/u/r.git");
         // `http:` names no template: npm falls back to sshurl
-        assert_eq!(
-            h("http://github.com/u/r").to_string(),
-            "git+ssh://git@github.com/u/r.git"
-        );
+        assert_eq!(h("http://github.com/u/r").to_string(), "git+ssh://git@github.com/u/r.git");
     }
 
     #[test]
@@ -687,44 +610,26 @@ mod tests {
         let h1 = h("git+https://tok:x-oauth@github.com/u/r.git#semver:^1.0.0");
         assert_eq!(h1.committish.as_deref(), Some("semver:^1.0.0"));
         assert_eq!(h1.auth.as_deref(), Some("tok:x-oauth"));
-        assert_eq!(
-            h1.https(),
-            "git+https://tok:x-oauth@github.com/u/r.git#semver:^1.0.0"
-        );
+        assert_eq!(h1.https(), "git+https://tok:x-oauth@github.com/u/r.git#semver:^1.0.0");
         assert_eq!(h1.browse(), "https://github.com/u/r/tree/semver%3A%5E1.0.0");
         // ssh URLs never keep auth
         assert_eq!(h("git+ssh://git@github.com/u/r.git").auth, None);
-        assert_eq!(
-            h("https://github.com/u/r/tree").committish.as_deref(),
-            Some("undefined")
-        );
+        assert_eq!(h("https://github.com/u/r/tree").committish.as_deref(), Some("undefined"));
     }
 
     #[test]
     fn other_hosts() {
         let g = h("https://gitlab.com/group/sub/proj.git");
-        assert_eq!(
-            (g.kind, g.user.as_deref(), g.project.as_str()),
-            (GitHostKind::Gitlab, Some("group/sub"), "proj")
-        );
-        assert_eq!(
-            g.bugs().as_deref(),
-            Some("https://gitlab.com/group/sub/proj/issues")
-        );
+        assert_eq!((g.kind, g.user.as_deref(), g.project.as_str()), (GitHostKind::Gitlab, Some("group/sub"), "proj"));
+        assert_eq!(g.bugs().as_deref(), Some("https://gitlab.com/group/sub/proj/issues"));
         let b = h("bitbucket:u/r");
         assert_eq!(b.docs(), "https://bitbucket.org/u/r#readme");
         let gist = h("gist:abc123");
-        assert_eq!(
-            (gist.user.as_deref(), gist.project.as_str()),
-            (None, "abc123")
-        );
+        assert_eq!((gist.user.as_deref(), gist.project.as_str()), (None, "abc123"));
         assert_eq!(gist.browse(), "https://gist.github.com/abc123");
         assert_eq!(gist.https(), "git+https://gist.github.com/abc123.git");
         let sr = h("https://git.sr.ht/~u/r");
-        assert_eq!(
-            (sr.kind, sr.user.as_deref()),
-            (GitHostKind::Sourcehut, Some("~u"))
-        );
+        assert_eq!((sr.kind, sr.user.as_deref()), (GitHostKind::Sourcehut, Some("~u")));
         assert_eq!(sr.bugs(), None);
         assert_eq!(sr.https(), "https://git.sr.ht/~u/r");
     }
@@ -732,18 +637,9 @@ mod tests {
     #[test]
     fn files() {
         let g = h("github:u/r#v1");
-        assert_eq!(
-            g.browse_file("lib/a.js"),
-            "https://github.com/u/r/blob/v1/lib/a.js"
-        );
-        assert_eq!(
-            g.raw_file("/package.json"),
-            "https://raw.githubusercontent.com/u/r/v1/package.json"
-        );
-        assert_eq!(
-            h("gist:u/abc").browse_file("Read Me.md"),
-            "https://gist.github.com/abc#file-read-me-md"
-        );
+        assert_eq!(g.browse_file("lib/a.js"), "https://github.com/u/r/blob/v1/lib/a.js");
+        assert_eq!(g.raw_file("/package.json"), "https://raw.githubusercontent.com/u/r/v1/package.json");
+        assert_eq!(h("gist:u/abc").browse_file("Read Me.md"), "https://gist.github.com/abc#file-read-me-md");
     }
 
     #[test]

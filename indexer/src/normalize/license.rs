@@ -17,15 +17,8 @@ use super::limits::{MAX_ENTRIES, MAX_SHORT, truncate};
 
 /// The declared license as text, with `spdx` set when npm accepts it as an SPDX expression.
 /// `licenses` (legacy) is read only when `license` is absent or empty.
-pub fn license(
-    license: Option<&Value>,
-    licenses: Option<&Value>,
-    w: &mut Warnings,
-) -> Option<License> {
-    let (field, v) = match (
-        license.filter(|v| truthy(v)),
-        licenses.filter(|v| truthy(v)),
-    ) {
+pub fn license(license: Option<&Value>, licenses: Option<&Value>, w: &mut Warnings) -> Option<License> {
+    let (field, v) = match (license.filter(|v| truthy(v)), licenses.filter(|v| truthy(v))) {
         (Some(v), _) => ("license", v),
         (None, Some(v)) => ("licenses", v),
         (None, None) => return None,
@@ -58,16 +51,9 @@ pub fn license(
                 // an entry that is itself an expression keeps its meaning inside the OR
                 many => {
                     let wrap = |p: &String| {
-                        if p.contains(' ') {
-                            format!("({p})")
-                        } else {
-                            p.clone()
-                        }
+                        if p.contains(' ') { format!("({p})") } else { p.clone() }
                     };
-                    format!(
-                        "({})",
-                        many.iter().map(wrap).collect::<Vec<_>>().join(" OR ")
-                    )
+                    format!("({})", many.iter().map(wrap).collect::<Vec<_>>().join(" OR "))
                 }
             };
             (text.clone(), text)
@@ -82,12 +68,8 @@ pub fn license(
         return None;
     }
     // a cut expression is no longer the declared one
-    let spdx =
-        (text.len() <= MAX_SHORT && validate(&checked) == Validity::Spdx).then(|| text.clone());
-    Some(License {
-        text: truncate(&text, MAX_SHORT),
-        spdx,
-    })
+    let spdx = (text.len() <= MAX_SHORT && validate(&checked) == Validity::Spdx).then(|| text.clone());
+    Some(License { text: truncate(&text, MAX_SHORT), spdx })
 }
 
 /// The `type` of a `{type, url}` license object.
@@ -139,9 +121,7 @@ pub fn validate(s: &str) -> Validity {
 
 /// `/^SEE LICEN[CS]E IN (.+)$/`: `.` stops at line terminators.
 fn in_file(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("SEE LICENSE IN ")
-        .or_else(|| s.strip_prefix("SEE LICENCE IN "));
+    let rest = s.strip_prefix("SEE LICENSE IN ").or_else(|| s.strip_prefix("SEE LICENCE IN "));
     rest.is_some_and(|r| !r.is_empty() && !r.contains(['\n', '\r', '\u{2028}', '\u{2029}']))
 }
 
@@ -197,19 +177,12 @@ fn starts_with(src: &[u16], at: usize, s: &str) -> bool {
 /// scan.js `read(/[A-Za-z0-9-.]+/)`: the first run anywhere in the rest, while the offset
 /// only moves by the run's length.
 fn idstring(src: &[u16], at: &mut usize) -> Option<String> {
-    let is_id = |u: u16| {
-        u < 128 && (u as u8 == b'-' || u as u8 == b'.' || (u as u8).is_ascii_alphanumeric())
-    };
+    let is_id = |u: u16| u < 128 && (u as u8 == b'-' || u as u8 == b'.' || (u as u8).is_ascii_alphanumeric());
     let start = *at + src.get(*at..)?.iter().position(|&u| is_id(u))?;
     let len = src[start..].iter().take_while(|&&u| is_id(u)).count();
     *at += len;
     // only ASCII was taken
-    Some(
-        src[start..start + len]
-            .iter()
-            .map(|&u| u as u8 as char)
-            .collect(),
-    )
+    Some(src[start..start + len].iter().map(|&u| u as u8 as char).collect())
 }
 
 fn known(id: &str) -> bool {
@@ -286,11 +259,7 @@ impl Parser {
     }
 
     fn binary(&mut self, op: &'static str) -> Parsed {
-        let left = if op == "OR" {
-            self.binary("AND")?
-        } else {
-            self.atom()?
-        };
+        let left = if op == "OR" { self.binary("AND")? } else { self.atom()? };
         let Some(left) = left else { return Ok(None) };
         if !self.eat(op) {
             return Ok(Some(left));
@@ -365,13 +334,7 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(
-            lic(json!(" MIT ")),
-            Some(License {
-                text: "MIT".into(),
-                spdx: Some("MIT".into())
-            })
-        );
+        assert_eq!(lic(json!(" MIT ")), Some(License { text: "MIT".into(), spdx: Some("MIT".into()) }));
         assert_eq!(lic(json!("   ")), None);
         assert_eq!(lic(json!("")), None);
         assert_eq!(spdx_of(json!("mit")), None);
@@ -422,24 +385,13 @@ mod tests {
 
     #[test]
     fn objects_and_arrays_become_text() {
+        assert_eq!(spdx_of(json!({"type": "MIT", "url": "x"})).as_deref(), Some("MIT"));
+        assert_eq!(spdx_of(json!(["MIT", {"type": "Apache-2.0"}])).as_deref(), Some("(MIT OR Apache-2.0)"));
         assert_eq!(
-            spdx_of(json!({"type": "MIT", "url": "x"})).as_deref(),
-            Some("MIT")
-        );
-        assert_eq!(
-            spdx_of(json!(["MIT", {"type": "Apache-2.0"}])).as_deref(),
-            Some("(MIT OR Apache-2.0)")
-        );
-        assert_eq!(
-            lic(json!(["MIT AND ISC", "GPL-3.0"]))
-                .map(|l| l.text)
-                .as_deref(),
+            lic(json!(["MIT AND ISC", "GPL-3.0"])).map(|l| l.text).as_deref(),
             Some("((MIT AND ISC) OR GPL-3.0)")
         );
-        assert_eq!(
-            lic(json!([{"type": "MIT"}])).map(|l| l.text).as_deref(),
-            Some("MIT")
-        );
+        assert_eq!(lic(json!([{"type": "MIT"}])).map(|l| l.text).as_deref(), Some("MIT"));
         assert_eq!(lic(json!([])), None);
         assert_eq!(lic(json!({"url": "x"})), None);
         assert_eq!(lic(json!(5)), None);

@@ -18,10 +18,7 @@ use super::limits::{MAX_ENTRIES, MAX_SHORT, truncate};
 pub fn bugs(v: Option<&Value>, repo: Option<&Repository>, w: &mut Warnings) -> Option<Bugs> {
     let Some(v) = v.filter(|v| truthy(v)) else {
         let url = Hosted::from_url(&repo?.normalized)?.bugs()?;
-        return Some(Bugs {
-            url: Some(truncate(&url, MAX_SHORT)),
-            email: None,
-        });
+        return Some(Bugs { url: Some(truncate(&url, MAX_SHORT)), email: None });
     };
     let (url, email) = match v {
         Value::String(s) if is_email(s) => (None, Some(s.as_str())),
@@ -71,10 +68,7 @@ pub fn bugs(v: Option<&Value>, repo: Option<&Repository>, w: &mut Warnings) -> O
         return None;
     }
     let cap = |s: Option<&str>| s.map(|s| truncate(s, MAX_SHORT));
-    Some(Bugs {
-        url: cap(url),
-        email: cap(email),
-    })
+    Some(Bugs { url: cap(url), email: cap(email) })
 }
 
 /// The home page: the document's (`http://` prepended when it does not parse as a URL),
@@ -82,20 +76,13 @@ pub fn bugs(v: Option<&Value>, repo: Option<&Repository>, w: &mut Warnings) -> O
 /// does not fall back: its fallback runs only for a falsy value.
 pub fn homepage(v: Option<&Value>, repo: Option<&Repository>, w: &mut Warnings) -> Option<String> {
     let Some(v) = v.filter(|v| truthy(v)) else {
-        return Some(truncate(
-            &Hosted::from_url(&repo?.normalized)?.docs(),
-            MAX_SHORT,
-        ));
+        return Some(truncate(&Hosted::from_url(&repo?.normalized)?.docs(), MAX_SHORT));
     };
     let Value::String(s) = v else {
         w.wrong_type("homepage", v, "string");
         return None;
     };
-    let url = if can_parse(s) {
-        s.clone()
-    } else {
-        format!("http://{s}")
-    };
+    let url = if can_parse(s) { s.clone() } else { format!("http://{s}") };
     safe_link(&url, "homepage", w).then(|| truncate(&url, MAX_SHORT))
 }
 
@@ -137,10 +124,7 @@ pub fn funding(v: Option<&Value>, w: &mut Warnings) -> Vec<Funding> {
         if !http {
             w.push("funding", "not an http(s) URL");
         } else if out.len() < MAX_ENTRIES {
-            out.push(Funding {
-                kind,
-                url: truncate(url, MAX_SHORT),
-            });
+            out.push(Funding { kind, url: truncate(url, MAX_SHORT) });
         }
     }
     out
@@ -181,10 +165,7 @@ mod tests {
     }
 
     fn b(url: Option<&str>, email: Option<&str>) -> Option<Bugs> {
-        Some(Bugs {
-            url: url.map(str::to_string),
-            email: email.map(str::to_string),
-        })
+        Some(Bugs { url: url.map(str::to_string), email: email.map(str::to_string) })
     }
 
     #[test]
@@ -192,45 +173,20 @@ mod tests {
         let mut w = Warnings::new();
         let repo = gh();
         let r = repo.as_ref();
+        assert_eq!(bugs(None, r, &mut w), b(Some("https://github.com/u/r/issues"), None));
+        assert_eq!(bugs(Some(&json!("")), r, &mut w), b(Some("https://github.com/u/r/issues"), None));
+        assert_eq!(bugs(Some(&json!("a@b.co")), r, &mut w), b(None, Some("a@b.co")));
+        assert_eq!(bugs(Some(&json!("https://x.org/i")), r, &mut w), b(Some("https://x.org/i"), None));
+        assert_eq!(bugs(Some(&json!({"web": "https://x.org/w"})), r, &mut w), b(Some("https://x.org/w"), None));
         assert_eq!(
-            bugs(None, r, &mut w),
-            b(Some("https://github.com/u/r/issues"), None)
-        );
-        assert_eq!(
-            bugs(Some(&json!("")), r, &mut w),
-            b(Some("https://github.com/u/r/issues"), None)
-        );
-        assert_eq!(
-            bugs(Some(&json!("a@b.co")), r, &mut w),
-            b(None, Some("a@b.co"))
-        );
-        assert_eq!(
-            bugs(Some(&json!("https://x.org/i")), r, &mut w),
-            b(Some("https://x.org/i"), None)
-        );
-        assert_eq!(
-            bugs(Some(&json!({"web": "https://x.org/w"})), r, &mut w),
-            b(Some("https://x.org/w"), None)
-        );
-        assert_eq!(
-            bugs(
-                Some(&json!({"name": "https://x.org/n", "url": "https://x.org/u"})),
-                r,
-                &mut w
-            ),
+            bugs(Some(&json!({"name": "https://x.org/n", "url": "https://x.org/u"})), r, &mut w),
             b(Some("https://x.org/n"), None)
         );
-        assert_eq!(
-            bugs(Some(&json!({"email": "a@b.co", "url": "nope"})), r, &mut w),
-            b(None, Some("a@b.co"))
-        );
+        assert_eq!(bugs(Some(&json!({"email": "a@b.co", "url": "nope"})), r, &mut w), b(None, Some("a@b.co")));
         assert!(w.is_empty() || w.len() == 1);
         // present but unusable: no fallback
         assert_eq!(bugs(Some(&json!("nope")), r, &mut w), None);
-        assert_eq!(
-            bugs(Some(&json!({"url": "javascript:alert(1)"})), r, &mut w),
-            None
-        );
+        assert_eq!(bugs(Some(&json!({"url": "javascript:alert(1)"})), r, &mut w), None);
         assert_eq!(bugs(Some(&json!(["https://x.org"])), r, &mut w), None);
         assert_eq!(bugs(None, None, &mut w), None);
     }
@@ -246,44 +202,23 @@ mod tests {
         let mut w = Warnings::new();
         let repo = gh();
         let r = repo.as_ref();
-        assert_eq!(
-            homepage(None, r, &mut w).as_deref(),
-            Some("https://github.com/u/r#readme")
-        );
-        assert_eq!(
-            homepage(Some(&json!("example.com/x")), r, &mut w).as_deref(),
-            Some("http://example.com/x")
-        );
-        assert_eq!(
-            homepage(Some(&json!("https://x.org")), r, &mut w).as_deref(),
-            Some("https://x.org")
-        );
+        assert_eq!(homepage(None, r, &mut w).as_deref(), Some("https://github.com/u/r#readme"));
+        assert_eq!(homepage(Some(&json!("example.com/x")), r, &mut w).as_deref(), Some("http://example.com/x"));
+        assert_eq!(homepage(Some(&json!("https://x.org")), r, &mut w).as_deref(), Some("https://x.org"));
         assert!(w.is_empty());
         // a non-string homepage is dropped and npm does not fall back
         assert_eq!(homepage(Some(&json!(["https://x.org"])), r, &mut w), None);
-        assert_eq!(
-            homepage(Some(&json!("javascript:alert(1)")), r, &mut w),
-            None
-        );
+        assert_eq!(homepage(Some(&json!("javascript:alert(1)")), r, &mut w), None);
         assert_eq!(w.len(), 2);
     }
 
     #[test]
     fn funding_shapes() {
         let mut w = Warnings::new();
-        let f = |url: &str, kind: Option<&str>| Funding {
-            kind: kind.map(str::to_string),
-            url: url.to_string(),
-        };
+        let f = |url: &str, kind: Option<&str>| Funding { kind: kind.map(str::to_string), url: url.to_string() };
+        assert_eq!(funding(Some(&json!("https://x.org/f")), &mut w), [f("https://x.org/f", None)]);
         assert_eq!(
-            funding(Some(&json!("https://x.org/f")), &mut w),
-            [f("https://x.org/f", None)]
-        );
-        assert_eq!(
-            funding(
-                Some(&json!({"type": "patreon", "url": "https://p.org/x"})),
-                &mut w
-            ),
+            funding(Some(&json!({"type": "patreon", "url": "https://p.org/x"})), &mut w),
             [f("https://p.org/x", Some("patreon"))]
         );
         let list = json!(["https://a.org", {"url": "javascript:x"}, {"url": 3}, "ftp://x", 7]);

@@ -27,11 +27,7 @@ pub fn person(v: &Value, field: &str, w: &mut Warnings) -> Option<Person> {
     };
     let parsed = parse_person(s);
     let cap = |s: Option<&str>| s.map(|s| truncate(s, MAX_SHORT));
-    let person = Person {
-        name: cap(parsed.name),
-        email: cap(parsed.email),
-        url: cap(parsed.url),
-    };
+    let person = Person { name: cap(parsed.name), email: cap(parsed.email), url: cap(parsed.url) };
     (person != Person::default()).then_some(person)
 }
 
@@ -39,14 +35,8 @@ pub fn person(v: &Value, field: &str, w: &mut Warnings) -> Option<Person> {
 pub fn people(v: Option<&Value>, field: &str, w: &mut Warnings) -> Vec<Person> {
     match v {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|p| person(p, field, w))
-            .take(MAX_ENTRIES)
-            .collect(),
-        Some(one @ (Value::String(_) | Value::Object(_))) => {
-            person(one, field, w).into_iter().collect()
-        }
+        Some(Value::Array(items)) => items.iter().filter_map(|p| person(p, field, w)).take(MAX_ENTRIES).collect(),
+        Some(one @ (Value::String(_) | Value::Object(_))) => person(one, field, w).into_iter().collect(),
         Some(other) => {
             w.wrong_type(field, other, "array of people");
             Vec::new()
@@ -67,11 +57,7 @@ pub struct ParsedPerson<'a> {
 pub fn parse_person(s: &str) -> ParsedPerson<'_> {
     let name_end = s.find(['(', '<']).unwrap_or(s.len());
     let name = Some(js_trim(&s[..name_end])).filter(|n| !n.is_empty());
-    ParsedPerson {
-        name,
-        email: first_enclosed(s, '<', '>'),
-        url: first_enclosed(s, '(', ')'),
-    }
+    ParsedPerson { name, email: first_enclosed(s, '<', '>'), url: first_enclosed(s, '(', ')') }
 }
 
 /// The first `open [^open close]+ close` in `s`, as the regular expression
@@ -127,11 +113,7 @@ mod tests {
 
     fn p(name: Option<&str>, email: Option<&str>, url: Option<&str>) -> Option<Person> {
         let s = |v: Option<&str>| v.map(str::to_string);
-        Some(Person {
-            name: s(name),
-            email: s(email),
-            url: s(url),
-        })
+        Some(Person { name: s(name), email: s(email), url: s(url) })
     }
 
     #[test]
@@ -140,32 +122,13 @@ mod tests {
         let full = json!("Barney Rubble <b@rubble.com> (http://barnyrubble.tumblr.com/)");
         assert_eq!(
             person(&full, "author", &mut w),
-            p(
-                Some("Barney Rubble"),
-                Some("b@rubble.com"),
-                Some("http://barnyrubble.tumblr.com/")
-            )
+            p(Some("Barney Rubble"), Some("b@rubble.com"), Some("http://barnyrubble.tumblr.com/"))
         );
-        assert_eq!(
-            person(&json!("  Just Name  "), "author", &mut w),
-            p(Some("Just Name"), None, None)
-        );
-        assert_eq!(
-            person(&json!("(http://x.org)"), "author", &mut w),
-            p(None, None, Some("http://x.org"))
-        );
-        assert_eq!(
-            person(&json!("A< a@b.c >"), "author", &mut w),
-            p(Some("A"), Some(" a@b.c "), None)
-        );
-        assert_eq!(
-            person(&json!("A (x (y) z)"), "author", &mut w),
-            p(Some("A"), None, Some("y"))
-        );
-        assert_eq!(
-            person(&json!("A <> <e@x.y>"), "author", &mut w),
-            p(Some("A"), Some("e@x.y"), None)
-        );
+        assert_eq!(person(&json!("  Just Name  "), "author", &mut w), p(Some("Just Name"), None, None));
+        assert_eq!(person(&json!("(http://x.org)"), "author", &mut w), p(None, None, Some("http://x.org")));
+        assert_eq!(person(&json!("A< a@b.c >"), "author", &mut w), p(Some("A"), Some(" a@b.c "), None));
+        assert_eq!(person(&json!("A (x (y) z)"), "author", &mut w), p(Some("A"), None, Some("y")));
+        assert_eq!(person(&json!("A <> <e@x.y>"), "author", &mut w), p(Some("A"), Some("e@x.y"), None));
         assert_eq!(person(&json!("   "), "author", &mut w), None);
         assert!(w.is_empty());
     }
@@ -174,16 +137,10 @@ mod tests {
     fn objects_round_trip_like_npm() {
         let mut w = Warnings::new();
         let o = json!({"name": " Fred ", "mail": "f@x.org", "web": "https://f.org"});
-        assert_eq!(
-            person(&o, "author", &mut w),
-            p(Some("Fred"), Some("f@x.org"), Some("https://f.org"))
-        );
+        assert_eq!(person(&o, "author", &mut w), p(Some("Fred"), Some("f@x.org"), Some("https://f.org")));
         // the name's parentheses become the url, as npm's string round trip does
         let o = json!({"name": "A (team)", "url": "https://a.org"});
-        assert_eq!(
-            person(&o, "author", &mut w),
-            p(Some("A"), None, Some("team"))
-        );
+        assert_eq!(person(&o, "author", &mut w), p(Some("A"), None, Some("team")));
         let o = json!({"name": "B", "email": 5, "url": ""});
         assert_eq!(person(&o, "author", &mut w), p(Some("B"), None, None));
         assert_eq!(w.len(), 1);
@@ -197,15 +154,9 @@ mod tests {
         assert_eq!(w.len(), 1);
         let list = json!(["a <a@x.y>", {"name": "b"}, null, 7]);
         assert_eq!(people(Some(&list), "maintainers", &mut w).len(), 2);
-        assert_eq!(
-            people(Some(&json!("solo")), "contributors", &mut w).len(),
-            1
-        );
+        assert_eq!(people(Some(&json!("solo")), "contributors", &mut w).len(), 1);
         assert!(people(Some(&json!(true)), "contributors", &mut w).is_empty());
         let many = Value::Array(vec![json!("x"); MAX_ENTRIES + 5]);
-        assert_eq!(
-            people(Some(&many), "maintainers", &mut w).len(),
-            MAX_ENTRIES
-        );
+        assert_eq!(people(Some(&many), "maintainers", &mut w).len(), MAX_ENTRIES);
     }
 }

@@ -33,11 +33,7 @@ impl<'a> RawObject<'a> {
 
     /// The raw value of `key` (the last one when the key repeats).
     pub fn raw(&self, key: &str) -> Option<&'a RawValue> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| *v)
+        self.entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
     /// `key` parsed into a JSON value. A value too deeply nested to parse becomes absent

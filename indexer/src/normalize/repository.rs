@@ -91,15 +91,9 @@ fn is_broken_github_url(url: &str) -> bool {
     let host_ok = head.strip_suffix("com").and_then(|h| {
         let mut chars = h.chars();
         let dot = chars.next_back()?;
-        Some(
-            !matches!(dot, '\n' | '\r' | '\u{2028}' | '\u{2029}')
-                && chars.as_str().ends_with("github"),
-        )
+        Some(!matches!(dot, '\n' | '\r' | '\u{2028}' | '\u{2029}') && chars.as_str().ends_with("github"))
     });
-    host_ok == Some(true)
-        && !user.is_empty()
-        && last.len() > ".git.git".len()
-        && last.ends_with(".git.git")
+    host_ok == Some(true) && !user.is_empty() && last.len() > ".git.git".len() && last.ends_with(".git.git")
 }
 
 /// A link for a repository on no known host: an http(s) URL (`git+` and a trailing `.git`
@@ -144,10 +138,7 @@ mod tests {
             ("u/r", "git+https://github.com/u/r.git"),
             ("gitlab:u/r", "git+https://gitlab.com/u/r.git"),
             ("bitbucket:u/r", "git+https://bitbucket.org/u/r.git"),
-            (
-                "git+ssh://git@github.com/u/r.git",
-                "git+ssh://git@github.com/u/r.git",
-            ),
+            ("git+ssh://git@github.com/u/r.git", "git+ssh://git@github.com/u/r.git"),
             ("git://github.com/u/r", "git://github.com/u/r.git"),
             ("git@github.com:u/r.git", "git+ssh://git@github.com/u/r.git"),
             ("https://github.com/u/r", "git+https://github.com/u/r.git"),
@@ -169,19 +160,15 @@ mod tests {
         assert_eq!(r.url.as_deref(), Some("https://github.com/u/r/tree/dev"));
         let h = r.hosted.expect("hosted");
         assert_eq!(
-            (
-                h.host,
-                h.owner.as_deref(),
-                h.repo.as_str(),
-                h.committish.as_deref()
-            ),
+            (h.host, h.owner.as_deref(), h.repo.as_str(), h.committish.as_deref()),
             (GitHostKind::Github, Some("u"), "r", Some("dev"))
         );
     }
 
     #[test]
     fn objects() {
-        let r = repo(json!({"type": "git", "url": "https://gitlab.com/g/s/p.git", "directory": "packages/x"})).expect("repo");
+        let r = repo(json!({"type": "git", "url": "https://gitlab.com/g/s/p.git", "directory": "packages/x"}))
+            .expect("repo");
         assert_eq!(r.url.as_deref(), Some("https://gitlab.com/g/s/p"));
         assert_eq!(r.directory.as_deref(), Some("packages/x"));
         assert_eq!(repo(json!({})), None);

@@ -54,23 +54,7 @@ pub fn valid_name(name: &str) -> bool {
     let bad = |c: char| {
         c.is_whitespace()
             || c.is_control()
-            || matches!(
-                c,
-                '\\' | '"'
-                    | '<'
-                    | '>'
-                    | '|'
-                    | '%'
-                    | ':'
-                    | '?'
-                    | '#'
-                    | '{'
-                    | '}'
-                    | '^'
-                    | '`'
-                    | '['
-                    | ']'
-            )
+            || matches!(c, '\\' | '"' | '<' | '>' | '|' | '%' | ':' | '?' | '#' | '{' | '}' | '^' | '`' | '[' | ']')
     };
     if name.chars().any(bad) {
         return false;
@@ -105,15 +89,8 @@ pub fn dep_targets(package: &str, deps: &Dependencies) -> DepTargets {
         out.dedup();
         out
     };
-    let prod = collect(&[
-        &deps.dependencies,
-        &deps.peer_dependencies,
-        &deps.optional_dependencies,
-    ]);
-    let dev = collect(&[&deps.dev_dependencies])
-        .into_iter()
-        .filter(|t| prod.binary_search(t).is_err())
-        .collect();
+    let prod = collect(&[&deps.dependencies, &deps.peer_dependencies, &deps.optional_dependencies]);
+    let dev = collect(&[&deps.dev_dependencies]).into_iter().filter(|t| prod.binary_search(t).is_err()).collect();
     DepTargets { prod, dev }
 }
 
@@ -123,44 +100,17 @@ mod tests {
 
     #[test]
     fn ranges_and_tags_name_the_key() {
-        for spec in [
-            "^1.2.3",
-            "~1",
-            "1.x",
-            ">=1 <2 || 3",
-            "*",
-            "",
-            "latest",
-            "next",
-            "1.0.0-beta.1",
-            "workspace:*",
-        ] {
-            assert_eq!(
-                registry_target("react", spec).as_deref(),
-                Some("react"),
-                "{spec}"
-            );
+        for spec in ["^1.2.3", "~1", "1.x", ">=1 <2 || 3", "*", "", "latest", "next", "1.0.0-beta.1", "workspace:*"] {
+            assert_eq!(registry_target("react", spec).as_deref(), Some("react"), "{spec}");
         }
-        assert_eq!(
-            registry_target("@types/node", "^20").as_deref(),
-            Some("@types/node")
-        );
+        assert_eq!(registry_target("@types/node", "^20").as_deref(), Some("@types/node"));
     }
 
     #[test]
     fn aliases_name_their_target() {
-        assert_eq!(
-            registry_target("str", "npm:string-width@^4.2.0").as_deref(),
-            Some("string-width")
-        );
-        assert_eq!(
-            registry_target("x", "npm:@babel/core@7").as_deref(),
-            Some("@babel/core")
-        );
-        assert_eq!(
-            registry_target("x", "npm:lodash").as_deref(),
-            Some("lodash")
-        );
+        assert_eq!(registry_target("str", "npm:string-width@^4.2.0").as_deref(), Some("string-width"));
+        assert_eq!(registry_target("x", "npm:@babel/core@7").as_deref(), Some("@babel/core"));
+        assert_eq!(registry_target("x", "npm:lodash").as_deref(), Some("lodash"));
         assert_eq!(registry_target("x", "npm:").as_deref(), None);
     }
 
@@ -192,12 +142,10 @@ mod tests {
         deps.dependencies.insert("a".into(), "^1".into());
         deps.dependencies.insert("me".into(), "^1".into());
         deps.peer_dependencies.insert("b".into(), "*".into());
-        deps.optional_dependencies
-            .insert("c".into(), "npm:real-c@1".into());
+        deps.optional_dependencies.insert("c".into(), "npm:real-c@1".into());
         deps.dev_dependencies.insert("a".into(), "^1".into());
         deps.dev_dependencies.insert("d".into(), "^1".into());
-        deps.dev_dependencies
-            .insert("e".into(), "github:u/e".into());
+        deps.dev_dependencies.insert("e".into(), "github:u/e".into());
         let t = dep_targets("me", &deps);
         assert_eq!(t.prod, vec!["a", "b", "real-c"]);
         assert_eq!(t.dev, vec!["d"]);

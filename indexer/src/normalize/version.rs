@@ -31,13 +31,9 @@ pub fn normalize_version(
 ) -> VersionRecord {
     // A field of the version, else (for the latest version) of the document.
     let field = |key: &str, w: &mut Warnings| -> Option<Value> {
-        obj.value(key, w)
-            .or_else(|| fallbacks.and_then(|f| f.document.value(key, w)))
+        obj.value(key, w).or_else(|| fallbacks.and_then(|f| f.document.value(key, w)))
     };
-    let repo_value = obj
-        .value("repositories", w)
-        .and_then(first_of_array)
-        .or_else(|| field("repository", w));
+    let repo_value = obj.value("repositories", w).and_then(first_of_array).or_else(|| field("repository", w));
     let repo = repository(repo_value.as_ref(), w);
     let license_value = field("license", w);
     let licenses_value = field("licenses", w);
@@ -49,9 +45,7 @@ pub fn normalize_version(
         description: text(field("description", w).as_ref(), "description", MAX_TEXT, w),
         license: license(license_value.as_ref(), licenses_value.as_ref(), w),
         keywords: keywords(field("keywords", w).as_ref(), w),
-        author: field("author", w)
-            .as_ref()
-            .and_then(|v| person(v, "author", w)),
+        author: field("author", w).as_ref().and_then(|v| person(v, "author", w)),
         maintainers: people(obj.value("maintainers", w).as_ref(), "maintainers", w),
         contributors: people(obj.value("contributors", w).as_ref(), "contributors", w),
         homepage: homepage(field("homepage", w).as_ref(), repo.as_ref(), w),
@@ -65,16 +59,8 @@ pub fn normalize_version(
         scripts: string_map(obj.value("scripts", w).as_ref(), "scripts", w),
         deps: Dependencies {
             dependencies: dependencies(obj.value("dependencies", w).as_ref(), "dependencies", w),
-            dev_dependencies: dependencies(
-                obj.value("devDependencies", w).as_ref(),
-                "devDependencies",
-                w,
-            ),
-            peer_dependencies: dependencies(
-                obj.value("peerDependencies", w).as_ref(),
-                "peerDependencies",
-                w,
-            ),
+            dev_dependencies: dependencies(obj.value("devDependencies", w).as_ref(), "devDependencies", w),
+            peer_dependencies: dependencies(obj.value("peerDependencies", w).as_ref(), "peerDependencies", w),
             optional_dependencies: dependencies(
                 obj.value("optionalDependencies", w).as_ref(),
                 "optionalDependencies",
@@ -83,22 +69,12 @@ pub fn normalize_version(
         },
         module_type: text(obj.value("type", w).as_ref(), "type", MAX_SHORT, w),
         main: text(obj.value("main", w).as_ref(), "main", MAX_SHORT, w),
-        types: text(
-            obj.value("types", w)
-                .or_else(|| obj.value("typings", w))
-                .as_ref(),
-            "types",
-            MAX_SHORT,
-            w,
-        ),
+        types: text(obj.value("types", w).or_else(|| obj.value("typings", w)).as_ref(), "types", MAX_SHORT, w),
         has_install_script: match obj.value("hasInstallScript", w) {
             Some(Value::Bool(b)) => Some(b),
             _ => None,
         },
-        publisher: obj
-            .value("_npmUser", w)
-            .as_ref()
-            .and_then(|v| person(v, "_npmUser", w)),
+        publisher: obj.value("_npmUser", w).as_ref().and_then(|v| person(v, "_npmUser", w)),
         dist: dist(obj.object("dist").as_ref(), w),
     }
 }
@@ -137,18 +113,8 @@ fn dist(obj: Option<&RawObject<'_>>, w: &mut Warnings) -> Dist {
         None => None,
     };
     Dist {
-        tarball: text(
-            obj.value("tarball", w).as_ref(),
-            "dist.tarball",
-            MAX_SHORT,
-            w,
-        ),
-        integrity: text(
-            obj.value("integrity", w).as_ref(),
-            "dist.integrity",
-            MAX_SHORT,
-            w,
-        ),
+        tarball: text(obj.value("tarball", w).as_ref(), "dist.tarball", MAX_SHORT, w),
+        integrity: text(obj.value("integrity", w).as_ref(), "dist.integrity", MAX_SHORT, w),
         shasum: text(obj.value("shasum", w).as_ref(), "dist.shasum", MAX_SHORT, w),
         file_count: count("fileCount", w),
         unpacked_size: count("unpackedSize", w),

@@ -27,10 +27,7 @@ impl Warnings {
 
     /// `field` had a JSON type the normalizer cannot use.
     pub fn wrong_type(&mut self, field: &str, value: &serde_json::Value, expected: &str) {
-        self.push(
-            field,
-            format!("expected {expected}, found {}", json_type(value)),
-        );
+        self.push(field, format!("expected {expected}, found {}", json_type(value)));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -48,8 +45,7 @@ impl Warnings {
     /// The warnings as stored on the package record (the overflow as one line).
     pub fn into_vec(mut self) -> Vec<String> {
         if self.dropped > 0 {
-            self.list
-                .push(format!("… and {} more warnings", self.dropped));
+            self.list.push(format!("… and {} more warnings", self.dropped));
         }
         self.list
     }

@@ -16,7 +16,7 @@ use super::incoming::{Incoming, Item};
 use super::stored::read_stored;
 use super::summary::Summary;
 use super::write::{EdgeChange, apply};
-use crate::normalize::normalize_document;
+use crate::normalize::document::normalize_streaming;
 
 /// Batch limits.
 #[derive(Debug, Clone)]
@@ -29,11 +29,7 @@ pub struct BatchConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        BatchConfig {
-            max_docs: 500,
-            max_bytes: 8 << 20,
-            idle_flush: Duration::from_millis(500),
-        }
+        BatchConfig { max_docs: 500, max_bytes: 8 << 20, idle_flush: Duration::from_millis(500) }
     }
 }
 
@@ -115,8 +111,7 @@ impl<'a> Pipeline<'a> {
             lease.check()?;
         }
         let count = batch.len() as u64;
-        let (items, permits): (Vec<Item>, Vec<_>) =
-            batch.into_iter().map(|b| (b.item, b.permit)).unzip();
+        let (items, permits): (Vec<Item>, Vec<_>) = batch.into_iter().map(|b| (b.item, b.permit)).unzip();
         let mut batch_seq = None;
         for item in &items {
             if let Some(s) = &item.seq {
@@ -130,9 +125,7 @@ impl<'a> Pipeline<'a> {
         let (kept, superseded) = last_per_package(prepared);
         self.summary.unchanged += superseded;
         match self.store.clone() {
-            None => tokio::task::spawn_blocking(move || dry_run(kept))
-                .await?
-                .add_to(&mut self.summary),
+            None => tokio::task::spawn_blocking(move || dry_run(kept)).await?.add_to(&mut self.summary),
             Some(store) => {
                 let now = DateTime::now();
                 let names: Vec<String> = kept.iter().filter_map(|(_, p)| package_name(p)).collect();
@@ -158,10 +151,7 @@ impl<'a> Pipeline<'a> {
         }
         drop(permits);
         if let Some(p) = &self.progress {
-            let pos = self
-                .position
-                .as_ref()
-                .map(|p| p.load(std::sync::atomic::Ordering::Relaxed));
+            let pos = self.position.as_ref().map(|p| p.load(std::sync::atomic::Ordering::Relaxed));
             p.advance(count, pos);
         }
         Ok(())
@@ -172,9 +162,7 @@ fn prepare_all(items: Vec<Item>) -> Vec<(Meta, Prepared)> {
     items
         .into_iter()
         .filter_map(|item| {
-            let meta = Meta {
-                origin: item.origin,
-            };
+            let meta = Meta { origin: item.origin };
             let prepared = match item.incoming {
                 Incoming::LastSeq(_) => return None,
                 Incoming::Doc(d) => match identify(d) {
@@ -229,10 +217,8 @@ fn dry_run(kept: Vec<(Meta, Prepared)>) -> DryCounts {
     let none = HashMap::new();
     for (m, p) in kept {
         match p {
-            Prepared::Doc(d) => match normalize_document(&d.item.doc, Some(&d.name), None) {
-                Ok(n) if n.package.state == nodules_store::model::PackageState::Active => {
-                    c.ingested += 1
-                }
+            Prepared::Doc(d) => match normalize_streaming(&d.item.doc, Some(&d.name), None, &mut drop) {
+                Ok(p) if p.state == nodules_store::model::PackageState::Active => c.ingested += 1,
                 Ok(_) => c.deleted += 1,
                 Err(e) => {
                     tracing::warn!(source = %m.origin, package.name = %d.name, reason = %e, "rejected");
@@ -245,9 +231,7 @@ fn dry_run(kept: Vec<(Meta, Prepared)>) -> DryCounts {
                     tracing::warn!(source = %r.source, package.name = r.package.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
                     c.rejected += 1;
                 }
-                Decision::MarkStale {
-                    failed: Some(_), ..
-                } => c.failed += 1,
+                Decision::MarkStale { failed: Some(_), .. } => c.failed += 1,
                 Decision::MarkStale { failed: None, .. } => c.stale += 1,
                 _ => c.unchanged += 1,
             },
@@ -260,15 +244,9 @@ fn dry_run(kept: Vec<(Meta, Prepared)>) -> DryCounts {
 pub async fn save_checkpoint(store: &Store, key: &str, seq: &str) -> Result<(), StoreError> {
     store
         .collection(nodules_store::db::coll::CHECKPOINTS)
-        .update_one(
-            doc! { "_id": key },
-            doc! { "$set": { "last_seq": seq, "at": DateTime::now() } },
-        )
+        .update_one(doc! { "_id": key }, doc! { "$set": { "last_seq": seq, "at": DateTime::now() } })
         .upsert(true)
         .await
-        .map_err(StoreError::mongo(
-            "update",
-            nodules_store::db::coll::CHECKPOINTS,
-        ))?;
+        .map_err(StoreError::mongo("update", nodules_store::db::coll::CHECKPOINTS))?;
     Ok(())
 }

@@ -22,27 +22,17 @@ pub struct Budget {
 impl Budget {
     pub fn new(bytes: usize) -> Budget {
         let capacity = u32::try_from(bytes).unwrap_or(u32::MAX).max(1);
-        Budget {
-            sem: Arc::new(Semaphore::new(capacity as usize)),
-            capacity,
-        }
+        Budget { sem: Arc::new(Semaphore::new(capacity as usize)), capacity }
     }
 
     fn permits(&self, item: &Item) -> u32 {
         // a document larger than the whole budget takes all of it, alone
-        u32::try_from(item.size())
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.capacity)
+        u32::try_from(item.size()).unwrap_or(u32::MAX).clamp(1, self.capacity)
     }
 
     /// Waits for room for `item` (async readers: registry fetches).
     pub async fn admit(&self, item: Item) -> Budgeted {
-        let permit = self
-            .sem
-            .clone()
-            .acquire_many_owned(self.permits(&item))
-            .await
-            .ok();
+        let permit = self.sem.clone().acquire_many_owned(self.permits(&item)).await.ok();
         Budgeted { item, permit }
     }
 

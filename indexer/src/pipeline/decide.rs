@@ -11,10 +11,12 @@ use sha2::{Digest, Sha256};
 
 use super::incoming::{DocItem, Incoming};
 use super::stored::StoredPackage;
+use super::write::encode_version;
+use crate::normalize::document::{document_name, normalize_streaming};
 use crate::normalize::raw::RawObject;
-use crate::normalize::{
-    DocError, NORMALIZER_VERSION, Normalized, document::document_name, normalize_document,
-};
+use crate::normalize::{DocError, NORMALIZER_VERSION, normalize_document};
+use mongodb::bson::RawDocumentBuf;
+use nodules_store::model::{Package, VersionRecord};
 
 /// A document with its name and revision worked out.
 #[derive(Debug)]
@@ -38,36 +40,28 @@ pub fn identify(item: DocItem) -> Result<Identified, (Option<String>, String)> {
         Some(o) => o,
         None => {
             let e = normalize_document(&item.doc, hint.as_deref(), None).err();
-            let reason = e
-                .map(|e| e.to_string())
-                .unwrap_or_else(|| "not a JSON object".into());
+            let reason = e.map(|e| e.to_string()).unwrap_or_else(|| "not a JSON object".into());
             return Err((hint, reason));
         }
     };
-    let name = document_name(&obj, hint.as_deref())
-        .map_err(|e: DocError| (hint.clone(), e.to_string()))?;
-    let rev = item
-        .rev
-        .clone()
-        .or_else(|| obj.str("_rev").map(|r| r.into_owned()))
-        .unwrap_or_else(|| content_rev(&item.doc));
+    let name = document_name(&obj, hint.as_deref()).map_err(|e: DocError| (hint.clone(), e.to_string()))?;
+    let rev =
+        item.rev.clone().or_else(|| obj.str("_rev").map(|r| r.into_owned())).unwrap_or_else(|| content_rev(&item.doc));
     Ok(Identified { name, rev, item })
 }
 
 /// `sha256:<hex>` of a document's bytes: the revision when the registry sends no `_rev`.
 pub fn content_rev(doc: &RawValue) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(doc.get().as_bytes()))
-    )
+    format!("sha256:{}", hex::encode(Sha256::digest(doc.get().as_bytes())))
 }
 
 /// The outcome for one package.
 #[derive(Debug)]
 pub enum Decision {
-    /// New or changed: write the record and its changed versions.
+    /// New or changed: write the record and its changed versions (already encoded).
     Write {
-        normalized: Box<Normalized>,
+        package: Box<Package>,
+        versions: Vec<RawDocumentBuf>,
         meta: SourceMeta,
         before: Option<StoredPackage>,
     },
@@ -94,82 +88,55 @@ pub enum Decision {
 }
 
 /// Decides one prepared item. `now` stamps `checked_at`.
-pub fn decide(
-    origin: &str,
-    prepared: Prepared,
-    stored: &HashMap<String, StoredPackage>,
-    now: DateTime,
-) -> Decision {
+pub fn decide(origin: &str, prepared: Prepared, stored: &HashMap<String, StoredPackage>, now: DateTime) -> Decision {
     match prepared {
         Prepared::Doc(doc) => {
             let before = stored.get(&doc.name);
             decide_doc(origin, doc, before, now)
         }
         Prepared::Other(Incoming::Deleted { name, rev }) => match stored.get(&name) {
-            Some(before)
-                if before.state != PackageState::Deleted && before.state != PackageState::Stub =>
-            {
-                Decision::Delete {
-                    name,
-                    rev,
-                    before: before.clone(),
-                }
+            Some(before) if before.state != PackageState::Deleted && before.state != PackageState::Stub => {
+                Decision::Delete { name, rev, before: before.clone() }
             }
             _ => Decision::AlreadyGone,
         },
         Prepared::Other(Incoming::Stale { name, rev }) => match stored.get(&name) {
             Some(s) if s.rev.is_some() && s.rev == rev && s.normalizer == NORMALIZER_VERSION => {
-                Decision::Unchanged {
-                    name,
-                    etag: None,
-                    last_modified: None,
-                }
+                Decision::Unchanged { name, etag: None, last_modified: None }
             }
             _ => Decision::MarkStale { name, failed: None },
         },
-        Prepared::Other(Incoming::NotModified { name }) => Decision::Unchanged {
-            name,
-            etag: None,
-            last_modified: None,
-        },
-        Prepared::Other(Incoming::Failed { name, reason }) => Decision::MarkStale {
-            name,
-            failed: Some(reason),
-        },
-        Prepared::Other(Incoming::Bad { name, reason }) => Decision::Reject(Reject {
-            package: name,
-            source: origin.to_string(),
-            reason,
-        }),
-        Prepared::Other(Incoming::Doc(_)) | Prepared::Other(Incoming::LastSeq(_)) => {
-            Decision::AlreadyGone
+        Prepared::Other(Incoming::NotModified { name }) => {
+            Decision::Unchanged { name, etag: None, last_modified: None }
         }
+        Prepared::Other(Incoming::Failed { name, reason }) => Decision::MarkStale { name, failed: Some(reason) },
+        Prepared::Other(Incoming::Bad { name, reason }) => {
+            Decision::Reject(Reject { package: name, source: origin.to_string(), reason })
+        }
+        Prepared::Other(Incoming::Doc(_)) | Prepared::Other(Incoming::LastSeq(_)) => Decision::AlreadyGone,
     }
 }
 
-fn decide_doc(
-    origin: &str,
-    doc: Identified,
-    before: Option<&StoredPackage>,
-    now: DateTime,
-) -> Decision {
+fn decide_doc(origin: &str, doc: Identified, before: Option<&StoredPackage>, now: DateTime) -> Decision {
     let Identified { name, rev, item } = doc;
     if let Some(b) = before {
         let current = b.rev.as_deref() == Some(rev.as_str())
             && b.normalizer == NORMALIZER_VERSION
             && b.state != PackageState::Stub;
         if current {
-            return Decision::Unchanged {
-                name,
-                etag: item.etag,
-                last_modified: item.last_modified,
-            };
+            return Decision::Unchanged { name, etag: item.etag, last_modified: item.last_modified };
         }
     }
     let known = before.and_then(|b| b.known_versions(NORMALIZER_VERSION));
-    match normalize_document(&item.doc, Some(&name), known.as_ref()) {
-        Ok(normalized) => Decision::Write {
-            normalized: Box::new(normalized),
+    let mut versions = Vec::new();
+    let mut encode = |v: VersionRecord| match encode_version(&name, &v, now) {
+        Ok(raw) => versions.push(raw),
+        Err(e) => tracing::warn!(package.name = %name, version = %v.version, error = %e, "version record not stored"),
+    };
+    match normalize_streaming(&item.doc, Some(&name), known.as_ref(), &mut encode) {
+        Ok(package) => Decision::Write {
+            package: Box::new(package),
+            versions,
             meta: SourceMeta {
                 rev: Some(rev),
                 normalizer: NORMALIZER_VERSION,
@@ -180,11 +147,7 @@ fn decide_doc(
             },
             before: before.cloned(),
         },
-        Err(e) => Decision::Reject(Reject {
-            package: Some(name),
-            source: origin.to_string(),
-            reason: e.to_string(),
-        }),
+        Err(e) => Decision::Reject(Reject { package: Some(name), source: origin.to_string(), reason: e.to_string() }),
     }
 }
 
@@ -263,34 +226,19 @@ mod tests {
             },
         );
         let same = identify(doc(r#"{"_id":"a","_rev":"1-x"}"#)).expect("ok");
-        assert!(matches!(
-            decide("t", Prepared::Doc(same), &stored, now),
-            Decision::Unchanged { .. }
-        ));
+        assert!(matches!(decide("t", Prepared::Doc(same), &stored, now), Decision::Unchanged { .. }));
         let other = identify(doc(r#"{"_id":"a","_rev":"2-y"}"#)).expect("ok");
-        assert!(matches!(
-            decide("t", Prepared::Doc(other), &stored, now),
-            Decision::Write { .. }
-        ));
+        assert!(matches!(decide("t", Prepared::Doc(other), &stored, now), Decision::Write { .. }));
         // an older normalizer's record is rewritten even at the same revision
         stored.get_mut("a").expect("a").normalizer = 0;
         let same = identify(doc(r#"{"_id":"a","_rev":"1-x"}"#)).expect("ok");
-        assert!(matches!(
-            decide("t", Prepared::Doc(same), &stored, now),
-            Decision::Write { .. }
-        ));
+        assert!(matches!(decide("t", Prepared::Doc(same), &stored, now), Decision::Write { .. }));
     }
 
     #[test]
     fn deletions_of_unknown_packages_do_nothing() {
         let stored = HashMap::new();
-        let d = Prepared::Other(Incoming::Deleted {
-            name: "x".into(),
-            rev: None,
-        });
-        assert!(matches!(
-            decide("t", d, &stored, DateTime::now()),
-            Decision::AlreadyGone
-        ));
+        let d = Prepared::Other(Incoming::Deleted { name: "x".into(), rev: None });
+        assert!(matches!(decide("t", d, &stored, DateTime::now()), Decision::AlreadyGone));
     }
 }

@@ -27,20 +27,13 @@ pub struct StoredPackage {
 impl StoredPackage {
     /// Version hashes, when they were made by the current normalizer.
     pub fn known_versions(&self, normalizer: u32) -> Option<KnownVersions> {
-        (self.normalizer == normalizer).then(|| {
-            self.versions
-                .iter()
-                .map(|v| (v.version.clone(), v.hash.clone()))
-                .collect()
-        })
+        (self.normalizer == normalizer)
+            .then(|| self.versions.iter().map(|v| (v.version.clone(), v.hash.clone())).collect())
     }
 }
 
 /// Reads the stored state of `names`, keyed by name.
-pub async fn read_stored(
-    store: &Store,
-    names: &[String],
-) -> Result<HashMap<String, StoredPackage>, StoreError> {
+pub async fn read_stored(store: &Store, names: &[String]) -> Result<HashMap<String, StoredPackage>, StoreError> {
     if names.is_empty() {
         return Ok(HashMap::new());
     }
@@ -51,17 +44,10 @@ pub async fn read_stored(
         .projection(projection)
         .await
         .map_err(StoreError::mongo("find", "packages"))?;
-    let docs: Vec<Document> = cursor
-        .try_collect()
-        .await
-        .map_err(StoreError::mongo("find", "packages"))?;
+    let docs: Vec<Document> = cursor.try_collect().await.map_err(StoreError::mongo("find", "packages"))?;
     let mut out = HashMap::with_capacity(docs.len());
     for d in docs {
-        let stored: StoredPackage =
-            mongodb::bson::from_document(d).map_err(|source| StoreError::Decode {
-                collection: "packages".into(),
-                source,
-            })?;
+        let stored: StoredPackage = mongodb::bson::from_document(d).map_err(|e| StoreError::decode("packages", e))?;
         out.insert(stored.name.clone(), stored);
     }
     Ok(out)

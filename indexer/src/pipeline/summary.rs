@@ -53,12 +53,7 @@ impl Summary {
 
     /// Documents seen, whatever became of them.
     pub fn seen(&self) -> u64 {
-        self.ingested
-            + self.unchanged
-            + self.deleted
-            + self.rejected
-            + self.failed
-            + self.marked_stale
+        self.ingested + self.unchanged + self.deleted + self.rejected + self.failed + self.marked_stale
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use mongodb::bson::{self, Bson, DateTime, Document, doc};
+use mongodb::bson::{self, Bson, DateTime, Document, RawDocumentBuf, doc};
 use nodules_store::bulk::UpdateOp;
 use nodules_store::db::coll;
 use nodules_store::model::{DepTargets, Package, PackageState, SourceMeta, VersionRecord};
@@ -42,21 +42,14 @@ pub async fn apply(
 
     for (_origin, decision) in decisions {
         match decision {
-            Decision::Write {
-                normalized,
-                meta,
-                before,
-            } => {
-                let pkg = &normalized.package;
-                for v in &normalized.changed_versions {
-                    version_ops.push(UpdateOp::upsert(
-                        doc! { "_id": version_id(&pkg.name, &v.version) },
-                        version_doc(&pkg.name, v, now)?,
-                    ));
+            Decision::Write { package, versions, meta, before } => {
+                let pkg = &*package;
+                for v in versions {
+                    let id = v.get_str("_id").map(str::to_string).unwrap_or_default();
+                    version_ops.push(UpdateOp::upsert(doc! { "_id": id }, v));
                 }
                 if let Some(b) = &before {
-                    let kept: HashSet<&str> =
-                        pkg.versions.iter().map(|v| v.version.as_str()).collect();
+                    let kept: HashSet<&str> = pkg.versions.iter().map(|v| v.version.as_str()).collect();
                     let gone: Vec<String> = b
                         .versions
                         .iter()
@@ -82,11 +75,7 @@ pub async fn apply(
                 }
                 package_ops.push((pkg.name.clone(), package_set(pkg, &meta, now)?));
             }
-            Decision::Unchanged {
-                name,
-                etag,
-                last_modified,
-            } => {
+            Decision::Unchanged { name, etag, last_modified } => {
                 summary.unchanged += 1;
                 if etag.is_some() || last_modified.is_some() {
                     validators.push(UpdateOp::update(
@@ -145,10 +134,7 @@ pub async fn apply(
         for (name, mut set) in package_ops {
             set.insert("seq", seq);
             seq += 1;
-            ops.push(UpdateOp::upsert(
-                doc! { "_id": &name },
-                doc! { "$set": set },
-            ));
+            ops.push(UpdateOp::upsert(doc! { "_id": &name }, doc! { "$set": set }));
             names.push(name);
         }
         for (name, rev) in deletes {
@@ -174,11 +160,7 @@ pub async fn apply(
             let reason = format!("the database refused the record: {}", f.message);
             tracing::warn!(package.name = name.as_deref().unwrap_or("-"), reason = %reason, "rejected");
             edges.retain(|e| Some(&e.name) != name.as_ref());
-            rejects.push(Reject {
-                package: name,
-                source: "write".into(),
-                reason,
-            });
+            rejects.push(Reject { package: name, source: "write".into(), reason });
         }
     }
     if !touched.is_empty() {
@@ -198,23 +180,18 @@ pub fn version_id(package: &str, version: &str) -> String {
     format!("{package}@{version}")
 }
 
-fn version_doc(package: &str, v: &VersionRecord, now: DateTime) -> Result<Document, StoreError> {
-    let mut d = bson::to_document(v).map_err(|source| StoreError::Encode {
-        collection: coll::VERSIONS.into(),
-        source,
-    })?;
-    d.insert("_id", version_id(package, &v.version));
-    d.insert("package", package);
-    d.insert("written_at", now);
+/// A version record as raw BSON: thousands of them per document must stay compact.
+pub fn encode_version(package: &str, v: &VersionRecord, now: DateTime) -> Result<RawDocumentBuf, StoreError> {
+    let mut d = bson::to_raw_document_buf(v).map_err(|e| StoreError::encode(coll::VERSIONS, e))?;
+    d.append("_id", version_id(package, &v.version));
+    d.append("package", package);
+    d.append("written_at", now);
     Ok(d)
 }
 
 /// The `$set` of a package record (everything but `_id` and `seq`).
 fn package_set(pkg: &Package, meta: &SourceMeta, now: DateTime) -> Result<Document, StoreError> {
-    let encode = |source| StoreError::Encode {
-        collection: coll::PACKAGES.into(),
-        source,
-    };
+    let encode = |e| StoreError::encode(coll::PACKAGES, e);
     let mut d = bson::to_document(pkg).map_err(encode)?;
     d.remove("_id");
     for (k, v) in bson::to_document(meta).map_err(encode)? {
