@@ -47,6 +47,24 @@ pub enum Command {
     },
     /// Fetch package documents one by one from the registry.
     Fetch(FetchArgs),
+    /// Follow a CouchDB `_changes` feed, fetching from the registry each changed document
+    /// the feed does not carry, checkpointing `last_seq` so the next run resumes. Exits once
+    /// caught up (for cron) unless `--continuous`.
+    Follow(FollowArgs),
+    /// Maintain dependents lists: `--rerank` puts them in exact popularity order (hourly
+    /// cron), `--rebuild` recomputes every edge, count and list from the stored packages.
+    #[command(group(clap::ArgGroup::new("action").required(true).args(["rerank", "rebuild"])))]
+    Dependents {
+        /// Re-order the lists whose members changed since the last rerank.
+        #[arg(long)]
+        rerank: bool,
+        /// With --rerank: every list, not only those that changed.
+        #[arg(long, requires = "rerank")]
+        all: bool,
+        /// Recompute everything from the stored packages.
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Show the checkpoint, counts, queues and the last run of each job.
     Status {
         /// Print JSON instead of text.
@@ -84,4 +102,29 @@ pub struct FetchArgs {
     /// First retry delay; doubled on each retry.
     #[arg(long, default_value = "500ms", value_parser = humantime::parse_duration)]
     pub backoff: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FollowArgs {
+    /// The feed: a CouchDB database URL or its `_changes` endpoint (it may differ from the
+    /// registry's).
+    pub url: String,
+    /// Where to start when there is no checkpoint: a sequence, or `now`.
+    #[arg(long, default_value = "0")]
+    pub since: String,
+    /// Keep following after catching up, reconnecting after drops.
+    #[arg(long)]
+    pub continuous: bool,
+    /// Caught up: no change for this long ends the run (without --continuous).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub idle: Duration,
+    /// Documents fetched from the registry at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Reconnections after a dropped feed before the run fails (without --continuous).
+    #[arg(long, default_value_t = 5)]
+    pub reconnects: u32,
+    /// A registry request that receives nothing for this long is retried.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }

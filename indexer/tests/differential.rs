@@ -5,7 +5,8 @@
 //! The npm packages are installed into a temporary folder with the machine's `npm`, then
 //! `differential/normalize.js` prints what npm derives, one JSON line per manifest. Every
 //! field must agree, except the (fixture, field) pairs of [`DELIBERATE`], which must differ:
-//! a listed difference that went away fails too, so the table stays true.
+//! a listed difference that went away fails too, so the table stays true. A difference
+//! listed for removed credentials must be exactly that (see [`only_credentials_removed`]).
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +41,7 @@ const UNSAFE_SCHEME: &str = "a URL whose scheme is not http, https or mailto is 
 const TEXT_LICENSE: &str =
     "license objects and arrays become text that we validate; npm only warns that the field is not a string";
 const NON_STRING: &str = "non-string values are dropped with a warning; npm keeps them or prints them";
+const CREDENTIALS: &str = "credentials are not published";
 
 const DELIBERATE: &[Deliberate] = &[
     d("repo-object-url-number", "repository.normalized", "a non-string url is dropped; npm crashes on it (r.match)"),
@@ -71,17 +73,68 @@ const DELIBERATE: &[Deliberate] = &[
         "license.spdx",
         "the legacy `licenses` array is read when `license` is absent; npm ignores it",
     ),
+    d("repo-auth-user-pass", "repository.raw", CREDENTIALS),
+    d("repo-auth-user-pass", "repository.normalized", CREDENTIALS),
+    d("repo-auth-token-branch", "repository.raw", CREDENTIALS),
+    d("repo-auth-token-branch", "repository.normalized", CREDENTIALS),
+    // the login stays; npm's normalized form has `git@` anyway
+    d("repo-auth-ssh", "repository.raw", CREDENTIALS),
+    d("repo-auth-git-protocol-object", "repository.raw", CREDENTIALS),
+    d("repo-auth-git-protocol-object", "repository.normalized", CREDENTIALS),
+    d("repo-auth-https-user-only", "repository.raw", CREDENTIALS),
+    d("repo-auth-https-user-only", "repository.normalized", CREDENTIALS),
+    d("repo-auth-no-slashes", "repository.raw", CREDENTIALS),
+    d("repo-auth-no-slashes", "repository.normalized", CREDENTIALS),
+    d("repo-auth-scp-password", "repository.raw", CREDENTIALS),
+    d("repo-auth-shortcut", "repository.raw", CREDENTIALS),
+    d("repo-auth-unhosted-ssh", "repository.raw", CREDENTIALS),
+    d("repo-auth-unhosted-ssh", "repository.normalized", CREDENTIALS),
+    d("repo-unhosted-auth", "repository.raw", CREDENTIALS),
+    d("repo-unhosted-auth", "repository.normalized", CREDENTIALS),
 ];
+
+/// Whether `ours` is `npm` with only credentials taken out: a `user[:password]@` after a
+/// scheme, or the password of an ssh login (with or without its `:`), nothing else changed.
+fn only_credentials_removed(ours: &str, npm: &str) -> bool {
+    let Some(cut) = npm.len().checked_sub(ours.len()).filter(|&n| n > 0) else {
+        return false;
+    };
+    (0..=ours.len()).filter(|&p| ours.is_char_boundary(p) && npm.is_char_boundary(p)).any(|p| {
+        let (head, tail) = ours.split_at(p);
+        let Some(removed) = npm.get(p..p + cut) else {
+            return false;
+        };
+        let password = tail.starts_with('@') && (removed.starts_with(':') || head.ends_with(':'));
+        let userinfo = removed.ends_with('@') || password;
+        npm.starts_with(head) && npm.ends_with(tail) && !removed.contains('/') && userinfo
+    })
+}
+
+/// The manifest's repository field: `repositories` wins when it is a list, as in npm.
+fn repository_field(m: &Value) -> Option<&Value> {
+    m.get("repositories").filter(|v| v.as_array().is_some()).or(m.get("repository"))
+}
+
+/// The repository URL as the manifest gives it (an array by its first entry, an object by
+/// its url), which npm keeps as it is.
+fn manifest_repository_url(m: &Value) -> Option<&str> {
+    let mut v = repository_field(m)?;
+    if let Value::Array(items) = v {
+        v = items.first()?;
+    }
+    v.as_str().or_else(|| v.get("url")?.as_str())
+}
 
 /// What our normalizers make of one manifest, in the shapes npm prints.
 fn ours(m: &Value) -> BTreeMap<&'static str, Value> {
     let mut w = Warnings::new();
     let name = m["name"].as_str().unwrap_or_default();
     let mut out = BTreeMap::new();
-    let repo_field = m.get("repositories").filter(|v| v.as_array().is_some()).or(m.get("repository"));
-    let repo = repository(repo_field, &mut w);
+    let repo = repository(repository_field(m), &mut w);
     out.insert("repository.normalized", json!(repo.as_ref().map(|r| &r.normalized)));
-    if let Some(h) = repo.as_ref().and_then(|r| Hosted::from_url(&r.raw)) {
+    out.insert("repository.raw", json!(repo.as_ref().map(|r| &r.raw)));
+    // hosted-git-info reads the manifest's URL: our `raw` has lost its credentials
+    if let Some(h) = repo.as_ref().and(manifest_repository_url(m)).and_then(Hosted::from_url) {
         out.insert("hosted", hosted_view(&h));
         out.insert("repository.url", json!(repo.as_ref().and_then(|r| r.url.clone())));
     } else {
@@ -172,10 +225,12 @@ fn npm_person(p: &Value) -> Value {
 }
 
 /// npm's output in our shapes: an empty person `{}` is nobody, an absent list is empty.
-fn npm_view(n: &Value) -> BTreeMap<&'static str, Value> {
+/// `m` is the manifest, for the repository URL npm keeps.
+fn npm_view(n: &Value, m: &Value) -> BTreeMap<&'static str, Value> {
     let mut out = BTreeMap::new();
     let repo_url = n["repositoryUrl"].clone();
     out.insert("repository.normalized", repo_url);
+    out.insert("repository.raw", json!(manifest_repository_url(m)));
     out.insert("hosted", n["hosted"].clone());
     if !n["hosted"].is_null() {
         out.insert("repository.url", n["hosted"]["browse"].clone());
@@ -365,6 +420,17 @@ fn check_generated(report: &mut Report, n: &Value) {
         "url" => {
             let ours = Hosted::from_url(input).map_or(Value::Null, |h| hosted_view(&h));
             report.check(&fixture, "hosted", &ours, &n["hosted"]);
+            // what we store loses its credentials and nothing else, and still names the
+            // repository npm reads from the input
+            if let Some(r) = repository(Some(&json!(input)), &mut Warnings::new()) {
+                let repo_of = |url: &str| Hosted::from_url(url).map(|h| h.to_hosted_repo());
+                let only_credentials = r.raw == input || only_credentials_removed(&r.raw, input);
+                if !only_credentials || repo_of(&r.raw) != repo_of(input) {
+                    report
+                        .failures
+                        .push(format!("{fixture}: stored as {:?}, more than its credentials removed", r.raw));
+                }
+            }
         }
         "person" => {
             let ours = person(&json!(input), "author", &mut Warnings::new());
@@ -405,8 +471,16 @@ impl Report {
             }
             return;
         }
-        if DELIBERATE.iter().any(|d| d.fixture == fixture && d.field == field) {
+        if let Some(d) = DELIBERATE.iter().find(|d| d.fixture == fixture && d.field == field) {
             self.differences_seen.insert((fixture.to_string(), field.to_string()));
+            let removed_only = match (ours, npm) {
+                (Value::String(o), Value::String(n)) => only_credentials_removed(o, n),
+                _ => false,
+            };
+            if d.reason == CREDENTIALS && !removed_only {
+                let what = format!("fixture `{fixture}`, field `{field}` differs by more than its credentials");
+                self.failures.push(format!("{what}:\n    ours: {ours}\n    npm:  {npm}"));
+            }
             return;
         }
         self.failures.push(format!("fixture `{fixture}`, field `{field}`:\n    ours: {ours}\n    npm:  {npm}"));
@@ -481,10 +555,11 @@ fn normalizers_agree_with_npm() {
         let name = n["name"].as_str().expect("name in npm output");
         let ours = &our_views[name];
         seen += 1;
-        for (field, npm_value) in npm_view(&n) {
+        let manifest = manifests.iter().find(|m| m["name"] == name).expect("npm printed a known fixture");
+        for (field, npm_value) in npm_view(&n, manifest) {
             report.check(name, field, ours.get(field).unwrap_or(&Value::Null), &npm_value);
         }
-        if let Some(Value::String(_)) = manifests.iter().find(|m| m["name"] == name).map(|m| &m["license"]) {
+        if manifest["license"].is_string() {
             report.check(name, "license.validity", &ours["license.validity"], &n["license"]);
         }
         for derived in n["derivedLicenses"].as_array().into_iter().flatten() {

@@ -76,6 +76,14 @@ impl UpdateOp {
 pub struct WriteFailure {
     pub index: usize,
     pub message: String,
+    /// The server's error code (11000: duplicate key), when it gave one.
+    pub code: Option<i32>,
+}
+
+impl WriteFailure {
+    pub fn is_duplicate_key(&self) -> bool {
+        self.code == Some(11000)
+    }
 }
 
 impl Store {
@@ -90,6 +98,11 @@ impl Store {
             Ok(st)
         });
         self.run_statements("update", "updates", collection, statements).await
+    }
+
+    /// Inserts documents; those refused (a duplicate `_id`, …) come back as failures.
+    pub async fn insert_all(&self, collection: &str, docs: Vec<Body>) -> Result<Vec<WriteFailure>> {
+        self.run_statements("insert", "documents", collection, docs.into_iter().map(Body::into_raw)).await
     }
 
     /// Deletes every document matching each filter.
@@ -118,7 +131,7 @@ impl Store {
             let statement = match statement {
                 Ok(s) => s,
                 Err(message) => {
-                    failures.push(WriteFailure { index: i, message });
+                    failures.push(WriteFailure { index: i, message, code: None });
                     continue;
                 }
             };
@@ -164,7 +177,12 @@ impl Store {
                     _ => 0,
                 };
                 let message = e.get_str("errmsg").unwrap_or("write refused").to_string();
-                failures.push(WriteFailure { index: indexes.get(at).copied().unwrap_or(at), message });
+                let code = match e.get("code") {
+                    Some(Bson::Int32(c)) => Some(*c),
+                    Some(Bson::Int64(c)) => i32::try_from(*c).ok(),
+                    _ => None,
+                };
+                failures.push(WriteFailure { index: indexes.get(at).copied().unwrap_or(at), message, code });
             }
         }
         Ok(())

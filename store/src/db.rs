@@ -25,6 +25,14 @@ pub mod coll {
     pub const RUNS: &str = "runs";
     /// Checkpoints of followed feeds.
     pub const CHECKPOINTS: &str = "checkpoints";
+    /// Dependency edges, `_id` = `target\0source`: who depends on whom, the source of truth.
+    pub const EDGES: &str = "dependency_edges";
+    /// Per depended-upon package: exact counts, page layout, top 10.
+    pub const DEPENDENTS: &str = "dependents";
+    /// Precomputed pages of dependents lists.
+    pub const DEPENDENT_PAGES: &str = "dependent_pages";
+    /// Dependents changes in progress (replayed after a crash).
+    pub const DEPENDENTS_JOURNAL: &str = "dependents_journal";
 }
 
 /// A handle on the Nodules database. Cheap to clone.
@@ -49,6 +57,12 @@ impl Store {
         let client = Client::with_options(options).map_err(StoreError::connect)?;
         let db = client.database(&args.db);
         Ok(Store { client, db })
+    }
+
+    /// A store on an existing client (tests that watch the commands sent).
+    pub fn from_client(client: Client, db: &str) -> Store {
+        let db = client.database(db);
+        Store { client, db }
     }
 
     /// Connects and checks that the server answers `ping`.
@@ -118,5 +132,22 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         (coll::PACKAGES, doc! { "state": 1 }, "state", None),
         (coll::VERSIONS, doc! { "package": 1 }, "package", None),
         (coll::REJECTS, doc! { "at": -1 }, "at", None),
+        // rerank, rebuild and recount read one target's edges of one kind
+        (coll::EDGES, doc! { "target": 1, "kind": 1 }, "target_kind", None),
+        // crash recovery and rebuild checks read one source's edges
+        (coll::EDGES, doc! { "source": 1 }, "source", None),
+        // removing a dependent finds its page by name
+        (coll::DEPENDENT_PAGES, doc! { "target": 1, "kind": 1, "items.n": 1 }, "target_kind_member", None),
+        // rerank: the lists whose order is no longer exact
+        (
+            coll::DEPENDENTS,
+            doc! { "dirty": 1 },
+            "dirty",
+            Some(IndexOptions::builder().partial_filter_expression(doc! { "dirty": true }).build()),
+        ),
+        // browse by most depended upon
+        (coll::PACKAGES, doc! { "dependents_count": -1 }, "dependents_count", None),
+        // refreshes of records written by an older normalizer
+        (coll::PACKAGES, doc! { "normalizer": 1 }, "normalizer", None),
     ]
 }

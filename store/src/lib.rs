@@ -8,6 +8,7 @@ pub mod logging; // stderr logging that keeps progress bars intact
 pub mod model; // package records and their parts
 pub mod pairs; // maps stored as [key, value] arrays
 pub mod progress; // progress bars / periodic log lines
+pub mod read; // request-path reads and their query shapes
 pub mod registry; // which registry, which token
 pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job

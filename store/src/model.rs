@@ -86,7 +86,8 @@ pub struct HostedRepo {
 pub struct Repository {
     /// `type`, usually `git`.
     pub kind: Option<String>,
-    /// The URL as the document gave it (a string, or the object's `url`).
+    /// The URL as the document gave it (a string, or the object's `url`), without any
+    /// credentials it carried.
     pub raw: String,
     /// What normalize-package-data stores as `repository.url`
     /// (`git+https://github.com/u/r.git` for a hosted repository, else `raw`).
@@ -274,4 +275,104 @@ pub struct SourceMeta {
     /// Validators for conditional requests.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+}
+
+/// Dependents are listed in pages of this many, in precomputed page documents.
+pub const DEPENDENTS_PAGE_SIZE: usize = 50;
+/// Entries of the "top dependents" list kept for the module page.
+pub const DEPENDENTS_TOP: usize = 10;
+
+/// The two kinds of dependents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum DepKind {
+    /// Lists the target in `dependencies`, `peerDependencies` or `optionalDependencies`.
+    Prod,
+    /// Lists the target in `devDependencies` only.
+    Dev,
+}
+
+impl DepKind {
+    pub const ALL: [DepKind; 2] = [DepKind::Prod, DepKind::Dev];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepKind::Prod => "prod",
+            DepKind::Dev => "dev",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DepKind> {
+        match s {
+            "prod" => Some(DepKind::Prod),
+            "dev" => Some(DepKind::Dev),
+            _ => None,
+        }
+    }
+}
+
+/// One dependent as listed: name, its latest version and its own prod dependents count
+/// (its popularity), as of the last rerank (or when it was appended).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependentItem {
+    #[serde(rename = "n")]
+    pub name: String,
+    #[serde(rename = "v")]
+    pub version: Option<String>,
+    #[serde(rename = "c")]
+    pub dependents_count: i64,
+}
+
+/// One kind's list of a target: exact count and its page layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DependentsList {
+    /// Exact number of dependents of this kind.
+    pub count: i64,
+    /// Number of page documents (pages may hold fewer than a full page between reranks).
+    pub pages: i64,
+    /// Items on the last page.
+    pub last_len: i64,
+}
+
+/// Dependents of one package (`dependents` collection, `_id` = the package depended upon,
+/// which need not be indexed itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Dependents {
+    #[serde(rename = "_id")]
+    pub name: String,
+    pub prod: DependentsList,
+    pub dev: DependentsList,
+    /// The most popular prod dependents, for the module page.
+    pub top: Vec<DependentItem>,
+    /// When the lists were last put in exact popularity order.
+    pub ranked_at: Option<DateTime>,
+    /// Members were added, or their popularity changed, since `ranked_at`.
+    pub dirty: bool,
+}
+
+impl Dependents {
+    pub fn list(&self, kind: DepKind) -> &DependentsList {
+        match kind {
+            DepKind::Prod => &self.prod,
+            DepKind::Dev => &self.dev,
+        }
+    }
+}
+
+/// One page of a dependents list (`dependent_pages`, `_id` from [`dependents_page_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct DependentsPage {
+    pub target: String,
+    pub kind: Option<DepKind>,
+    /// From 1.
+    pub page: i64,
+    pub items: Vec<DependentItem>,
+}
+
+/// `_id` of page `page` (from 1) of `target`'s `kind` list: one key lookup per page read.
+pub fn dependents_page_id(target: &str, kind: DepKind, page: i64) -> String {
+    format!("{target}\u{0}{}\u{0}{page:08}", kind.as_str())
 }

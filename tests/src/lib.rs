@@ -2,8 +2,9 @@
 //! `MONGODB_URI` that `make test` provides), and a fake registry served over real HTTP.
 
 pub mod bins; // running nodules-* binaries
-pub mod dumps;
-pub mod registry; // FakeRegistry: scripted HTTP answers, request log // writing _all_docs dumps and _changes feeds for tests
+pub mod dumps; // writing _all_docs dumps and _changes feeds for tests
+pub mod feed; // FakeFeed: a CouchDB _changes endpoint
+pub mod registry; // FakeRegistry: scripted HTTP answers, request log
 
 pub use bins::{Run, run_bin, spawn_bin};
 pub use registry::{FakeRegistry, Reply};

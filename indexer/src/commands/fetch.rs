@@ -243,5 +243,5 @@ impl Producer {
 }
 
 fn doc_item(name: &str, doc: Box<RawValue>, etag: Option<String>, last_modified: Option<String>) -> Incoming {
-    Incoming::Doc(DocItem { hint: Some(name.to_string()), rev: None, doc, etag, last_modified })
+    Incoming::Doc(DocItem { hint: Some(name.to_string()), rev: None, change_rev: None, doc, etag, last_modified })
 }

@@ -1,6 +1,8 @@
 //! The indexer's commands, and what they share: the lease, the run record, exit codes.
 
+pub mod dependents; // dependents --rerank | --rebuild
 pub mod fetch; // fetch [NAME…] [--deps] [--stale AGE]
+pub mod follow; // follow URL [--since SEQ] [--continuous]
 pub mod ingest; // ingest PATH|-
 pub mod status; // status [--json]
 
@@ -63,6 +65,21 @@ impl From<StoreError> for CommandError {
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Status { json } => status::status(&connect(&cli.db).await?, *json).await,
+        Command::Dependents { rerank, all, rebuild } => {
+            let action = if *rebuild {
+                dependents::Action::Rebuild
+            } else if *all {
+                dependents::Action::RerankAll
+            } else {
+                let _ = rerank;
+                dependents::Action::Rerank
+            };
+            dependents::run(&cli, action).await
+        }
+        Command::Follow(args) => {
+            let registry = cli.registry.resolve().map_err(|e| CommandError::Failed(e.into()))?;
+            writing(&cli, "follow", async |store, lease| follow::follow(store, lease, registry, args).await).await
+        }
         Command::Ingest { path, max_row_bytes } => {
             writing(&cli, "ingest", async |store, lease| ingest::ingest(store, lease, path, *max_row_bytes).await).await
         }
@@ -75,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<(), CommandError> {
     }
 }
 
-pub async fn connect(db: &DbArgs) -> Result<Store, CommandError> {
+pub(crate) async fn connect(db: &DbArgs) -> Result<Store, CommandError> {
     let store = Store::connect_and_ping(db).await?;
     store.ensure_indexes().await?;
     Ok(store)
@@ -83,7 +100,7 @@ pub async fn connect(db: &DbArgs) -> Result<Store, CommandError> {
 
 /// Runs a writing command: takes the lease (unless dry), runs `body` with the store
 /// (`None` in a dry run) and the lease, prints the summary line, records the run.
-async fn writing<F>(cli: &Cli, job: &str, body: F) -> Result<(), CommandError>
+pub(crate) async fn writing<F>(cli: &Cli, job: &str, body: F) -> Result<(), CommandError>
 where
     F: AsyncFnOnce(Option<Store>, Option<&Lease>) -> (Summary, Result<(), CommandError>),
 {
@@ -95,6 +112,8 @@ where
     }
     let store = connect(&cli.db).await?;
     let lease = store.acquire_lease(LEASE_JOB, cli.lease_ttl).await?;
+    // a batch an earlier run did not finish is repaired before anything else is written
+    crate::dependents::recover::recover(&store).await?;
     let (summary, result) = body(Some(store.clone()), Some(&lease)).await;
     finish(&summary, false);
     if let Err(e) = store.record_run(job, started, result.is_ok(), &summary.to_string(), summary.counts()).await {
@@ -107,7 +126,7 @@ where
     result
 }
 
-fn finish(summary: &Summary, dry: bool) {
+pub(crate) fn finish(summary: &Summary, dry: bool) {
     if let Some(peak) = nodules_store::logging::peak_rss_bytes() {
         tracing::info!(peak_rss_kb = peak / 1024, "peak memory");
     }

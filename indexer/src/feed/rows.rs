@@ -130,7 +130,7 @@ pub fn parse_row(line: &[u8], origin: &str) -> Option<Item> {
                     return with_seq(Incoming::Bad { name: hint, reason: format!("invalid JSON: {e}") });
                 }
             };
-            with_seq(Incoming::Doc(DocItem { hint, rev, doc, etag: None, last_modified: None }))
+            with_seq(Incoming::Doc(DocItem { hint, rev, change_rev: None, doc, etag: None, last_modified: None }))
         }
         (_, Some(name)) => with_seq(Incoming::Stale { name, rev }),
         (_, None) => with_seq(Incoming::Bad { name: None, reason: "row has neither a document nor an id".into() }),

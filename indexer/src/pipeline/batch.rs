@@ -15,7 +15,8 @@ use super::decide::{Decision, Prepared, decide, identify, last_per_package};
 use super::incoming::{Incoming, Item};
 use super::stored::read_stored;
 use super::summary::Summary;
-use super::write::{EdgeChange, apply};
+use super::write::apply;
+use crate::dependents::ApplyStats;
 use crate::normalize::document::normalize_streaming;
 
 /// Batch limits.
@@ -57,8 +58,8 @@ pub struct Pipeline<'a> {
     pub progress: Option<Progress>,
     /// Input position for the progress bar.
     pub position: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
-    /// Edge changes written, for dependents bookkeeping.
-    pub edges: Vec<EdgeChange>,
+    /// What the run did to the dependents graph.
+    pub edges: ApplyStats,
 }
 
 struct Meta {
@@ -76,7 +77,7 @@ impl<'a> Pipeline<'a> {
             last_seq: None,
             progress: None,
             position: None,
-            edges: Vec::new(),
+            edges: ApplyStats::default(),
         }
     }
 
@@ -139,8 +140,10 @@ impl<'a> Pipeline<'a> {
                         .collect::<Vec<_>>()
                 })
                 .await?;
-                let edges = apply(&store, decisions, now, &mut self.summary).await?;
-                self.edges.extend(edges);
+                let stats = apply(&store, decisions, now, &mut self.summary).await?;
+                self.edges.edges_added += stats.edges_added;
+                self.edges.edges_removed += stats.edges_removed;
+                self.edges.targets_touched += stats.targets_touched;
                 if let (Some(key), Some(seq)) = (&self.checkpoint_key, &batch_seq) {
                     save_checkpoint(&store, key, seq).await?;
                 }

@@ -45,8 +45,12 @@ pub fn identify(item: DocItem) -> Result<Identified, (Option<String>, String)> {
         }
     };
     let name = document_name(&obj, hint.as_deref()).map_err(|e: DocError| (hint.clone(), e.to_string()))?;
-    let rev =
-        item.rev.clone().or_else(|| obj.str("_rev").map(|r| r.into_owned())).unwrap_or_else(|| content_rev(&item.doc));
+    let rev = item
+        .rev
+        .clone()
+        .or_else(|| obj.str("_rev").map(|r| r.into_owned()))
+        .or_else(|| item.change_rev.clone())
+        .unwrap_or_else(|| content_rev(&item.doc));
     Ok(Identified { name, rev, item })
 }
 
@@ -189,6 +193,7 @@ mod tests {
         DocItem {
             hint: None,
             rev: None,
+            change_rev: None,
             doc: RawValue::from_string(json.to_string()).expect("json"),
             etag: None,
             last_modified: None,

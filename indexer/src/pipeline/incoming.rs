@@ -7,8 +7,11 @@ use serde_json::value::RawValue;
 pub struct DocItem {
     /// The name the row or the request gave (the document's `_id` wins).
     pub hint: Option<String>,
-    /// `_rev` from the row or document; `None` makes the pipeline hash the content.
+    /// `_rev` from the row; else the document's `_rev`, else `change_rev`, else a hash of
+    /// the content is the revision.
     pub rev: Option<String>,
+    /// The revision a feed announced for a document fetched separately.
+    pub change_rev: Option<String>,
     pub doc: Box<RawValue>,
     /// Conditional-request validators from the registry's answer.
     pub etag: Option<String>,

@@ -1,6 +1,7 @@
 //! A batch's decisions → a few bulk commands: versions first, then package records (so a
 //! crash in between leaves the old revision stored and the next run redoes the package),
-//! then stale marks and rejects.
+//! then dependents (journaled first, so a crash is repaired by the next run), stale marks
+//! and rejects.
 
 use std::collections::HashSet;
 
@@ -14,22 +15,15 @@ use nodules_store::{Store, StoreError};
 
 use super::decide::Decision;
 use super::summary::Summary;
+use crate::dependents::{self, ApplyStats, EdgeChange};
 
-/// A package whose dependency edges changed: what dependents bookkeeping needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EdgeChange {
-    pub name: String,
-    pub before: DepTargets,
-    pub after: DepTargets,
-}
-
-/// Applies `decisions`, counting into `summary`; returns the edge changes it wrote.
+/// Applies `decisions`, counting into `summary`; returns what it did to the dependents graph.
 pub async fn apply(
     store: &Store,
     decisions: Vec<(String, Decision)>,
     now: DateTime,
     summary: &mut Summary,
-) -> Result<Vec<EdgeChange>, StoreError> {
+) -> Result<ApplyStats, StoreError> {
     let mut version_ops = Vec::new();
     let mut version_deletes: Vec<Document> = Vec::new();
     let mut package_ops: Vec<(String, Document)> = Vec::new(); // (name, $set without seq)
@@ -39,6 +33,7 @@ pub async fn apply(
     let mut stale_ops = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
     let mut edges = Vec::new();
+    let mut new_packages = Vec::new();
 
     for (_origin, decision) in decisions {
         match decision {
@@ -60,10 +55,14 @@ pub async fn apply(
                         version_deletes.push(doc! { "_id": { "$in": gone } });
                     }
                 }
+                if before.as_ref().is_none_or(|b| b.state == PackageState::Stub) {
+                    new_packages.push(pkg.name.clone());
+                }
                 let before_targets = before.map(|b| b.dep_targets).unwrap_or_default();
                 if before_targets != pkg.dep_targets {
                     edges.push(EdgeChange {
                         name: pkg.name.clone(),
+                        version: pkg.latest.clone(),
                         before: before_targets,
                         after: pkg.dep_targets.clone(),
                     });
@@ -90,6 +89,7 @@ pub async fn apply(
                 if !before.dep_targets.prod.is_empty() || !before.dep_targets.dev.is_empty() {
                     edges.push(EdgeChange {
                         name: name.clone(),
+                        version: None,
                         before: before.dep_targets,
                         after: DepTargets::default(),
                     });
@@ -118,6 +118,13 @@ pub async fn apply(
             }
         }
     }
+
+    // the journal names the sources before any of their edges can change
+    let journal = if edges.is_empty() {
+        None
+    } else {
+        Some(dependents::apply::begin(store, &edges.iter().map(|e| e.name.clone()).collect::<Vec<_>>()).await?)
+    };
 
     // versions before their package records
     for f in store.update_all(coll::VERSIONS, version_ops).await? {
@@ -160,8 +167,13 @@ pub async fn apply(
             let reason = format!("the database refused the record: {}", f.message);
             tracing::warn!(package.name = name.as_deref().unwrap_or("-"), reason = %reason, "rejected");
             edges.retain(|e| Some(&e.name) != name.as_ref());
+            new_packages.retain(|n| Some(n) != name.as_ref());
             rejects.push(Reject { package: name, source: "write".into(), reason });
         }
+    }
+    let stats = dependents::apply(store, &edges, &new_packages).await?;
+    if let Some(id) = journal {
+        dependents::apply::end(store, id).await?;
     }
     if !touched.is_empty() {
         validators.push(UpdateOp::update_many(
@@ -172,7 +184,7 @@ pub async fn apply(
     store.update_all(coll::PACKAGES, validators).await?;
     store.update_all(coll::PACKAGES, stale_ops).await?;
     store.record_rejects(&rejects).await?;
-    Ok(edges)
+    Ok(stats)
 }
 
 /// `_id` of a version record.

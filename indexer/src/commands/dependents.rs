@@ -1,0 +1,70 @@
+//! `dependents --rerank | --rebuild`.
+
+use std::time::Instant;
+
+use mongodb::bson::{DateTime, doc};
+use nodules_store::db::coll;
+
+use super::{CommandError, LEASE_JOB, connect};
+use crate::cli::Cli;
+use crate::dependents::rebuild::rebuild;
+use crate::dependents::recover::recover;
+use crate::dependents::rerank::{RerankError, rerank};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    Rerank,
+    RerankAll,
+    Rebuild,
+}
+
+impl From<RerankError> for CommandError {
+    fn from(e: RerankError) -> Self {
+        match e {
+            RerankError::Lease(l) => l.into(),
+            RerankError::Store(s) => s.into(),
+        }
+    }
+}
+
+pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
+    let started = Instant::now();
+    let started_at = DateTime::now();
+    let store = connect(&cli.db).await?;
+    if cli.dry_run {
+        let dirty = store
+            .collection(coll::DEPENDENTS)
+            .count_documents(doc! { "dirty": true })
+            .await
+            .map_err(|e| CommandError::Failed(e.into()))?;
+        println!("{dirty} lists would be reranked (dry run: nothing written)");
+        return Ok(());
+    }
+    let lease = store.acquire_lease(LEASE_JOB, cli.lease_ttl).await?;
+    recover(&store).await?;
+    let (job, line) = match action {
+        Action::Rerank | Action::RerankAll => {
+            let s = rerank(&store, Some(&lease), matches!(action, Action::RerankAll)).await?;
+            ("rerank", format!("reranked {} lists, {} dependents, {} pages", s.lists, s.members, s.pages))
+        }
+        Action::Rebuild => {
+            let s = rebuild(&store, Some(&lease)).await?;
+            (
+                "rebuild",
+                format!(
+                    "rebuilt {} edges from {} packages for {} targets, {} package counts changed, {} pages",
+                    s.edges, s.sources, s.targets, s.packages_updated, s.rerank.pages
+                ),
+            )
+        }
+    };
+    let line = format!("{line} in {:.1} s", started.elapsed().as_secs_f64());
+    println!("{line}");
+    if let Err(e) = store.record_run(job, started_at, true, &line, doc! {}).await {
+        tracing::warn!(error = %e, "cannot record the run");
+    }
+    if let Err(e) = lease.release().await {
+        tracing::warn!(error = %e, "cannot release the lease (it will expire)");
+    }
+    Ok(())
+}

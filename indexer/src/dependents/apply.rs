@@ -1,0 +1,316 @@
+//! One batch's dependency changes applied incrementally: a few bulk commands per batch,
+//! each touching only the changed edges, the affected targets' `dependents` documents and
+//! the last page of each list that gains members.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use futures::TryStreamExt;
+use mongodb::bson::{self, DateTime, Document, doc};
+use nodules_store::bulk::UpdateOp;
+use nodules_store::db::coll;
+use nodules_store::model::{
+    DEPENDENTS_PAGE_SIZE, DEPENDENTS_TOP, DepKind, DependentItem, Dependents, DependentsList, dependents_page_id,
+};
+use nodules_store::seq::PACKAGE_SEQ;
+use nodules_store::{Store, StoreError};
+
+use super::diff::{EdgeChange, EdgeOp, diff, edge_id};
+
+/// `$in` lists are sent in chunks of this many.
+const IN_CHUNK: usize = 1000;
+
+/// What a batch did to the dependents graph.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyStats {
+    pub edges_added: u64,
+    pub edges_removed: u64,
+    pub targets_touched: u64,
+}
+
+/// Applies `changes` (packages whose edges changed). `new_packages` are records written
+/// for the first time: they get the dependents counts already known for them.
+pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String]) -> Result<ApplyStats, StoreError> {
+    let (removals, additions) = diff(changes);
+    let removed = remove_edges(store, removals).await?;
+    let added = add_edges(store, additions).await?;
+
+    let targets: BTreeSet<&str> = removed.iter().chain(added.iter()).map(|o| o.target.as_str()).collect();
+    let mut names: BTreeSet<&str> = targets.clone();
+    names.extend(changes.iter().map(|c| c.name.as_str()));
+    names.extend(new_packages.iter().map(String::as_str));
+    let mut current = read_dependents(store, names.into_iter().map(str::to_string).collect()).await?;
+
+    let versions: HashMap<&str, Option<String>> =
+        changes.iter().map(|c| (c.name.as_str(), c.version.clone())).collect();
+    let popularity = |name: &str, current: &HashMap<String, Dependents>| current.get(name).map_or(0, |d| d.prod.count);
+
+    let mut page_pulls = Vec::new();
+    let mut page_pushes = Vec::new();
+    let mut updated: Vec<Dependents> = Vec::new();
+    let removed_by: BTreeMap<(&str, DepKind), Vec<&str>> = group(&removed);
+    let added_by: BTreeMap<(&str, DepKind), Vec<&str>> = group(&added);
+    for target in &targets {
+        let mut d = current
+            .get(*target)
+            .cloned()
+            .unwrap_or_else(|| Dependents { name: target.to_string(), ..Default::default() });
+        for kind in DepKind::ALL {
+            let gone = removed_by.get(&(*target, kind)).cloned().unwrap_or_default();
+            let new_items: Vec<DependentItem> = added_by
+                .get(&(*target, kind))
+                .map(|names| {
+                    names
+                        .iter()
+                        .map(|n| DependentItem {
+                            name: n.to_string(),
+                            version: versions.get(n).cloned().flatten(),
+                            dependents_count: popularity(n, &current),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for source in &gone {
+                page_pulls.push(UpdateOp::update_many(
+                    doc! { "target": *target, "kind": kind.as_str(), "items.n": *source },
+                    doc! { "$pull": { "items": { "n": *source } } },
+                ));
+            }
+            if kind == DepKind::Prod {
+                let gone: HashSet<&str> = gone.iter().copied().collect();
+                d.top.retain(|i| !gone.contains(i.name.as_str()));
+                // until the next rerank the top list is filled in arrival order, then sorted
+                d.top.extend(new_items.iter().take(DEPENDENTS_TOP.saturating_sub(d.top.len())).cloned());
+                d.top.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
+            }
+            let list = match kind {
+                DepKind::Prod => &mut d.prod,
+                DepKind::Dev => &mut d.dev,
+            };
+            list.count += new_items.len() as i64 - gone.len() as i64;
+            if !new_items.is_empty() {
+                d.dirty = true;
+                page_pushes.extend(append_ops(target, kind, list, new_items));
+            }
+        }
+        updated.push(d);
+    }
+
+    // pulls before pushes: a page never briefly holds a member twice
+    store.update_all(coll::DEPENDENT_PAGES, page_pulls).await?;
+    store.update_all(coll::DEPENDENT_PAGES, page_pushes).await?;
+    let dependents_ops = updated
+        .iter()
+        .map(|d| {
+            Ok(UpdateOp::upsert(
+                doc! { "_id": &d.name },
+                doc! { "$set": {
+                    "prod": bson::to_bson(&d.prod).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?,
+                    "dev": bson::to_bson(&d.dev).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?,
+                    "top": bson::to_bson(&d.top).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?,
+                    "dirty": d.dirty,
+                } },
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    store.update_all(coll::DEPENDENTS, dependents_ops).await?;
+
+    // the targets' own records carry their counts (search ranking, browse lists): bump seq
+    let prod_changed: Vec<String> = updated
+        .iter()
+        .filter(|d| current.get(&d.name).map_or(0, |c| c.prod.count) != d.prod.count)
+        .map(|d| d.name.clone())
+        .collect();
+    let mut count_ops = Vec::new();
+    let first = if updated.is_empty() { 0 } else { store.reserve_seq(PACKAGE_SEQ, updated.len() as u64).await? };
+    for (i, d) in updated.iter().enumerate() {
+        count_ops.push(UpdateOp::update(
+            doc! { "_id": &d.name },
+            doc! { "$set": { "dependents_count": d.prod.count, "dev_dependents_count": d.dev.count, "seq": first + i as i64 } },
+        ));
+    }
+    let touched: HashSet<&str> = updated.iter().map(|d| d.name.as_str()).collect();
+    for name in new_packages.iter().filter(|n| !touched.contains(n.as_str())) {
+        let d = current.remove(name).unwrap_or_default();
+        count_ops.push(UpdateOp::update(
+            doc! { "_id": name },
+            doc! { "$set": { "dependents_count": d.prod.count, "dev_dependents_count": d.dev.count } },
+        ));
+    }
+    store.update_all(coll::PACKAGES, count_ops).await?;
+    mark_memberships_dirty(store, &prod_changed).await?;
+
+    Ok(ApplyStats {
+        edges_added: added.len() as u64,
+        edges_removed: removed.len() as u64,
+        targets_touched: targets.len() as u64,
+    })
+}
+
+fn group(ops: &[EdgeOp]) -> BTreeMap<(&str, DepKind), Vec<&str>> {
+    let mut m: BTreeMap<(&str, DepKind), Vec<&str>> = BTreeMap::new();
+    for o in ops {
+        m.entry((o.target.as_str(), o.kind)).or_default().push(o.source.as_str());
+    }
+    m
+}
+
+/// Appends `items` after the last page of a list: fills it up to a page, then opens new ones.
+fn append_ops(target: &str, kind: DepKind, list: &mut DependentsList, items: Vec<DependentItem>) -> Vec<UpdateOp> {
+    let size = DEPENDENTS_PAGE_SIZE as i64;
+    let (mut page, mut len) = if list.pages == 0 { (1, 0) } else { (list.pages, list.last_len) };
+    let mut by_page: BTreeMap<i64, Vec<DependentItem>> = BTreeMap::new();
+    for item in items {
+        if len >= size {
+            page += 1;
+            len = 0;
+        }
+        by_page.entry(page).or_default().push(item);
+        len += 1;
+    }
+    list.pages = page;
+    list.last_len = len;
+    by_page
+        .into_iter()
+        .filter_map(|(page, items)| {
+            let items = bson::to_bson(&items).ok()?;
+            Some(UpdateOp::upsert(
+                doc! { "_id": dependents_page_id(target, kind, page) },
+                doc! {
+                    "$push": { "items": { "$each": items } },
+                    "$setOnInsert": { "target": target, "kind": kind.as_str(), "page": page },
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Which `removals` exist (with that kind), then deletes them.
+async fn remove_edges(store: &Store, removals: Vec<EdgeOp>) -> Result<Vec<EdgeOp>, StoreError> {
+    if removals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = removals.iter().map(|o| edge_id(&o.target, &o.source)).collect();
+    let mut existing: HashMap<String, String> = HashMap::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let found: Vec<Document> = store
+            .collection(coll::EDGES)
+            .find(doc! { "_id": { "$in": chunk } })
+            .projection(doc! { "kind": 1 })
+            .await
+            .map_err(StoreError::mongo("find", coll::EDGES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::EDGES))?;
+        for d in found {
+            if let (Ok(id), Ok(kind)) = (d.get_str("_id"), d.get_str("kind")) {
+                existing.insert(id.to_string(), kind.to_string());
+            }
+        }
+    }
+    let removed: Vec<EdgeOp> = removals
+        .into_iter()
+        .zip(ids)
+        .filter(|(o, id)| existing.get(id).map(String::as_str) == Some(o.kind.as_str()))
+        .map(|(o, _)| o)
+        .collect();
+    let gone: Vec<Document> = removed
+        .chunks(IN_CHUNK)
+        .map(|c| doc! { "_id": { "$in": c.iter().map(|o| edge_id(&o.target, &o.source)).collect::<Vec<_>>() } })
+        .collect();
+    store.delete_all(coll::EDGES, gone).await?;
+    Ok(removed)
+}
+
+/// Inserts `additions`; those already present (a replayed batch) are not counted again.
+async fn add_edges(store: &Store, additions: Vec<EdgeOp>) -> Result<Vec<EdgeOp>, StoreError> {
+    if additions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let docs = additions
+        .iter()
+        .map(|o| {
+            doc! { "_id": edge_id(&o.target, &o.source), "target": &o.target, "source": &o.source, "kind": o.kind.as_str() }
+                .into()
+        })
+        .collect();
+    let failures = store.insert_all(coll::EDGES, docs).await?;
+    let mut refused: HashSet<usize> = HashSet::new();
+    for f in failures {
+        if !f.is_duplicate_key() {
+            tracing::warn!(error = %f.message, "an edge was refused");
+        }
+        refused.insert(f.index);
+    }
+    Ok(additions.into_iter().enumerate().filter(|(i, _)| !refused.contains(i)).map(|(_, o)| o).collect())
+}
+
+/// The `dependents` documents of `names`, by name.
+pub async fn read_dependents(store: &Store, names: Vec<String>) -> Result<HashMap<String, Dependents>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in names.chunks(IN_CHUNK) {
+        let mut cursor = store
+            .database()
+            .collection::<Dependents>(coll::DEPENDENTS)
+            .find(doc! { "_id": { "$in": chunk } })
+            .await
+            .map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
+        while let Some(d) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))? {
+            out.insert(d.name.clone(), d);
+        }
+    }
+    Ok(out)
+}
+
+/// A package's popularity changed: the lists it is a member of (its own dependencies')
+/// are no longer in exact order.
+async fn mark_memberships_dirty(store: &Store, changed: &[String]) -> Result<(), StoreError> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let mut lists: BTreeSet<String> = BTreeSet::new();
+    for chunk in changed.chunks(IN_CHUNK) {
+        let docs: Vec<Document> = store
+            .packages()
+            .find(doc! { "_id": { "$in": chunk } })
+            .projection(doc! { "dep_targets": 1 })
+            .await
+            .map_err(StoreError::mongo("find", coll::PACKAGES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+        for d in docs {
+            let Ok(t) = d.get_document("dep_targets") else { continue };
+            for kind in ["prod", "dev"] {
+                lists.extend(t.get_array(kind).into_iter().flatten().filter_map(|b| b.as_str().map(str::to_string)));
+            }
+        }
+    }
+    let lists: Vec<String> = lists.into_iter().collect();
+    let ops = lists
+        .chunks(IN_CHUNK)
+        .map(|c| UpdateOp::update_many(doc! { "_id": { "$in": c } }, doc! { "$set": { "dirty": true } }))
+        .collect();
+    store.update_all(coll::DEPENDENTS, ops).await?;
+    Ok(())
+}
+
+/// When a batch's dependents changes began: the journal entry lets a crash be repaired.
+pub async fn begin(store: &Store, sources: &[String]) -> Result<mongodb::bson::oid::ObjectId, StoreError> {
+    let id = mongodb::bson::oid::ObjectId::new();
+    store
+        .collection(coll::DEPENDENTS_JOURNAL)
+        .insert_one(doc! { "_id": id, "sources": sources, "at": DateTime::now() })
+        .await
+        .map_err(StoreError::mongo("insert", coll::DEPENDENTS_JOURNAL))?;
+    Ok(id)
+}
+
+/// The batch's changes are all applied.
+pub async fn end(store: &Store, id: mongodb::bson::oid::ObjectId) -> Result<(), StoreError> {
+    store
+        .collection(coll::DEPENDENTS_JOURNAL)
+        .delete_one(doc! { "_id": id })
+        .await
+        .map_err(StoreError::mongo("delete", coll::DEPENDENTS_JOURNAL))?;
+    Ok(())
+}

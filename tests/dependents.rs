@@ -1,0 +1,294 @@
+//! Reverse dependencies end to end: exact edges and counts after incremental runs, pages
+//! read by key, rerank order, rebuild equal to incremental, crash repair.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use mongodb::event::EventHandler;
+use mongodb::event::command::CommandEvent;
+use nodules_e2e::bins::run_bin;
+use nodules_e2e::dumps::{packument, write_row};
+use nodules_store::Store;
+use nodules_store::model::DepKind;
+use nodules_store::testing::TestDb;
+use serde_json::{Value, json};
+
+/// A package with the given dependencies (`rev` changes when its content does).
+fn pkg(name: &str, rev: &str, deps: Value, dev: Value) -> Value {
+    let mut d = packument(name, &[("1.0.0", json!({ "dependencies": deps, "devDependencies": dev }))]);
+    d["_rev"] = json!(rev);
+    d
+}
+
+async fn ingest(db: &TestDb, docs: &[Value]) -> nodules_e2e::Run {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("dump.json");
+    let mut f = std::fs::File::create(&path).expect("create");
+    writeln!(f, "{{\"total_rows\":{},\"offset\":0,\"rows\":[", docs.len()).expect("w");
+    for (i, d) in docs.iter().enumerate() {
+        write_row(&mut f, d, i + 1 < docs.len()).expect("w");
+    }
+    writeln!(f, "]}}").expect("w");
+    drop(f);
+    let run = run_bin("nodules-indexer", db, &["ingest", path.to_str().expect("path")]).await;
+    run.assert_ok();
+    run
+}
+
+async fn indexer(db: &TestDb, args: &[&str]) -> nodules_e2e::Run {
+    let run = run_bin("nodules-indexer", db, args).await;
+    run.assert_ok();
+    run
+}
+
+/// (target, kind) → sources, from the edges.
+async fn edges(db: &TestDb) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let all: Vec<Document> = db
+        .store
+        .collection("dependency_edges")
+        .find(doc! {})
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("collect");
+    let mut m: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for e in all {
+        let key = (e.get_str("target").expect("target").to_string(), e.get_str("kind").expect("kind").to_string());
+        m.entry(key).or_default().insert(e.get_str("source").expect("source").to_string());
+    }
+    m
+}
+
+/// (target, kind) → members, from the pages.
+async fn page_members(db: &TestDb) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let all: Vec<Document> =
+        db.store.collection("dependent_pages").find(doc! {}).await.expect("find").try_collect().await.expect("collect");
+    let mut m: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for p in all {
+        let key = (p.get_str("target").expect("target").to_string(), p.get_str("kind").expect("kind").to_string());
+        let set = m.entry(key).or_default();
+        for item in p.get_array("items").expect("items") {
+            let name = item.as_document().and_then(|d| d.get_str("n").ok()).expect("name").to_string();
+            assert!(set.insert(name.clone()), "{name} listed twice");
+        }
+    }
+    m.retain(|_, v| !v.is_empty());
+    m
+}
+
+/// name → (prod, dev) from the dependents documents and, where a package exists, its record.
+async fn counts(db: &TestDb) -> BTreeMap<String, (i64, i64)> {
+    let all: Vec<Document> =
+        db.store.collection("dependents").find(doc! {}).await.expect("find").try_collect().await.expect("collect");
+    let mut m = BTreeMap::new();
+    for d in all {
+        let name = d.get_str("_id").expect("id").to_string();
+        let c = |k: &str| d.get_document(k).ok().and_then(|l| l.get_i64("count").ok()).unwrap_or(0);
+        let (prod, dev) = (c("prod"), c("dev"));
+        if let Some(p) = db.store.package(&name).await.expect("read") {
+            let raw = db.store.packages().find_one(doc! { "_id": &name }).await.expect("find").expect("pkg");
+            if p.state == nodules_store::model::PackageState::Active {
+                assert_eq!(raw.get_i64("dependents_count").unwrap_or(0), prod, "{name}: package record count");
+                assert_eq!(raw.get_i64("dev_dependents_count").unwrap_or(0), dev, "{name}: package record dev count");
+            }
+        }
+        if prod != 0 || dev != 0 {
+            m.insert(name, (prod, dev));
+        }
+    }
+    m
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+fn key(t: &str, k: &str) -> (String, String) {
+    (t.to_string(), k.to_string())
+}
+
+#[tokio::test]
+async fn incremental_runs_move_exactly_the_changed_edges() {
+    let db = TestDb::new().await;
+    ingest(
+        &db,
+        &[
+            pkg("x", "1", json!({}), json!({})),
+            pkg("y", "1", json!({}), json!({})),
+            pkg("a", "1", json!({ "x": "^1", "ghost": "^1" }), json!({})),
+            pkg("b", "1", json!({ "x": "^1" }), json!({})),
+            pkg("c", "1", json!({}), json!({ "x": "^1" })),
+            pkg("d", "1", json!({ "xx": "npm:x@^1", "gitdep": "github:u/r", "local": "file:../l" }), json!({})),
+        ],
+    )
+    .await;
+    let e = edges(&db).await;
+    assert_eq!(e.get(&key("x", "prod")), Some(&set(&["a", "b", "d"])), "alias counted under its target");
+    assert_eq!(e.get(&key("x", "dev")), Some(&set(&["c"])));
+    assert_eq!(e.get(&key("ghost", "prod")), Some(&set(&["a"])), "a dependency not indexed still gets its list");
+    assert!(!e.keys().any(|(t, _)| t == "gitdep" || t == "local" || t == "u/r"), "git and file specs are not edges");
+    assert_eq!(page_members(&db).await, e, "pages hold exactly the edges");
+    let c = counts(&db).await;
+    assert_eq!(c.get("x"), Some(&(3, 1)));
+
+    // b moves from x to y, c from dev to prod, a is deleted (a feed line)
+    ingest(&db, &[pkg("b", "2", json!({ "y": "^1" }), json!({})), pkg("c", "2", json!({ "x": "^1" }), json!({}))])
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let feed = dir.path().join("changes.ndjson");
+    std::fs::write(&feed, "{\"seq\":1,\"id\":\"a\",\"changes\":[{\"rev\":\"2\"}],\"deleted\":true}\n").expect("write");
+    indexer(&db, &["ingest", feed.to_str().expect("path")]).await;
+
+    let e = edges(&db).await;
+    assert_eq!(e.get(&key("x", "prod")), Some(&set(&["c", "d"])));
+    assert_eq!(e.get(&key("x", "dev")), None);
+    assert_eq!(e.get(&key("y", "prod")), Some(&set(&["b"])));
+    assert_eq!(e.get(&key("ghost", "prod")), None);
+    assert_eq!(page_members(&db).await, e);
+    let c = counts(&db).await;
+    assert_eq!(c.get("x"), Some(&(2, 0)));
+    assert_eq!(c.get("y"), Some(&(1, 0)));
+    assert_eq!(c.get("ghost"), None);
+}
+
+/// Counts the commands a store sends.
+async fn counting_store(db: &TestDb) -> (Store, Arc<AtomicUsize>) {
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    let mut options = mongodb::options::ClientOptions::parse(db.uri()).await.expect("uri");
+    options.command_event_handler = Some(EventHandler::callback(move |e: CommandEvent| {
+        if let CommandEvent::Started(s) = e
+            && s.command_name == "find"
+        {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    }));
+    let client = mongodb::Client::with_options(options).expect("client");
+    (Store::from_client(client, db.name()), n)
+}
+
+#[tokio::test]
+async fn a_target_with_5000_dependents_is_read_page_by_page_by_key_in_rank_order() {
+    let db = TestDb::new().await;
+    let mut docs = vec![pkg("big", "1", json!({}), json!({}))];
+    for i in 0..5000 {
+        docs.push(pkg(&format!("dep-{i:04}"), "1", json!({ "big": "^1" }), json!({})));
+    }
+    // popularity: dep-00i has i + 1 dependents of its own, for i < 20
+    for i in 0..20 {
+        for j in 0..=i {
+            docs.push(pkg(&format!("fan-{i}-{j}"), "1", json!({ format!("dep-{i:04}"): "^1" }), json!({})));
+        }
+    }
+    ingest(&db, &docs).await;
+    indexer(&db, &["dependents", "--rerank"]).await;
+
+    let (store, finds) = counting_store(&db).await;
+    let summary = store.dependents("big").await.expect("read").expect("dependents of big");
+    assert_eq!((summary.prod.count, summary.prod.pages), (5000, 100));
+    assert!(summary.ranked_at.is_some() && !summary.dirty);
+    let top: Vec<&str> = summary.top.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(top[..3], ["dep-0019", "dep-0018", "dep-0017"], "most popular first");
+    assert_eq!(summary.top[0].dependents_count, 20);
+    assert_eq!(finds.swap(0, Ordering::SeqCst), 1, "the counts and top 10: one read");
+
+    for page in [1, 50, 100] {
+        let p = store.dependents_page("big", DepKind::Prod, page).await.expect("read").expect("page");
+        assert_eq!(p.items.len(), 50);
+        assert_eq!(finds.swap(0, Ordering::SeqCst), 1, "page {page}: one read, whatever the list's length");
+    }
+    let first = store.dependents_page("big", DepKind::Prod, 1).await.expect("read").expect("page 1");
+    assert_eq!(first.items[0].name, "dep-0019");
+    assert_eq!(first.items[20].name, "dep-0020", "then by name among equals");
+    let last = store.dependents_page("big", DepKind::Prod, 100).await.expect("read").expect("page 100");
+    assert_eq!(last.items[49].name, "dep-4999");
+
+    // a new dependent joins at the end until the next rerank puts it in its place
+    let mut more = vec![pkg("newcomer", "1", json!({ "big": "^1" }), json!({}))];
+    for j in 0..30 {
+        more.push(pkg(&format!("nfan-{j}"), "1", json!({ "newcomer": "^1" }), json!({})));
+    }
+    ingest(&db, &more).await;
+    let s = db.store.dependents("big").await.expect("read").expect("big");
+    assert_eq!((s.prod.count, s.prod.pages, s.dirty), (5001, 101, true));
+    let tail = db.store.dependents_page("big", DepKind::Prod, 101).await.expect("read").expect("page 101");
+    assert_eq!(tail.items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), vec!["newcomer"]);
+    indexer(&db, &["dependents", "--rerank"]).await;
+    let first = db.store.dependents_page("big", DepKind::Prod, 1).await.expect("read").expect("page 1");
+    assert_eq!(first.items[0].name, "newcomer", "30 dependents: the most popular now");
+    assert!(db.store.dependents_page("big", DepKind::Prod, 101).await.expect("read").is_some());
+    assert_eq!(db.store.dependents("big").await.expect("read").map(|d| d.prod.pages), Some(101));
+}
+
+#[tokio::test]
+async fn rebuild_equals_what_incremental_runs_produced() {
+    let db = TestDb::new().await;
+    let mut docs = Vec::new();
+    for i in 0..300 {
+        let deps: serde_json::Map<String, Value> =
+            (0..(i % 7)).map(|k| (format!("lib-{}", (i * 7 + k) % 40), json!("^1"))).collect();
+        let dev: serde_json::Map<String, Value> =
+            (0..(i % 3)).map(|k| (format!("lib-{}", (i + k * 11) % 40), json!("^2"))).collect();
+        docs.push(pkg(&format!("app-{i}"), "1", Value::Object(deps), Value::Object(dev)));
+    }
+    for i in 0..40 {
+        docs.push(pkg(&format!("lib-{i}"), "1", json!({ format!("lib-{}", (i + 1) % 40): "1" }), json!({})));
+    }
+    ingest(&db, &docs).await;
+    // a second run changes a tenth of them
+    let changed: Vec<Value> = (0..300)
+        .step_by(10)
+        .map(|i| {
+            pkg(
+                &format!("app-{i}"),
+                "2",
+                json!({ format!("lib-{}", i % 13): "1", "lib-39": "2" }),
+                json!({ "lib-0": "1" }),
+            )
+        })
+        .collect();
+    ingest(&db, &changed).await;
+
+    let (e1, c1, p1) = (edges(&db).await, counts(&db).await, page_members(&db).await);
+    assert_eq!(p1, e1);
+    let run = indexer(&db, &["dependents", "--rebuild"]).await;
+    assert!(run.stdout.starts_with("rebuilt "), "{}", run.stdout);
+    let (e2, c2, p2) = (edges(&db).await, counts(&db).await, page_members(&db).await);
+    assert_eq!(e1, e2, "edges");
+    assert_eq!(c1, c2, "counts");
+    assert_eq!(p1, p2, "page membership");
+}
+
+#[tokio::test]
+async fn an_interrupted_batch_is_repaired_by_the_next_run() {
+    let db = TestDb::new().await;
+    ingest(
+        &db,
+        &[
+            pkg("t", "1", json!({}), json!({})),
+            pkg("s1", "1", json!({ "t": "1" }), json!({})),
+            pkg("s2", "1", json!({ "t": "1" }), json!({})),
+        ],
+    )
+    .await;
+    // a crash after s2's record was written but before its edges were: the journal says so
+    db.store.collection("dependency_edges").delete_one(doc! { "source": "s2" }).await.expect("delete");
+    db.store
+        .collection("dependents_journal")
+        .insert_one(doc! { "sources": ["s2"], "at": mongodb::bson::DateTime::now() })
+        .await
+        .expect("journal");
+    // any writing run repairs it first
+    ingest(&db, &[pkg("unrelated", "1", json!({}), json!({}))]).await;
+    assert_eq!(edges(&db).await.get(&key("t", "prod")), Some(&set(&["s1", "s2"])));
+    assert_eq!(counts(&db).await.get("t"), Some(&(2, 0)));
+    assert_eq!(db.store.collection("dependents_journal").count_documents(doc! {}).await.expect("count"), 0);
+    // the repaired lists are marked for a rerank, which lays their pages out from the edges
+    indexer(&db, &["dependents", "--rerank"]).await;
+    assert_eq!(page_members(&db).await, edges(&db).await);
+}
