@@ -1,34 +1,38 @@
-//! `nodules-downloader`: fetches, verifies and unpacks the latest tarball of every package.
-//! (Not built yet: this is the command-line shape it will have.)
-
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use nodules_store::DbArgs;
-use nodules_store::registry::RegistryArgs;
-
-/// Fetches, verifies and unpacks each package's latest tarball into MongoDB.
-#[derive(Debug, Parser)]
-#[command(name = "nodules-downloader", version, about)]
-struct Cli {
-    #[command(flatten)]
-    db: DbArgs,
-    #[command(flatten)]
-    registry: RegistryArgs,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Download and unpack the tarballs of packages that need it.
-    Run,
-    /// Refresh GitHub activity of packages whose repository is on GitHub.
-    Github,
-}
+use clap::Parser;
+use nodules_downloader::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    eprintln!("nodules-downloader {:?}: not implemented yet", cli.command);
-    ExitCode::from(1)
+    nodules_store::logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nodules-downloader: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<String> {
+    match &cli.command {
+        Command::Run(args) => {
+            let registry = cli.registry.resolve()?;
+            let store = nodules_store::Store::connect_and_ping(&cli.db).await?;
+            store.ensure_indexes().await?;
+            nodules_downloader::run::run(store, registry, args).await
+        }
+        Command::Github => anyhow::bail!("`github` is not built yet"),
+    }
 }

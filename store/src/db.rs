@@ -33,6 +33,14 @@ pub mod coll {
     pub const DEPENDENT_PAGES: &str = "dependent_pages";
     /// Dependents changes in progress (replayed after a crash).
     pub const DEPENDENTS_JOURNAL: &str = "dependents_journal";
+    /// Download jobs and their results, one per package version (`name@version`).
+    pub const SOURCES: &str = "sources";
+    /// File trees of unpacked versions, in pages.
+    pub const TREES: &str = "trees";
+    /// File contents, content-addressed (`_id` = sha256), stored once.
+    pub const BLOBS: &str = "blobs";
+    /// Precomputed browse lists (`recent`, `depended`).
+    pub const BROWSE_LISTS: &str = "browse_lists";
 }
 
 /// A handle on the Nodules database. Cheap to clone.
@@ -145,9 +153,29 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
             "dirty",
             Some(IndexOptions::builder().partial_filter_expression(doc! { "dirty": true }).build()),
         ),
-        // browse by most depended upon
+        // browse lists: rebuilding "most depended upon" and "recent" (cron), by keyword, by person
         (coll::PACKAGES, doc! { "dependents_count": -1 }, "dependents_count", None),
+        (coll::PACKAGES, doc! { "modified": -1 }, "modified", None),
+        (coll::PACKAGES, doc! { "kw": 1, "state": 1 }, "keyword", None),
+        (coll::PACKAGES, doc! { "people": 1, "state": 1 }, "person", None),
         // refreshes of records written by an older normalizer
         (coll::PACKAGES, doc! { "normalizer": 1 }, "normalizer", None),
+        // downloaders claim the most important due job (importance is folded into due_at)
+        (coll::SOURCES, doc! { "due_at": 1 }, "due", None),
+        // how many jobs are pending, failed, done
+        (coll::SOURCES, doc! { "state": 1 }, "state", None),
+        // a package's versions (popularity updates, releasing old versions)
+        (coll::SOURCES, doc! { "package": 1 }, "package", None),
+        // results of an older extractor are redone
+        (coll::SOURCES, doc! { "extractor": 1 }, "extractor", None),
+        // a version's file tree pages
+        (coll::TREES, doc! { "source": 1, "page": 1 }, "source_page", None),
+        // blobs nothing references any more
+        (
+            coll::BLOBS,
+            doc! { "refs": 1 },
+            "unreferenced",
+            Some(IndexOptions::builder().partial_filter_expression(doc! { "refs": { "$lte": 0 } }).build()),
+        ),
     ]
 }

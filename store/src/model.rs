@@ -376,3 +376,132 @@ pub struct DependentsPage {
 pub fn dependents_page_id(target: &str, kind: DepKind, page: i64) -> String {
     format!("{target}\u{0}{}\u{0}{page:08}", kind.as_str())
 }
+
+/// What became of a version's tarball.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    /// Not downloaded yet (queued).
+    #[default]
+    Pending,
+    /// Unpacked and stored.
+    Done,
+    /// Could not be stored: `reason` says why (404, integrity mismatch, not a tarball, …).
+    Failed,
+    /// Over a size cap: what was kept is stored, `reason` says which cap.
+    Capped,
+}
+
+/// The module system a package offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModuleType {
+    Esm,
+    Cjs,
+    Dual,
+}
+
+/// A field on which the registry document and the tarball's own `package.json` disagree
+/// (manifest confusion: what users install is the tarball's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestMismatch {
+    /// `dependencies`, `scripts.postinstall`, `bin`, `name`, `version`, …
+    pub field: String,
+    /// What the registry document says (JSON text, or null when absent).
+    pub registry: Option<String>,
+    /// What the tarball says.
+    pub tarball: Option<String>,
+}
+
+/// Facts only the tarball knows, per version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SourceFacts {
+    pub file_count: i64,
+    pub unpacked_size: i64,
+    pub has_types: bool,
+    pub module_type: Option<ModuleType>,
+    /// `preinstall`, `install`, `postinstall` (and an implicit `node-gyp rebuild`).
+    #[serde(with = "crate::pairs")]
+    pub install_scripts: StringMap,
+    /// The tarball manifest's own fields (what users install).
+    pub deps: Dependencies,
+    #[serde(with = "crate::pairs")]
+    pub bin: StringMap,
+    #[serde(with = "crate::pairs")]
+    pub engines: StringMap,
+    pub os: Vec<String>,
+    pub cpu: Vec<String>,
+    pub funding: Vec<Funding>,
+    /// Bytes per language (by file extension), largest first.
+    pub languages: Vec<(String, i64)>,
+    /// Path and blob of the README (Markdown preferred) and of the LICENSE file.
+    pub readme: Option<FileRef>,
+    pub license_file: Option<FileRef>,
+    pub manifest_mismatches: Vec<ManifestMismatch>,
+    /// Paths that appeared more than once (the last one wins, as npm does).
+    pub duplicates: Vec<String>,
+}
+
+/// A stored file: its path and the blob holding its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub path: String,
+    pub blob: String,
+    pub size: i64,
+}
+
+/// The downloaded result of one version (`sources` collection, `_id` = `name@version`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Source {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub package: String,
+    pub version: String,
+    pub state: SourceState,
+    /// Why it failed or was capped.
+    pub reason: Option<String>,
+    pub facts: Option<SourceFacts>,
+    /// Number of file-tree page documents (`trees`).
+    pub tree_pages: i64,
+    /// The first path of each tree page, to find a path's page without a query.
+    pub tree_firsts: Vec<String>,
+    /// Version of the extractor that produced it: older results are redone.
+    pub extractor: u32,
+    pub finished_at: Option<DateTime>,
+}
+
+/// Kind of an entry of a version's file tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    File,
+    Symlink,
+    Hardlink,
+}
+
+/// One entry of a file tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeEntry {
+    #[serde(rename = "p")]
+    pub path: String,
+    #[serde(rename = "s")]
+    pub size: i64,
+    #[serde(rename = "m")]
+    pub mode: u32,
+    #[serde(rename = "k")]
+    pub kind: EntryKind,
+    /// Blob id (sha256 hex) of the content; `None` above the stored-file cap or for links.
+    #[serde(rename = "b")]
+    pub blob: Option<String>,
+    /// sha256 of the content even when the content is not stored.
+    #[serde(rename = "h")]
+    pub sha256: Option<String>,
+    /// A link's target, recorded, never followed.
+    #[serde(rename = "t")]
+    pub link_target: Option<String>,
+}
+
+/// Entries per file-tree page document.
+pub const TREE_PAGE_SIZE: usize = 1000;

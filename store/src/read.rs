@@ -38,6 +38,8 @@ impl Store {
     }
 }
 
+pub use crate::browse::{BrowseList, ListItem};
+
 /// A query the services issue: collection, filter, sort.
 #[derive(Debug, Clone)]
 pub struct QueryShape {
@@ -72,6 +74,18 @@ pub fn query_shapes() -> Vec<QueryShape> {
         shape("edges of a list", coll::EDGES, doc! { "target": "react", "kind": "prod" }, None),
         shape("edges of a source", coll::EDGES, doc! { "source": "react-dom" }, None),
         shape("lists to rerank", coll::DEPENDENTS, doc! { "dirty": true }, None),
+        shape(
+            "the next download",
+            coll::SOURCES,
+            doc! { "due_at": { "$lte": mongodb::bson::DateTime::now() } },
+            Some(doc! { "due_at": 1 }),
+        ),
+        shape("downloads by state", coll::SOURCES, doc! { "state": "pending" }, None),
+        shape("a version's source", coll::SOURCES, doc! { "_id": "react@1.0.0" }, None),
+        shape("sources of a package", coll::SOURCES, doc! { "package": "react" }, None),
+        shape("results of an older extractor", coll::SOURCES, doc! { "extractor": { "$lt": 2 } }, None),
+        shape("a file tree page", coll::TREES, doc! { "source": "react@1.0.0", "page": 1 }, None),
+        shape("unreferenced blobs", coll::BLOBS, doc! { "refs": { "$lte": 0 } }, None),
         shape("packages marked stale", coll::PACKAGES, doc! { "stale": true }, None),
         shape(
             "packages due for a refresh",
@@ -81,11 +95,8 @@ pub fn query_shapes() -> Vec<QueryShape> {
         ),
         shape("packages by state", coll::PACKAGES, doc! { "state": "unpublished" }, None),
         shape("changed since", coll::PACKAGES, doc! { "seq": { "$gt": 10 } }, Some(doc! { "seq": 1 })),
-        shape(
-            "most depended upon",
-            coll::PACKAGES,
-            doc! { "dependents_count": { "$gt": 0 } },
-            Some(doc! { "dependents_count": -1 }),
-        ),
+        shape("a browse list", coll::BROWSE_LISTS, doc! { "_id": "recent" }, None),
+        shape("packages with a keyword", coll::PACKAGES, doc! { "kw": "parser", "state": "active" }, None),
+        shape("packages of a person", coll::PACKAGES, doc! { "people": "sindresorhus", "state": "active" }, None),
     ]
 }

@@ -50,3 +50,23 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Gives `names`' package records new `seq` numbers: something they show changed
+    /// (dependents, downloaded facts), so caches and the search index pick them up.
+    pub async fn bump_packages(&self, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let first = self.reserve_seq(PACKAGE_SEQ, names.len() as u64).await?;
+        let ops = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                crate::bulk::UpdateOp::update(doc! { "_id": n }, doc! { "$set": { "seq": first + i as i64 } })
+            })
+            .collect();
+        self.update_all(coll::PACKAGES, ops).await?;
+        Ok(())
+    }
+}

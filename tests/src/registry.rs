@@ -23,6 +23,8 @@ pub struct Reply {
     /// Send only this many bytes of the body, then drop the connection (with the full
     /// Content-Length announced).
     pub truncate_at: Option<usize>,
+    /// Send only this many bytes of the body, then nothing more (a stalled download).
+    pub stall_at: Option<usize>,
 }
 
 impl Reply {
@@ -33,11 +35,19 @@ impl Reply {
             body: body.into(),
             delay: Duration::ZERO,
             truncate_at: None,
+            stall_at: None,
         }
     }
 
     pub fn status(status: u16) -> Reply {
-        Reply { status, headers: Vec::new(), body: Bytes::new(), delay: Duration::ZERO, truncate_at: None }
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            delay: Duration::ZERO,
+            truncate_at: None,
+            stall_at: None,
+        }
     }
 
     pub fn header(mut self, k: &str, v: &str) -> Reply {
@@ -47,6 +57,23 @@ impl Reply {
 
     pub fn delayed(mut self, d: Duration) -> Reply {
         self.delay = d;
+        self
+    }
+
+    /// A tarball (or any bytes).
+    pub fn bytes(body: impl Into<Bytes>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/octet-stream".into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+            truncate_at: None,
+            stall_at: None,
+        }
+    }
+
+    pub fn stalled(mut self, at: usize) -> Reply {
+        self.stall_at = Some(at);
         self
     }
 
@@ -146,6 +173,13 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, req: Request<Body>) -> R
     let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
     for (k, v) in &reply.headers {
         builder = builder.header(k.as_str(), v.as_str());
+    }
+    if let Some(at) = reply.stall_at {
+        use futures::StreamExt;
+        builder = builder.header("content-length", HeaderValue::from(reply.body.len()));
+        let head = reply.body.slice(..at.min(reply.body.len()));
+        let stream = futures::stream::iter(vec![Ok::<Bytes, std::io::Error>(head)]).chain(futures::stream::pending());
+        return builder.body(Body::from_stream(stream)).unwrap_or_default();
     }
     let body = match reply.truncate_at {
         Some(at) => {

@@ -1,31 +1,29 @@
-//! `nodules-webapp`: the site and the API. (Not built yet: this is the command-line shape
-//! it will have.)
-
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use nodules_store::DbArgs;
-
-/// Serves the Nodules site and JSON API, and writes sitemaps.
-#[derive(Debug, Parser)]
-#[command(name = "nodules-webapp", version, about)]
-struct Cli {
-    #[command(flatten)]
-    db: DbArgs,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Serve the site and the API.
-    Serve,
-    /// Write the sitemap index and its shards as static files.
-    Sitemaps,
-}
+use clap::Parser;
+use nodules_webapp::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    eprintln!("nodules-webapp {:?}: not implemented yet", cli.command);
-    ExitCode::from(1)
+    nodules_store::logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nodules-webapp: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => nodules_webapp::server::serve(cli.db, args).await,
+            Command::Sitemaps { .. } => anyhow::bail!("`sitemaps` is not built yet"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -45,6 +45,7 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
     let (job, line) = match action {
         Action::Rerank | Action::RerankAll => {
             let s = rerank(&store, Some(&lease), matches!(action, Action::RerankAll)).await?;
+            store.rebuild_browse_lists().await?;
             ("rerank", format!("reranked {} lists, {} dependents, {} pages", s.lists, s.members, s.pages))
         }
         Action::Rebuild => {

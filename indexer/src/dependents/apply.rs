@@ -129,14 +129,36 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
         ));
     }
     let touched: HashSet<&str> = updated.iter().map(|d| d.name.as_str()).collect();
+    let mut new_priorities = Vec::new();
     for name in new_packages.iter().filter(|n| !touched.contains(n.as_str())) {
         let d = current.remove(name).unwrap_or_default();
+        if d.prod.count > 0 {
+            new_priorities.push((name.clone(), d.prod.count));
+        }
         count_ops.push(UpdateOp::update(
             doc! { "_id": name },
             doc! { "$set": { "dependents_count": d.prod.count, "dev_dependents_count": d.dev.count } },
         ));
     }
     store.update_all(coll::PACKAGES, count_ops).await?;
+    // the downloader takes the most depended-upon packages first
+    let priority_ops = updated
+        .iter()
+        .filter(|d| prod_changed.contains(&d.name))
+        .map(|d| (d.name.clone(), d.prod.count))
+        .chain(new_priorities)
+        .map(|(name, count)| {
+            // unclaimed jobs only: a leased job's due_at is its lease
+            UpdateOp::update_many(
+                doc! {
+                    "package": name, "state": "pending", "owner": mongodb::bson::Bson::Null,
+                    "priority": { "$lt": nodules_store::queue::ON_DEMAND_PRIORITY },
+                },
+                doc! { "$set": { "priority": count }, "$min": { "due_at": nodules_store::queue::due_for(count) } },
+            )
+        })
+        .collect();
+    store.update_all(coll::SOURCES, priority_ops).await?;
     mark_memberships_dirty(store, &prod_changed).await?;
 
     Ok(ApplyStats {

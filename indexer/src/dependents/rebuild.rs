@@ -94,6 +94,7 @@ pub async fn rebuild(store: &Store, lease: Option<&Lease>) -> Result<RebuildStat
         store.insert_all(coll::DEPENDENTS, chunk.to_vec()).await?;
     }
     stats.rerank = rerank(store, lease, false).await?;
+    store.rebuild_browse_lists().await?;
 
     // package records whose counts differ
     let mut cursor = store

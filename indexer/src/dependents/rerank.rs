@@ -108,6 +108,8 @@ pub async fn rerank_one(store: &Store, target: &str, stats: &mut RerankStats) ->
         .await
         .map_err(StoreError::mongo("update", coll::DEPENDENTS))?;
     stats.lists += 1;
+    // its page shows the top 10: caches and the search index see the change
+    store.bump_packages(&[target.to_string()]).await?;
     Ok(())
 }
 

@@ -44,35 +44,7 @@ fn alias_target(alias: &str) -> Option<String> {
     valid_name(&name).then_some(name)
 }
 
-/// A name the registry could hold: `name` or `@scope/name`, at most 214 bytes, no
-/// spaces, control characters or URL-breaking characters. Legacy names with capitals or
-/// `~'!()*` (validate-npm-package-name's "valid for old packages") pass.
-pub fn valid_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 214 || name.starts_with('.') || name.starts_with('_') {
-        return false;
-    }
-    let bad = |c: char| {
-        c.is_whitespace()
-            || c.is_control()
-            || matches!(c, '\\' | '"' | '<' | '>' | '|' | '%' | ':' | '?' | '#' | '{' | '}' | '^' | '`' | '[' | ']')
-    };
-    if name.chars().any(bad) {
-        return false;
-    }
-    match name.strip_prefix('@') {
-        Some(scoped) => match scoped.split_once('/') {
-            Some((scope, rest)) => {
-                !scope.is_empty()
-                    && !rest.is_empty()
-                    && !rest.contains('/')
-                    && !rest.starts_with('.')
-                    && !rest.contains('@')
-            }
-            None => false,
-        },
-        None => !name.contains('/') && !name.contains('@'),
-    }
-}
+pub use nodules_store::names::valid_name;
 
 /// The dependents edges a version's dependencies make (see INTERFACE.md): prod from
 /// `dependencies`, `peerDependencies` and `optionalDependencies`; dev from

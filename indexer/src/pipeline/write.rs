@@ -9,6 +9,7 @@ use mongodb::bson::{self, Bson, DateTime, Document, RawDocumentBuf, doc};
 use nodules_store::bulk::UpdateOp;
 use nodules_store::db::coll;
 use nodules_store::model::{DepTargets, Package, PackageState, SourceMeta, VersionRecord};
+use nodules_store::queue::Wanted;
 use nodules_store::rejects::Reject;
 use nodules_store::seq::PACKAGE_SEQ;
 use nodules_store::{Store, StoreError};
@@ -34,6 +35,9 @@ pub async fn apply(
     let mut rejects: Vec<Reject> = Vec::new();
     let mut edges = Vec::new();
     let mut new_packages = Vec::new();
+    let mut downloads = Vec::new();
+    let mut recent = Vec::new();
+    let mut gone = Vec::new();
 
     for (_origin, decision) in decisions {
         match decision {
@@ -67,10 +71,27 @@ pub async fn apply(
                         after: pkg.dep_targets.clone(),
                     });
                 }
+                if let (PackageState::Active, Some(latest)) = (pkg.state, &pkg.latest_version) {
+                    // the downloader wants every written package's latest tarball (a no-op
+                    // when its result is stored; a failed one is retried: the document changed)
+                    downloads.push(Wanted {
+                        package: pkg.name.clone(),
+                        version: latest.version.clone(),
+                        tarball: latest.dist.tarball.clone(),
+                        integrity: latest.dist.integrity.clone(),
+                        shasum: latest.dist.shasum.clone(),
+                        priority: 0,
+                    });
+                }
                 if pkg.state == PackageState::Active {
                     summary.ingested += 1;
                 } else {
                     summary.deleted += 1;
+                }
+                if pkg.state == PackageState::Active {
+                    recent.push(recent_item(pkg));
+                } else {
+                    gone.push(pkg.name.clone());
                 }
                 package_ops.push((pkg.name.clone(), package_set(pkg, &meta, now)?));
             }
@@ -95,6 +116,7 @@ pub async fn apply(
                     });
                 }
                 version_deletes.push(doc! { "package": &name });
+                gone.push(name.clone());
                 deletes.push((name, rev));
             }
             Decision::AlreadyGone => summary.unchanged += 1,
@@ -171,6 +193,8 @@ pub async fn apply(
             rejects.push(Reject { package: name, source: "write".into(), reason });
         }
     }
+    store.enqueue_downloads(&downloads).await?;
+    store.update_recent(recent, &gone).await?;
     let stats = dependents::apply(store, &edges, &new_packages).await?;
     if let Some(id) = journal {
         dependents::apply::end(store, id).await?;
@@ -201,6 +225,19 @@ pub fn encode_version(package: &str, v: &VersionRecord, now: DateTime) -> Result
     Ok(d)
 }
 
+/// A written package as a line of the "recently updated" list.
+fn recent_item(pkg: &Package) -> nodules_store::browse::ListItem {
+    let latest = pkg.latest_version.as_ref();
+    nodules_store::browse::ListItem {
+        name: pkg.name.clone(),
+        version: pkg.latest.clone(),
+        description: latest.and_then(|l| l.description.as_ref()).map(|d| d.chars().take(300).collect()),
+        dependents_count: None,
+        modified: pkg.modified.and_then(|t| t.try_to_rfc3339_string().ok()),
+        deprecated: latest.is_some_and(|l| l.deprecated.is_some()),
+    }
+}
+
 /// The `$set` of a package record (everything but `_id` and `seq`).
 fn package_set(pkg: &Package, meta: &SourceMeta, now: DateTime) -> Result<Document, StoreError> {
     let encode = |e| StoreError::encode(coll::PACKAGES, e);
@@ -211,5 +248,20 @@ fn package_set(pkg: &Package, meta: &SourceMeta, now: DateTime) -> Result<Docume
     }
     d.insert("written_at", now);
     d.insert("fetch_error", Bson::Null);
+    // browse lists by keyword and by person, case-insensitive
+    let latest = pkg.latest_version.as_ref();
+    let mut kw: Vec<String> = latest.map(|l| l.keywords.iter().map(|k| k.to_lowercase()).collect()).unwrap_or_default();
+    kw.sort();
+    kw.dedup();
+    let mut people: Vec<String> = latest
+        .and_then(|l| l.author.as_ref())
+        .into_iter()
+        .chain(pkg.maintainers.iter())
+        .filter_map(|p| p.name.as_ref().map(|n| n.to_lowercase()))
+        .collect();
+    people.sort();
+    people.dedup();
+    d.insert("kw", kw);
+    d.insert("people", people);
     Ok(d)
 }

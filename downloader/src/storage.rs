@@ -1,0 +1,163 @@
+//! Where unpacked files go: content-addressed blobs (sha256, zstd-compressed, stored once
+//! however many versions and packages hold the same bytes, reference-counted), per-version
+//! file trees in pages, and the result on the version's `sources` document.
+
+use std::collections::HashMap;
+
+use futures::TryStreamExt;
+use mongodb::bson::{Binary, Document, doc, spec::BinarySubtype};
+use nodules_store::bulk::UpdateOp;
+use nodules_store::db::coll;
+use nodules_store::model::{TREE_PAGE_SIZE, TreeEntry};
+use nodules_store::{Store, StoreError};
+
+/// Blobs per write command, and bytes.
+const BLOB_BATCH: usize = 500;
+const BLOB_BATCH_BYTES: usize = 4 << 20;
+
+pub use nodules_store::blobs::{EncodedBlob as BlobOut, encode as encode_blob};
+
+/// Collects blob writes into bounded batches. Each write adds one reference: a blob is
+/// inserted with its bytes the first time and only counted after that.
+pub struct BlobWriter {
+    store: Store,
+    pending: Vec<UpdateOp>,
+    pending_bytes: usize,
+    pub written: u64,
+    pub bytes: u64,
+}
+
+impl BlobWriter {
+    pub fn new(store: Store) -> Self {
+        BlobWriter { store, pending: Vec::new(), pending_bytes: 0, written: 0, bytes: 0 }
+    }
+
+    pub async fn add(&mut self, blob: BlobOut) -> Result<(), StoreError> {
+        self.pending_bytes += blob.data.len();
+        self.bytes += blob.data.len() as u64;
+        let data = Binary { subtype: BinarySubtype::Generic, bytes: blob.data };
+        self.pending.push(UpdateOp::upsert(
+            doc! { "_id": &blob.id },
+            doc! {
+                "$setOnInsert": { "size": blob.size as i64, "z": blob.compressed, "data": data },
+                "$inc": { "refs": 1_i64 },
+            },
+        ));
+        if self.pending.len() >= BLOB_BATCH || self.pending_bytes >= BLOB_BATCH_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn flush(&mut self) -> Result<(), StoreError> {
+        let ops = std::mem::take(&mut self.pending);
+        self.written += ops.len() as u64;
+        self.pending_bytes = 0;
+        for f in self.store.update_all(coll::BLOBS, ops).await? {
+            tracing::warn!(error = %f.message, "a blob was refused");
+        }
+        Ok(())
+    }
+}
+
+/// Takes one reference off each blob in `ids` (a released version, a superseded duplicate).
+pub async fn release_blobs(store: &Store, ids: &[String]) -> Result<(), StoreError> {
+    let mut counts: HashMap<&str, i64> = HashMap::new();
+    for id in ids {
+        *counts.entry(id.as_str()).or_default() += 1;
+    }
+    let ops = counts
+        .into_iter()
+        .map(|(id, n)| UpdateOp::update(doc! { "_id": id }, doc! { "$inc": { "refs": -n } }))
+        .collect();
+    store.update_all(coll::BLOBS, ops).await?;
+    Ok(())
+}
+
+/// Deletes blobs nothing references. Safe alongside writers: a writer re-adding a blob
+/// upserts it with its bytes, and a blob whose count went up no longer matches.
+pub async fn collect_garbage(store: &Store) -> Result<u64, StoreError> {
+    let r = store
+        .collection(coll::BLOBS)
+        .delete_many(doc! { "refs": { "$lte": 0 } })
+        .await
+        .map_err(StoreError::mongo("delete", coll::BLOBS))?;
+    Ok(r.deleted_count)
+}
+
+/// `_id` of page `page` (from 1) of a version's file tree.
+pub fn tree_page_id(source: &str, page: i64) -> String {
+    format!("{source}\u{0}{page:06}")
+}
+
+/// Writes a version's tree (sorted by path) as pages; returns the first path of each page.
+pub async fn write_tree(store: &Store, source: &str, tree: &[TreeEntry]) -> Result<Vec<String>, StoreError> {
+    let mut ops = Vec::new();
+    let mut pages = 0i64;
+    for (i, chunk) in tree.chunks(TREE_PAGE_SIZE).enumerate() {
+        pages = i as i64 + 1;
+        let entries = mongodb::bson::to_bson(chunk).map_err(|e| StoreError::encode(coll::TREES, e))?;
+        let first = chunk.first().map(|e| e.path.clone()).unwrap_or_default();
+        ops.push(UpdateOp::upsert(
+            doc! { "_id": tree_page_id(source, pages) },
+            doc! { "source": source, "page": pages, "first": first, "entries": entries },
+        ));
+    }
+    store.update_all(coll::TREES, ops).await?;
+    store.delete_all(coll::TREES, vec![doc! { "source": source, "page": { "$gt": pages } }]).await?;
+    Ok(tree.chunks(TREE_PAGE_SIZE).filter_map(|c| c.first().map(|e| e.path.clone())).collect())
+}
+
+/// Every blob a stored tree references (one per file entry).
+pub async fn tree_blobs(store: &Store, source: &str) -> Result<Vec<String>, StoreError> {
+    let pages: Vec<Document> = store
+        .collection(coll::TREES)
+        .find(doc! { "source": source })
+        .projection(doc! { "entries.b": 1 })
+        .await
+        .map_err(StoreError::mongo("find", coll::TREES))?
+        .try_collect()
+        .await
+        .map_err(StoreError::mongo("find", coll::TREES))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.get_array("entries").into_iter().flatten())
+        .filter_map(|e| e.as_document().and_then(|e| e.get_str("b").ok()).map(str::to_string))
+        .collect())
+}
+
+/// Releases the files of `package`'s other versions that nobody asked for: their trees
+/// go, their blobs lose a reference (collected once none is left).
+pub async fn release_other_versions(store: &Store, package: &str, keep: &str) -> Result<u64, StoreError> {
+    let others: Vec<Document> = store
+        .collection(coll::SOURCES)
+        .find(doc! { "package": package })
+        .projection(doc! { "tree_pages": 1, "priority": 1, "state": 1 })
+        .await
+        .map_err(StoreError::mongo("find", coll::SOURCES))?
+        .try_collect()
+        .await
+        .map_err(StoreError::mongo("find", coll::SOURCES))?;
+    let mut released = 0;
+    for o in others {
+        let Ok(id) = o.get_str("_id") else { continue };
+        let pages = o.get_i64("tree_pages").unwrap_or(0);
+        let on_demand = o.get_i64("priority").unwrap_or(0) >= nodules_store::queue::ON_DEMAND_PRIORITY;
+        if id == keep || pages == 0 || on_demand {
+            continue;
+        }
+        let blobs = tree_blobs(store, id).await?;
+        release_blobs(store, &blobs).await?;
+        store.delete_all(coll::TREES, vec![doc! { "source": id }]).await?;
+        store
+            .collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "released": true } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        released += 1;
+    }
+    Ok(released)
+}

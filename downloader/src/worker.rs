@@ -1,0 +1,315 @@
+//! The download loop: claim a version, fetch and verify its tarball, unpack it into blobs
+//! and a file tree, read its facts, commit the result under our lease, release the files
+//! of versions nobody needs any more. One bad tarball never ends a run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use mongodb::bson::{self, Document, doc};
+use nodules_store::model::{FileRef, SourceFacts, SourceState, TreeEntry, VersionRecord};
+use nodules_store::queue::Job;
+use nodules_store::{Store, StoreError};
+use tokio::sync::mpsc;
+
+use crate::extract::{Extracted, extract};
+use crate::facts;
+use crate::fetch::{FetchFailure, TarballClient};
+use crate::integrity::Expected;
+use crate::storage::{BlobOut, BlobWriter, collect_garbage, release_blobs, release_other_versions, write_tree};
+use crate::unpack::Caps;
+
+/// Bumped when extraction or fact detection changes: older results are redone.
+pub const EXTRACTOR_VERSION: u32 = 1;
+
+/// Counts for the summary line `downloaded N, failed F, skipped S in T s`.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Results committed (done or capped).
+    pub downloaded: AtomicU64,
+    /// Recorded failures (permanent, or out of attempts).
+    pub failed: AtomicU64,
+    /// Put back for later (a transient failure) or lost to another downloader.
+    pub skipped: AtomicU64,
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// Everything a worker needs.
+pub struct Ctx {
+    pub store: Store,
+    pub client: TarballClient,
+    pub caps: Caps,
+    pub owner: String,
+    pub lease: Duration,
+    pub attempts: i64,
+    pub backoff: Duration,
+    pub dry_run: bool,
+    pub counts: Counts,
+}
+
+/// How one job ended.
+enum Ending {
+    Commit { state: SourceState, fields: Document, blobs: Vec<String> },
+    Fail(String),
+    Retry { reason: String, wait: Option<Duration> },
+}
+
+impl Ctx {
+    /// Processes one claimed job and records its ending.
+    pub async fn process(&self, job: Job) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewer = (!self.dry_run).then(|| {
+            tokio::spawn(renew(self.store.clone(), job.id.clone(), self.owner.clone(), self.lease, lost.clone()))
+        });
+        let ending = self.work(&job).await;
+        if let Some(r) = renewer {
+            r.abort();
+        }
+        let result = self.record(&job, ending).await;
+        tracing::debug!(package.name = %job.package, version = %job.version, ms = started.elapsed().as_millis() as u64, "job finished");
+        result
+    }
+
+    async fn record(&self, job: &Job, ending: Ending) -> Result<(), StoreError> {
+        let c = &self.counts;
+        if self.dry_run {
+            let counter = match ending {
+                Ending::Commit { .. } => &c.downloaded,
+                Ending::Fail(reason) => {
+                    tracing::warn!(package.name = %job.package, version = %job.version, reason = %reason, "tarball failed");
+                    &c.failed
+                }
+                Ending::Retry { .. } => &c.skipped,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        match ending {
+            Ending::Commit { state, fields, blobs } => {
+                if self.store.finish_download(&job.id, &self.owner, state, fields).await? {
+                    c.downloaded.fetch_add(1, Ordering::Relaxed);
+                    release_other_versions(&self.store, &job.package, &job.id).await?;
+                } else {
+                    // another downloader took the job over: its result counts, ours not
+                    tracing::warn!(package.name = %job.package, "lease lost before commit; result discarded");
+                    release_blobs(&self.store, &blobs).await?;
+                    c.skipped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ending::Fail(reason) => {
+                tracing::warn!(package.name = %job.package, version = %job.version, reason = %reason, "tarball failed");
+                let fields = doc! { "reason": &reason, "extractor": EXTRACTOR_VERSION as i64 };
+                if self.store.finish_download(&job.id, &self.owner, SourceState::Failed, fields).await? {
+                    c.failed.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    c.skipped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ending::Retry { reason, .. } if job.attempts >= self.attempts => {
+                let reason = format!("{reason} (gave up after {} attempts)", job.attempts);
+                Box::pin(self.record(job, Ending::Fail(reason))).await?;
+            }
+            Ending::Retry { reason, wait } => {
+                let backoff =
+                    self.backoff.saturating_mul(1 << job.attempts.clamp(0, 16) as u32).min(Duration::from_secs(600));
+                let wait = wait.unwrap_or(backoff).min(Duration::from_secs(600));
+                tracing::info!(package.name = %job.package, reason = %reason, retry_in_s = wait.as_secs(), "tarball will be retried");
+                self.store.retry_download(&job.id, &self.owner, wait, &format!("{reason} (will retry)")).await?;
+                c.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    async fn work(&self, job: &Job) -> Ending {
+        let Some(url) = job.tarball.as_deref() else {
+            return Ending::Fail("the registry document lists no tarball".into());
+        };
+        let downloaded = match self.client.get(url).await {
+            Ok(d) => d,
+            Err(FetchFailure::Permanent(r)) => return Ending::Fail(r),
+            Err(FetchFailure::Transient { reason, wait }) => return Ending::Retry { reason, wait },
+            Err(FetchFailure::Capped(r)) => {
+                return Ending::Commit {
+                    state: SourceState::Capped,
+                    fields: doc! { "reason": r, "extractor": EXTRACTOR_VERSION as i64, "tree_pages": 0_i64 },
+                    blobs: Vec::new(),
+                };
+            }
+        };
+        let expected = Expected::from_dist(job.integrity.as_deref(), job.shasum.as_deref());
+        let bytes = downloaded.bytes.clone();
+        let verified = tokio::task::spawn_blocking(move || expected.verify(&bytes)).await;
+        match verified {
+            Ok(Ok(())) => {}
+            Ok(Err(mismatch)) => return Ending::Fail(mismatch),
+            Err(e) => return Ending::Fail(format!("verification crashed: {e}")),
+        }
+        // blobs stream to the writer while the unpacker runs on a blocking thread
+        let (tx, mut rx) = mpsc::channel::<BlobOut>(16);
+        let caps = self.caps.clone();
+        let bytes = downloaded.bytes.clone();
+        let with_blobs = !self.dry_run;
+        let unpacker = tokio::task::spawn_blocking(move || extract(bytes, &caps, with_blobs.then_some(tx)));
+        let mut writer = BlobWriter::new(self.store.clone());
+        let mut write_error = None;
+        while let Some(blob) = rx.recv().await {
+            if write_error.is_none()
+                && let Err(e) = writer.add(blob).await
+            {
+                write_error = Some(e);
+            }
+        }
+        if write_error.is_none()
+            && let Err(e) = writer.flush().await
+        {
+            write_error = Some(e);
+        }
+        drop(downloaded);
+        let extracted = match unpacker.await {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return Ending::Fail(format!("not a readable tarball: {e}")),
+            Err(e) => return Ending::Fail(format!("unpacking crashed: {e}")),
+        };
+        let stored_blobs: Vec<String> = extracted.tree.iter().filter_map(|t| t.blob.clone()).collect();
+        if let Some(e) = write_error {
+            let _ = release_blobs(&self.store, &stored_blobs).await;
+            return Ending::Retry { reason: format!("storing files failed: {e}"), wait: None };
+        }
+        if !extracted.superseded.is_empty() {
+            let _ = release_blobs(&self.store, &extracted.superseded).await;
+        }
+        self.counts.files.fetch_add(extracted.tree.len() as u64, Ordering::Relaxed);
+        self.counts.bytes.fetch_add(extracted.outcome.unpacked_size, Ordering::Relaxed);
+        let ending = match self.conclude(job, extracted).await {
+            Ok(e) => e,
+            Err(e) => Ending::Retry { reason: format!("storing the result failed: {e}"), wait: None },
+        };
+        match ending {
+            Ending::Commit { state, fields, .. } => Ending::Commit { state, fields, blobs: stored_blobs },
+            other => {
+                if !self.dry_run {
+                    let _ = release_blobs(&self.store, &stored_blobs).await;
+                }
+                other
+            }
+        }
+    }
+
+    /// Facts, manifest confusion, the file tree: the result to commit.
+    async fn conclude(&self, job: &Job, x: Extracted) -> Result<Ending, StoreError> {
+        let Some(raw) = x.manifest.as_deref() else {
+            return Ok(Ending::Fail("the tarball has no package.json".into()));
+        };
+        let manifest = match facts::parse_manifest(raw) {
+            Ok(m) => m,
+            Err(e) => return Ok(Ending::Fail(format!("invalid package.json: {e}"))),
+        };
+        let files: Vec<(String, u64)> = x
+            .tree
+            .iter()
+            .filter(|t| t.kind == nodules_store::model::EntryKind::File)
+            .map(|t| (t.path.clone(), u64::try_from(t.size).unwrap_or(0)))
+            .collect();
+        let mut facts: SourceFacts = facts::detect(&manifest, &files, &job.package);
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        facts.readme = facts::pick_readme(&paths).and_then(|p| file_ref(&x.tree, p));
+        facts.license_file = facts::pick_license(&paths).and_then(|p| file_ref(&x.tree, p));
+        facts.duplicates = x.outcome.duplicates.clone();
+        if let Some(registry) = self.registry_record(&job.id).await? {
+            facts.manifest_mismatches = facts::manifest_mismatches(&registry, &manifest, &facts);
+        }
+        facts.manifest_mismatches.extend(facts::name_mismatch(&job.package, &manifest));
+        let firsts = if self.dry_run { Vec::new() } else { write_tree(&self.store, &job.id, &x.tree).await? };
+        let tree_pages = firsts.len() as i64;
+        let state = if x.outcome.capped.is_some() { SourceState::Capped } else { SourceState::Done };
+        let mut fields = doc! {
+            "facts": bson::to_bson(&facts).map_err(|e| StoreError::encode("sources", e))?,
+            "tree_pages": tree_pages,
+            "tree_firsts": firsts,
+            "extractor": EXTRACTOR_VERSION as i64,
+            "reason": x.outcome.capped.clone(),
+        };
+        if !x.outcome.lossy_names.is_empty() {
+            fields.insert("lossy_names", x.outcome.lossy_names.iter().take(100).cloned().collect::<Vec<_>>());
+        }
+        if !x.outcome.skipped.is_empty() {
+            fields.insert("skipped_count", x.outcome.skipped_count as i64);
+            let skipped: Vec<Document> =
+                x.outcome.skipped.iter().take(100).map(|(p, why)| doc! { "path": p, "why": why }).collect();
+            fields.insert("skipped", skipped);
+        }
+        Ok(Ending::Commit { state, fields, blobs: Vec::new() })
+    }
+
+    async fn registry_record(&self, id: &str) -> Result<Option<VersionRecord>, StoreError> {
+        let found = self
+            .store
+            .database()
+            .collection::<VersionRecord>(nodules_store::db::coll::VERSIONS)
+            .find_one(doc! { "_id": id })
+            .await
+            .map_err(StoreError::mongo("find", nodules_store::db::coll::VERSIONS))?;
+        Ok(found)
+    }
+}
+
+fn file_ref(tree: &[TreeEntry], path: &str) -> Option<FileRef> {
+    let t = tree.iter().find(|t| t.path == path)?;
+    Some(FileRef { path: t.path.clone(), blob: t.blob.clone()?, size: t.size })
+}
+
+/// Re-queues results of an older extractor, a few at a time, when there is nothing else.
+pub async fn requeue_outdated(store: &Store) -> Result<u64, StoreError> {
+    let ids: Vec<Document> = {
+        use futures::TryStreamExt;
+        store
+            .collection(nodules_store::db::coll::SOURCES)
+            .find(doc! { "extractor": { "$lt": EXTRACTOR_VERSION as i64 } })
+            .projection(doc! { "_id": 1 })
+            .limit(100)
+            .await
+            .map_err(StoreError::mongo("find", "sources"))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", "sources"))?
+    };
+    let ids: Vec<&str> = ids.iter().filter_map(|d| d.get_str("_id").ok()).collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let r = store
+        .collection(nodules_store::db::coll::SOURCES)
+        .update_many(
+            doc! { "_id": { "$in": &ids }, "state": { "$ne": "pending" } },
+            doc! { "$set": { "state": "pending", "due_at": mongodb::bson::DateTime::now(), "attempts": 0_i64 } },
+        )
+        .await
+        .map_err(StoreError::mongo("update", "sources"))?;
+    Ok(r.modified_count)
+}
+
+/// Deletes unreferenced blobs now and then.
+pub async fn sweep(store: &Store) {
+    match collect_garbage(store).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(blobs = n, "collected unreferenced blobs"),
+        Err(e) => tracing::warn!(error = %e, "collecting unreferenced blobs failed"),
+    }
+}
+
+async fn renew(store: Store, id: String, owner: String, lease: Duration, lost: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        match store.renew_download(&id, &owner, lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot renew a download lease; retrying"),
+        }
+    }
+}

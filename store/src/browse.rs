@@ -1,0 +1,145 @@
+//! Browse lists. "Most depended upon" and "recently updated" are precomputed documents
+//! (`browse_lists`, one key read per page): the indexer keeps "recent" current with every
+//! batch it writes, and `dependents --rerank` rebuilds both. Keyword and person lists are
+//! indexed filters, never sorted by the server.
+
+use futures::TryStreamExt;
+use mongodb::bson::{DateTime, Document, doc};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Store, coll};
+use crate::error::{Result, StoreError};
+
+/// Entries kept in a precomputed list.
+pub const BROWSE_LIST_LEN: usize = 1000;
+/// Matches read for a keyword or person list (sorted by popularity here).
+const FILTER_LIMIT: i64 = 1000;
+
+/// One line of a browse list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListItem {
+    pub name: String,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    /// Unknown for the "recent" list, whose entries are written with their package.
+    pub dependents_count: Option<i64>,
+    /// RFC 3339, so that strings sort as times.
+    pub modified: Option<String>,
+    pub deprecated: bool,
+}
+
+/// Which browse list.
+#[derive(Debug, Clone)]
+pub enum BrowseList {
+    MostDepended,
+    Recent,
+    Keyword(String),
+    Person(String),
+}
+
+const PROJECTION: fn() -> Document = || {
+    doc! {
+        "latest": 1, "latest_version.description": 1, "latest_version.deprecated": 1,
+        "dependents_count": 1, "modified": 1,
+    }
+};
+
+fn item(d: &Document) -> ListItem {
+    let latest = d.get_document("latest_version").ok();
+    ListItem {
+        name: d.get_str("_id").unwrap_or_default().to_string(),
+        version: d.get_str("latest").ok().map(str::to_string),
+        description: latest.and_then(|l| l.get_str("description").ok()).map(|s| s.chars().take(300).collect()),
+        dependents_count: Some(d.get_i64("dependents_count").unwrap_or(0)),
+        modified: d.get_datetime("modified").ok().and_then(|t| t.try_to_rfc3339_string().ok()),
+        deprecated: latest.and_then(|l| l.get_str("deprecated").ok()).is_some(),
+    }
+}
+
+impl Store {
+    /// A whole browse list (at most [`BROWSE_LIST_LEN`] entries).
+    pub async fn browse(&self, list: &BrowseList) -> Result<Vec<ListItem>> {
+        let filter = match list {
+            BrowseList::MostDepended => return self.stored_list("depended").await,
+            BrowseList::Recent => return self.stored_list("recent").await,
+            BrowseList::Keyword(k) => doc! { "kw": k.to_lowercase(), "state": "active" },
+            BrowseList::Person(p) => doc! { "people": p.to_lowercase(), "state": "active" },
+        };
+        let docs: Vec<Document> = self
+            .packages()
+            .find(filter)
+            .limit(FILTER_LIMIT)
+            .projection(PROJECTION())
+            .await
+            .map_err(StoreError::mongo("find", coll::PACKAGES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+        let mut items: Vec<ListItem> = docs.iter().map(item).collect();
+        items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
+        Ok(items)
+    }
+
+    async fn stored_list(&self, id: &str) -> Result<Vec<ListItem>> {
+        let d = self
+            .collection(coll::BROWSE_LISTS)
+            .find_one(doc! { "_id": id })
+            .await
+            .map_err(StoreError::mongo("find", coll::BROWSE_LISTS))?;
+        let Some(d) = d else { return Ok(Vec::new()) };
+        Ok(d.get_array("items")
+            .map(|a| a.iter().filter_map(|b| mongodb::bson::from_bson(b.clone()).ok()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn save_list(&self, id: &str, items: &[ListItem]) -> Result<()> {
+        let items = mongodb::bson::to_bson(items).map_err(|e| StoreError::encode(coll::BROWSE_LISTS, e))?;
+        self.collection(coll::BROWSE_LISTS)
+            .update_one(doc! { "_id": id }, doc! { "$set": { "items": items, "at": DateTime::now() } })
+            .upsert(true)
+            .await
+            .map_err(StoreError::mongo("update", coll::BROWSE_LISTS))?;
+        Ok(())
+    }
+
+    /// Merges packages just written into "recent" (newest first) and drops `removed` ones.
+    pub async fn update_recent(&self, written: Vec<ListItem>, removed: &[String]) -> Result<()> {
+        if written.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        let mut items = self.stored_list("recent").await?;
+        let changed: std::collections::HashSet<&str> =
+            written.iter().map(|i| i.name.as_str()).chain(removed.iter().map(String::as_str)).collect();
+        items.retain(|i| !changed.contains(i.name.as_str()));
+        let mut written = written;
+        written.iter_mut().for_each(|i| i.dependents_count = None);
+        items.extend(written);
+        items.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.name.cmp(&b.name)));
+        items.truncate(BROWSE_LIST_LEN);
+        self.save_list("recent", &items).await
+    }
+
+    /// Recomputes both precomputed lists from the packages (cron: `dependents --rerank`).
+    /// These two sorted queries run off the request path.
+    pub async fn rebuild_browse_lists(&self) -> Result<()> {
+        for (id, sort) in [("depended", doc! { "dependents_count": -1 }), ("recent", doc! { "modified": -1 })] {
+            let docs: Vec<Document> = self
+                .packages()
+                .find(doc! { "state": "active" })
+                .sort(sort)
+                .limit(BROWSE_LIST_LEN as i64)
+                .projection(PROJECTION())
+                .await
+                .map_err(StoreError::mongo("find", coll::PACKAGES))?
+                .try_collect()
+                .await
+                .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+            let mut items: Vec<ListItem> = docs.iter().map(item).collect();
+            if id == "recent" {
+                items.iter_mut().for_each(|i| i.dependents_count = None);
+            }
+            self.save_list(id, &items).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,233 @@
+//! The download queue, which is also where results live: one `sources` document per
+//! package version (`_id` = `name@version`).
+//!
+//! A job is `pending` until a downloader commits its result (`done`, `capped`) or gives up
+//! (`failed`). Claiming is one `find_one_and_update` that moves `due_at` to the end of a
+//! lease and counts the attempt; a dead worker's lease simply runs out. The result is
+//! written by an update filtered on `owner: me`, so a worker whose lease lapsed changes
+//! nothing and each result is committed once.
+//!
+//! Only pending jobs have a `due_at`, and importance is folded into it: a job is due
+//! earlier the more depended upon its package is (one second per dependent), and a version
+//! a page asked for is due decades ago. The claim is then a range walk of one index in
+//! `due_at` order — no sort, no scan — on any MongoDB-protocol server.
+
+use std::time::Duration;
+
+use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::options::ReturnDocument;
+
+use crate::bulk::UpdateOp;
+use crate::db::{Store, coll};
+use crate::error::{Result, StoreError};
+use crate::model::{Source, SourceState};
+
+/// Priority of versions a page asked for (an older version's README, source or diff):
+/// ahead of the background work, which is ordered by popularity.
+pub const ON_DEMAND_PRIORITY: i64 = 1_000_000_000;
+
+/// When a job of `priority` is due: that many seconds before now.
+pub fn due_for(priority: i64) -> DateTime {
+    later(-priority.clamp(0, ON_DEMAND_PRIORITY).saturating_mul(1000))
+}
+
+/// A claimed job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub package: String,
+    pub version: String,
+    pub tarball: Option<String>,
+    pub integrity: Option<String>,
+    pub shasum: Option<String>,
+    /// Claims so far, this one included.
+    pub attempts: i64,
+}
+
+impl Job {
+    /// A job as stored (claimed or not).
+    pub fn from_fields(d: &Document) -> Job {
+        Job::from_doc(d)
+    }
+
+    fn from_doc(d: &Document) -> Job {
+        let s = |k: &str| d.get_str(k).ok().map(str::to_string);
+        Job {
+            id: s("_id").unwrap_or_default(),
+            package: s("package").unwrap_or_default(),
+            version: s("version").unwrap_or_default(),
+            tarball: s("tarball"),
+            integrity: s("integrity"),
+            shasum: s("shasum"),
+            attempts: match d.get("attempts") {
+                Some(Bson::Int64(n)) => *n,
+                Some(Bson::Int32(n)) => i64::from(*n),
+                _ => 0,
+            },
+        }
+    }
+}
+
+/// What the indexer knows of a version to download.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub package: String,
+    pub version: String,
+    pub tarball: Option<String>,
+    pub integrity: Option<String>,
+    pub shasum: Option<String>,
+    pub priority: i64,
+}
+
+/// `_id` of a version's source.
+pub fn source_id(package: &str, version: &str) -> String {
+    format!("{package}@{version}")
+}
+
+fn later(ms: i64) -> DateTime {
+    DateTime::from_millis(DateTime::now().timestamp_millis().saturating_add(ms))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+/// Statements that queue `wanted` (new jobs pending; a failed one retried, since its
+/// document changed). Done results are left alone.
+pub fn enqueue_ops(wanted: &[Wanted]) -> Vec<UpdateOp> {
+    let now = DateTime::now();
+    let mut ops = Vec::with_capacity(wanted.len() * 2);
+    for w in wanted {
+        let id = source_id(&w.package, &w.version);
+        let fields = doc! { "tarball": &w.tarball, "integrity": &w.integrity, "shasum": &w.shasum };
+        ops.push(UpdateOp::update(
+            doc! { "_id": &id, "state": "failed" },
+            doc! { "$set": { "state": "pending", "due_at": due_for(w.priority), "attempts": 0, "reason": Bson::Null, "owner": Bson::Null } },
+        ));
+        let mut set_on_insert = doc! {
+            "package": &w.package,
+            "version": &w.version,
+            "state": "pending",
+            "due_at": due_for(w.priority),
+            "attempts": 0,
+            "priority": w.priority,
+            "enqueued_at": now,
+        };
+        set_on_insert.extend(fields.clone());
+        ops.push(UpdateOp::upsert(doc! { "_id": &id }, doc! { "$setOnInsert": set_on_insert }));
+    }
+    ops
+}
+
+impl Store {
+    /// Queues versions to download (see [`enqueue_ops`]).
+    pub async fn enqueue_downloads(&self, wanted: &[Wanted]) -> Result<()> {
+        self.update_all(coll::SOURCES, enqueue_ops(wanted)).await?;
+        Ok(())
+    }
+
+    /// Asks for one version now, ahead of the background work (a page wants it).
+    pub async fn request_download(&self, wanted: Wanted) -> Result<()> {
+        let id = source_id(&wanted.package, &wanted.version);
+        self.collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": &id, "state": "pending", "owner": Bson::Null },
+                doc! { "$max": { "priority": ON_DEMAND_PRIORITY }, "$min": { "due_at": due_for(ON_DEMAND_PRIORITY) } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        self.enqueue_downloads(&[Wanted { priority: ON_DEMAND_PRIORITY, ..wanted }]).await
+    }
+
+    /// Claims the most important due job for `owner`, for `lease`.
+    pub async fn claim_download(&self, owner: &str, lease: Duration) -> Result<Option<Job>> {
+        let now = DateTime::now();
+        let claimed = self
+            .collection(coll::SOURCES)
+            .find_one_and_update(
+                // only pending jobs have a due_at
+                doc! { "due_at": { "$lte": now } },
+                // attempts counts claims: a tarball that crashes the worker still runs out of tries
+                doc! { "$set": { "owner": owner, "due_at": later(millis(lease)) }, "$inc": { "attempts": 1 } },
+            )
+            .sort(doc! { "due_at": 1 })
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(StoreError::mongo("findAndModify", coll::SOURCES))?;
+        Ok(claimed.as_ref().map(Job::from_doc))
+    }
+
+    /// Extends a held lease; `false` when it is no longer ours.
+    pub async fn renew_download(&self, id: &str, owner: &str, lease: Duration) -> Result<bool> {
+        let r = self
+            .collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": id, "owner": owner, "state": "pending" },
+                doc! { "$set": { "due_at": later(millis(lease)) } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        Ok(r.matched_count == 1)
+    }
+
+    /// Commits a result (`done`, `capped` or `failed`) if the lease is still ours.
+    /// `fields` are the result's fields (facts, tree_pages, extractor, reason, …).
+    pub async fn finish_download(&self, id: &str, owner: &str, state: SourceState, fields: Document) -> Result<bool> {
+        let mut set = fields;
+        set.insert("state", state_str(state));
+        set.insert("finished_at", DateTime::now());
+        set.insert("owner", Bson::Null);
+        let r = self
+            .collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": id, "owner": owner, "state": "pending" },
+                doc! { "$set": set, "$unset": { "due_at": "" } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        Ok(r.matched_count == 1)
+    }
+
+    /// Gives a job back for a later try (a transient failure): due after `wait`.
+    pub async fn retry_download(&self, id: &str, owner: &str, wait: Duration, reason: &str) -> Result<bool> {
+        let r = self
+            .collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": id, "owner": owner, "state": "pending" },
+                doc! { "$set": { "due_at": later(millis(wait)), "owner": Bson::Null, "reason": reason } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        Ok(r.matched_count == 1)
+    }
+
+    /// A version's source result.
+    pub async fn source(&self, package: &str, version: &str) -> Result<Option<Source>> {
+        self.database()
+            .collection::<Source>(coll::SOURCES)
+            .find_one(doc! { "_id": source_id(package, version) })
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))
+    }
+
+    /// Jobs waiting (due or leased) and failed, for `status`.
+    pub async fn download_counts(&self) -> Result<(u64, u64, u64)> {
+        let c = self.collection(coll::SOURCES);
+        let count = |state: &'static str| {
+            let c = c.clone();
+            async move {
+                c.count_documents(doc! { "state": state }).await.map_err(StoreError::mongo("count", coll::SOURCES))
+            }
+        };
+        Ok((count("pending").await?, count("failed").await?, count("done").await? + count("capped").await?))
+    }
+}
+
+pub fn state_str(state: SourceState) -> &'static str {
+    match state {
+        SourceState::Pending => "pending",
+        SourceState::Done => "done",
+        SourceState::Failed => "failed",
+        SourceState::Capped => "capped",
+    }
+}

@@ -1,0 +1,295 @@
+//! `nodules-downloader run` end to end: documents and tarballs from a fake registry over
+//! real HTTP, the indexer queueing work, the downloader storing files and facts.
+
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use nodules_e2e::bins::{command, run_bin};
+use nodules_e2e::registry::doc_path;
+use nodules_e2e::tarballs::{packument_for, tarball, tarball_path};
+use nodules_e2e::{FakeRegistry, Reply};
+use nodules_store::model::{ModuleType, SourceState};
+use nodules_store::testing::TestDb;
+use serde_json::{Value, json};
+
+/// Serves `name`'s document and tarball; returns the tarball.
+fn publish(reg: &FakeRegistry, name: &str, files: &[(&str, &[u8])], manifest: Value) -> Vec<u8> {
+    let mut files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, d)| (*p, d.to_vec())).collect();
+    if !files.iter().any(|(p, _)| *p == "package.json") {
+        let mut m = manifest.clone();
+        m["name"] = json!(name);
+        m["version"] = json!("1.0.0");
+        files.push(("package.json", m.to_string().into_bytes()));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
+    let tgz = tarball(&refs);
+    reg.on(&doc_path(name), vec![Reply::json(packument_for(name, &reg.url(), &tgz, manifest).to_string())]);
+    reg.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz.clone())]);
+    tgz
+}
+
+async fn index(db: &TestDb, reg: &FakeRegistry, names: &[&str]) {
+    let url = reg.url();
+    let mut args = vec!["--registry", url.as_str(), "fetch"];
+    args.extend_from_slice(names);
+    run_bin("nodules-indexer", db, &args).await.assert_ok();
+}
+
+async fn download(db: &TestDb, reg: &FakeRegistry, extra: &[&str]) -> nodules_e2e::Run {
+    let url = reg.url();
+    let mut args = vec!["--registry", url.as_str(), "run", "--once", "--backoff", "100ms", "--lease", "5s"];
+    args.extend_from_slice(extra);
+    let run = run_bin("nodules-downloader", db, &args).await;
+    run.assert_ok();
+    run
+}
+
+/// `downloaded N, failed F, skipped S in T s`
+fn counts(run: &nodules_e2e::Run) -> (u64, u64, u64) {
+    let line = run
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("downloaded "))
+        .unwrap_or_else(|| panic!("no summary: {}\n{}", run.stdout, run.stderr));
+    let num = |k: &str| -> u64 {
+        line.split(", ")
+            .find_map(|p| p.split(" in ").next()?.strip_prefix(k)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{k} in {line}"))
+    };
+    (num("downloaded"), num("failed"), num("skipped"))
+}
+
+async fn source(db: &TestDb, name: &str) -> nodules_store::model::Source {
+    db.store.source(name, "1.0.0").await.expect("read").unwrap_or_else(|| panic!("no source for {name}"))
+}
+
+#[tokio::test]
+async fn tarballs_are_verified_unpacked_and_their_facts_read() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let license = b"MIT License\n\nPermission is hereby granted, free of charge...".repeat(20);
+    publish(
+        &reg,
+        "typed-esm",
+        &[
+            ("README.md", b"# typed-esm\n\nHello **world**."),
+            ("LICENSE", &license),
+            ("index.js", b"export default 1"),
+            ("index.d.ts", b"export default 1"),
+        ],
+        json!({ "type": "module", "main": "index.js", "types": "index.d.ts" }),
+    );
+    publish(
+        &reg,
+        "dual-cjs",
+        &[("LICENSE", &license), ("lib/index.cjs", b"module.exports = 1"), ("lib/index.mjs", b"export default 1")],
+        json!({ "exports": { ".": { "import": "./lib/index.mjs", "require": "./lib/index.cjs" } }, "bin": "cli.js" }),
+    );
+    publish(
+        &reg,
+        "scripted",
+        &[("binding.gyp", b"{}"), ("index.js", b"")],
+        json!({ "scripts": { "postinstall": "node setup.js" } }),
+    );
+    index(&db, &reg, &["typed-esm", "dual-cjs", "scripted"]).await;
+
+    let run = download(&db, &reg, &[]).await;
+    assert_eq!(counts(&run), (3, 0, 0), "{}", run.stderr);
+
+    let t = source(&db, "typed-esm").await;
+    assert_eq!(t.state, SourceState::Done);
+    let f = t.facts.as_ref().expect("facts");
+    assert!(f.has_types);
+    assert_eq!(f.module_type, Some(ModuleType::Esm));
+    assert_eq!(f.file_count, 5);
+    let readme = f.readme.as_ref().expect("readme found");
+    assert_eq!(readme.path, "README.md");
+    let bytes = db.store.blob(&readme.blob, 1 << 20).await.expect("read").expect("stored");
+    assert!(String::from_utf8_lossy(&bytes).contains("Hello **world**"));
+    let files: Vec<String> =
+        db.store.tree_page("typed-esm@1.0.0", 1).await.expect("tree").into_iter().map(|e| e.path).collect();
+    assert_eq!(files, vec!["LICENSE", "README.md", "index.d.ts", "index.js", "package.json"]);
+
+    let d = source(&db, "dual-cjs").await;
+    let f = d.facts.as_ref().expect("facts");
+    assert_eq!(f.module_type, Some(ModuleType::Dual));
+    assert_eq!(f.bin.get("dual-cjs").map(String::as_str), Some("cli.js"));
+    let s = source(&db, "scripted").await;
+    let scripts = &s.facts.as_ref().expect("facts").install_scripts;
+    assert_eq!(scripts.get("postinstall").map(String::as_str), Some("node setup.js"));
+
+    // the same LICENSE in two packages is stored once, referenced twice
+    let license_id = f.license_file.as_ref().expect("license").blob.clone();
+    let blob = db.store.collection("blobs").find_one(doc! { "_id": &license_id }).await.expect("find").expect("blob");
+    assert_eq!(blob.get_i64("refs").ok(), Some(2), "{blob:?}");
+
+    // a re-run downloads nothing
+    let again = download(&db, &reg, &[]).await;
+    assert_eq!(counts(&again), (0, 0, 0));
+    assert_eq!(reg.requests(&tarball_path("typed-esm", "1.0.0")).len(), 1);
+}
+
+#[tokio::test]
+async fn bad_tarballs_end_as_recorded_failures() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let other = FakeRegistry::start().await;
+    // integrity mismatch: the registry serves other bytes than the document promises
+    publish(&reg, "tampered", &[("index.js", b"ok")], json!({}));
+    reg.on(
+        &tarball_path("tampered", "1.0.0"),
+        vec![Reply::bytes(tarball(&[("package.json", b"{}"), ("evil.js", b"x")]))],
+    );
+    // a tarball on another origin, and a redirect to one
+    let tgz = publish(&reg, "elsewhere", &[("index.js", b"")], json!({}));
+    let mut doc = packument_for("elsewhere", &other.url(), &tgz, json!({}));
+    doc["versions"]["1.0.0"]["name"] = json!("elsewhere");
+    reg.on(&doc_path("elsewhere"), vec![Reply::json(doc.to_string())]);
+    publish(&reg, "redirected", &[("index.js", b"")], json!({}));
+    reg.on(
+        &tarball_path("redirected", "1.0.0"),
+        vec![Reply::status(302).header("location", &format!("{}evil.tgz", other.url()))],
+    );
+    // gone, and flaky
+    publish(&reg, "missing", &[("index.js", b"")], json!({}));
+    reg.on(&tarball_path("missing", "1.0.0"), vec![Reply::status(404)]);
+    let flaky = publish(&reg, "flaky", &[("index.js", b"")], json!({}));
+    reg.on(&tarball_path("flaky", "1.0.0"), vec![Reply::status(500), Reply::bytes(flaky)]);
+    // an HTML error page served as the tarball
+    publish(&reg, "html", &[("index.js", b"")], json!({}));
+    reg.on(&tarball_path("html", "1.0.0"), vec![Reply::bytes(b"<!DOCTYPE html><html>502 Bad Gateway</html>".to_vec())]);
+    index(&db, &reg, &["tampered", "elsewhere", "redirected", "missing", "flaky", "html"]).await;
+
+    let run = download(&db, &reg, &[]).await;
+    assert_eq!(counts(&run).0, 1, "only flaky gets through: {}", run.stderr);
+    assert!(other.all_requests().is_empty(), "no request left for another origin: {:?}", other.all_requests());
+    for (name, expected) in [
+        ("tampered", "integrity"),
+        ("elsewhere", "another origin"),
+        ("redirected", "redirect"),
+        ("missing", "404"),
+        ("html", "tarball"),
+    ] {
+        let s = source(&db, name).await;
+        assert_eq!(s.state, SourceState::Failed, "{name}: {s:?}");
+        let reason = s.reason.unwrap_or_default();
+        assert!(reason.contains(expected), "{name}: `{reason}` should mention {expected}");
+    }
+    assert_eq!(source(&db, "flaky").await.state, SourceState::Done);
+    assert_eq!(reg.requests(&tarball_path("flaky", "1.0.0")).len(), 2, "500 then 200");
+    assert_eq!(source(&db, "tampered").await.tree_pages, 0, "nothing of a mismatching tarball is visible");
+    let blobs = db.store.collection("blobs").count_documents(doc! { "refs": { "$gt": 0 } }).await.expect("count");
+    let flaky_files = source(&db, "flaky").await.facts.map(|f| f.file_count).unwrap_or(0) as u64;
+    assert!(blobs <= flaky_files, "only flaky's files are stored ({blobs} blobs)");
+}
+
+#[tokio::test]
+async fn two_downloaders_share_the_work_and_fetch_each_tarball_once() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let names: Vec<String> = (0..200).map(|i| format!("pkg-{i:03}")).collect();
+    for n in &names {
+        let body = format!("module.exports = '{n}'");
+        publish(&reg, n, &[("index.js", body.as_bytes())], json!({}));
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    index(&db, &reg, &refs).await;
+    let url = reg.url();
+    let args = ["--registry", url.as_str(), "run", "--once", "--concurrency", "8", "--lease", "10s"];
+    let (a, b) = tokio::join!(run_bin("nodules-downloader", &db, &args), run_bin("nodules-downloader", &db, &args));
+    let (ca, cb) = (counts(a.assert_ok()), counts(b.assert_ok()));
+    assert_eq!(ca.0 + cb.0, 200, "{ca:?} {cb:?}");
+    assert!(ca.0 > 0 && cb.0 > 0, "both did work: {ca:?} {cb:?}");
+    for n in &names {
+        assert_eq!(reg.requests(&tarball_path(n, "1.0.0")).len(), 1, "{n} fetched once\n{}\n{}", a.stderr, b.stderr);
+    }
+}
+
+#[tokio::test]
+async fn a_killed_downloader_leaves_nothing_behind() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let tgz = publish(&reg, "stalled", &[("index.js", &vec![b'x'; 200_000])], json!({}));
+    for i in 0..5 {
+        publish(&reg, &format!("other-{i}"), &[("index.js", b"1")], json!({}));
+    }
+    index(&db, &reg, &["stalled", "other-0", "other-1", "other-2", "other-3", "other-4"]).await;
+    reg.on(&tarball_path("stalled", "1.0.0"), vec![Reply::bytes(tgz.clone()).stalled(1000), Reply::bytes(tgz)]);
+    let url = reg.url();
+    let mut first =
+        command("nodules-downloader", &db, &["--registry", &url, "run", "--lease", "2s", "--concurrency", "1"])
+            .spawn()
+            .expect("spawn");
+    // wait until the stalled body is being read, then kill -9
+    for _ in 0..200 {
+        if !reg.requests(&tarball_path("stalled", "1.0.0")).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!reg.requests(&tarball_path("stalled", "1.0.0")).is_empty(), "the downloader never asked for the tarball");
+    let pid = first.id() as i32;
+    // SAFETY-free: the `kill` command, as an operator would
+    std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill");
+    let _ = first.wait();
+
+    // the dead downloader's lease runs out (2 s) and this run takes the job over
+    let run = run_bin("nodules-downloader", &db, &["--registry", &url, "run", "--once", "--lease", "2s"]).await;
+    let (downloaded, failed, _) = counts(run.assert_ok());
+    assert_eq!(failed, 0, "{}", run.stderr);
+    assert!(downloaded >= 1, "{}", run.stderr);
+    let all: Vec<Document> =
+        db.store.collection("sources").find(doc! {}).await.expect("find").try_collect().await.expect("collect");
+    assert_eq!(all.len(), 6);
+    for s in &all {
+        assert_eq!(s.get_str("state").ok(), Some("done"), "{s}");
+        assert!(matches!(s.get("owner"), None | Some(mongodb::bson::Bson::Null)), "orphaned lease: {s}");
+    }
+    assert_eq!(reg.requests(&tarball_path("other-0", "1.0.0")).len(), 1);
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_is_capped_in_bounded_memory() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    // 2 GiB of zeros compress to about 2 MB
+    let bomb = {
+        use std::io::Write;
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut b = tar::Builder::new(gz);
+        let size: u64 = 2 << 30;
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_cksum();
+        struct Zeros(u64);
+        impl std::io::Read for Zeros {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = (buf.len() as u64).min(self.0) as usize;
+                buf[..n].fill(0);
+                self.0 -= n as u64;
+                Ok(n)
+            }
+        }
+        b.append_data(&mut h, "package/zeros.bin", Zeros(size)).expect("append");
+        let mut gz = b.into_inner().expect("tar");
+        gz.flush().expect("flush");
+        gz.finish().expect("gzip")
+    };
+    let mut doc = packument_for("bomb", &reg.url(), &bomb, json!({}));
+    doc["versions"]["1.0.0"]["name"] = json!("bomb");
+    reg.on(&doc_path("bomb"), vec![Reply::json(doc.to_string())]);
+    reg.on(&tarball_path("bomb", "1.0.0"), vec![Reply::bytes(bomb)]);
+    index(&db, &reg, &["bomb"]).await;
+    let run = download(&db, &reg, &["--max-unpacked-mib", "256"]).await;
+    let s = source(&db, "bomb").await;
+    assert!(matches!(s.state, SourceState::Capped | SourceState::Failed), "{s:?}");
+    assert!(
+        s.reason.as_deref().unwrap_or("").contains("cap") || s.reason.as_deref().unwrap_or("").contains("package.json"),
+        "{s:?}"
+    );
+    let peak = run.peak_rss();
+    assert!(peak < 150 << 20, "peak RSS {} MB", peak >> 20);
+}

@@ -1,0 +1,55 @@
+//! A running `nodules-webapp serve` on a free port, stopped when dropped.
+
+use std::process::Child;
+use std::time::Duration;
+
+use nodules_store::testing::TestDb;
+
+use crate::bins::command;
+
+pub struct Webapp {
+    pub base: String,
+    child: Child,
+    _index: tempfile::TempDir,
+}
+
+impl Webapp {
+    /// Starts the webapp against `db` and waits until it answers `/healthz`.
+    pub async fn start(db: &TestDb, extra: &[&str]) -> Webapp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let listen = format!("127.0.0.1:{port}");
+        let base = format!("http://{listen}");
+        let index = tempfile::tempdir().expect("tmp");
+        let index_dir = index.path().to_string_lossy().into_owned();
+        let mut args =
+            vec!["serve", "--listen", &listen, "--base-url", "https://nodules.test", "--index-dir", &index_dir];
+        args.extend_from_slice(extra);
+        let child = command("nodules-webapp", db, &args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn webapp");
+        let web = Webapp { base, child, _index: index };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/healthz", web.base)).send().await
+                && r.status().is_success()
+            {
+                return web;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("nodules-webapp did not answer /healthz within 10 s");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Webapp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,348 @@
+//! The site and the API end to end: a fake registry, the indexer and the downloader fill a
+//! real database, and the webapp answers over real HTTP what a user would see.
+
+use mongodb::bson::doc;
+use nodules_e2e::bins::run_bin;
+use nodules_e2e::registry::doc_path;
+use nodules_e2e::tarballs::{packument_for, tarball, tarball_path};
+use nodules_e2e::web::Webapp;
+use nodules_e2e::{FakeRegistry, Reply};
+use nodules_store::testing::TestDb;
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use serde_json::{Value, json};
+
+const HOSTILE_README: &str = r#"# Normal
+
+Some **bold** text and a [relative link](docs/guide.md) and ![logo](img/logo.png).
+
+<script>alert("readme")</script>
+<img src="x" onerror="alert(1)">
+<a href="javascript:alert(2)">click</a>
+[md link](javascript:alert(3))
+<iframe src="https://evil.test"></iframe>
+<p align="center" onclick="alert(4)">centered</p>
+
+## Usage
+"#;
+
+fn publish(reg: &FakeRegistry, name: &str, files: &[(&str, &[u8])], manifest: Value) {
+    let mut m = manifest.clone();
+    m["name"] = json!(name);
+    m["version"] = json!("1.0.0");
+    let pj = m.to_string();
+    let mut all: Vec<(&str, &[u8])> = files.to_vec();
+    all.push(("package.json", pj.as_bytes()));
+    let tgz = tarball(&all);
+    let doc = packument_for(name, &reg.url(), &tgz, manifest);
+    reg.on(&doc_path(name), vec![Reply::json(doc.to_string())]);
+    reg.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz)]);
+}
+
+async fn ok(args: &[&str], db: &TestDb, bin: &str) {
+    run_bin(bin, db, args).await.assert_ok();
+}
+
+struct Site {
+    db: TestDb,
+    _reg: FakeRegistry,
+    web: Webapp,
+    http: reqwest::Client,
+}
+
+async fn site() -> Site {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let url = reg.url();
+    publish(
+        &reg,
+        "normal",
+        &[("README.md", HOSTILE_README.as_bytes()), ("index.js", b"export default 1"), ("index.d.ts", b"export {}")],
+        json!({
+            "description": "A normal package", "license": "MIT", "type": "module", "types": "index.d.ts",
+            "keywords": ["Parsing", "tools"], "author": "Ada Lovelace <ada@example.com>",
+            "repository": "github:ada/normal", "dependencies": { "dep-a": "^1", "ghost": "^2" },
+        }),
+    );
+    publish(&reg, "dep-a", &[("index.js", b"")], json!({ "description": "a dependency" }));
+    publish(&reg, "@scope/pkg", &[("index.js", b"")], json!({ "description": "scoped", "bin": "cli.js" }));
+    publish(&reg, "old-thing", &[("index.js", b"")], json!({ "deprecated": "use new-thing instead" }));
+    for i in 0..60 {
+        publish(&reg, &format!("user-{i:02}"), &[("index.js", b"")], json!({ "dependencies": { "normal": "^1" } }));
+    }
+    for i in 0..3 {
+        publish(&reg, &format!("tester-{i}"), &[("index.js", b"")], json!({ "devDependencies": { "normal": "^1" } }));
+    }
+    reg.on(
+        "/gone",
+        vec![Reply::json(
+            json!({ "_id": "gone", "name": "gone", "time": { "unpublished": { "time": "2025-03-03T00:00:00.000Z", "versions": ["1.0.0"] } } })
+                .to_string(),
+        )],
+    );
+    let mut names: Vec<String> =
+        ["normal", "dep-a", "@scope/pkg", "old-thing", "gone"].iter().map(|s| s.to_string()).collect();
+    names.extend((0..60).map(|i| format!("user-{i:02}")));
+    names.extend((0..3).map(|i| format!("tester-{i}")));
+    let mut args = vec!["--registry", url.as_str(), "fetch"];
+    args.extend(names.iter().map(String::as_str));
+    ok(&args, &db, "nodules-indexer").await;
+    ok(&["--registry", &url, "run", "--once"], &db, "nodules-downloader").await;
+    // indexed after the downloader ran: not downloaded yet
+    publish(&reg, "queued", &[("index.js", b"")], json!({ "description": "not downloaded yet" }));
+    ok(&["--registry", &url, "fetch", "queued"], &db, "nodules-indexer").await;
+    ok(&["dependents", "--rerank"], &db, "nodules-indexer").await;
+    let web = Webapp::start(&db, &[]).await;
+    Site { db, _reg: reg, web, http: reqwest::Client::new() }
+}
+
+impl Site {
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self.http.get(self.web.url(path)).send().await.expect("request");
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
+    async fn json(&self, path: &str) -> (StatusCode, Value) {
+        let (s, body) = self.get(path).await;
+        (s, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}")))
+    }
+}
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    doc.select(&Selector::parse(css).expect("selector")).collect()
+}
+
+fn text(doc: &Html, css: &str) -> String {
+    select(doc, css).iter().map(|e| e.text().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn pages_and_api_show_what_was_indexed_and_downloaded() {
+    let s = site().await;
+
+    // the module page
+    let (status, html) = s.get("/package/normal").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let doc = Html::parse_document(&html);
+    assert!(text(&doc, "h1").contains("normal"));
+    assert!(text(&doc, ".lead").contains("A normal package"));
+    let badges = text(&doc, ".badges");
+    assert!(badges.contains("types") && badges.contains("ESM"), "{badges}");
+    assert!(text(&doc, ".deps").contains("not indexed yet"), "ghost is not indexed");
+    assert_eq!(select(&doc, r#"a[href="/package/dep-a"]"#).len(), 1);
+    assert!(text(&doc, ".package-side").contains("60 packages"), "dependents count");
+    assert!(select(&doc, r#"link[rel="canonical"][href="https://nodules.test/package/normal"]"#).len() == 1);
+    assert!(!select(&doc, r#"meta[property="og:title"]"#).is_empty());
+    assert!(!select(&doc, r#"a[href="/keyword/parsing"]"#).is_empty(), "keywords linked");
+
+    // the README: rendered, sanitized (asserted on the parsed HTML), links resolved
+    let readme = select(&doc, ".markdown");
+    assert_eq!(readme.len(), 1, "README rendered");
+    assert!(readme[0].text().collect::<String>().contains("bold"));
+    for script in select(&doc, "script") {
+        assert_eq!(
+            script.value().attr("src").map(|s| s.starts_with("/media/site.js")),
+            Some(true),
+            "only our own script"
+        );
+    }
+    for el in select(&doc, ".markdown *") {
+        for (attr, value) in el.value().attrs() {
+            assert!(!attr.starts_with("on"), "event handler {attr}={value}");
+            if attr == "href" || attr == "src" {
+                let v = value.to_ascii_lowercase();
+                assert!(
+                    v.starts_with("https://")
+                        || v.starts_with("http://")
+                        || v.starts_with('#')
+                        || v.starts_with("mailto:"),
+                    "{attr}={value}"
+                );
+            }
+        }
+    }
+    assert!(select(&doc, ".markdown iframe").is_empty());
+    assert!(
+        select(&doc, r#".markdown a[href="https://github.com/ada/normal/blob/HEAD/docs/guide.md"]"#).len() == 1,
+        "relative link resolved"
+    );
+    assert!(
+        select(&doc, r#".markdown img[src="https://raw.githubusercontent.com/ada/normal/HEAD/img/logo.png"]"#).len()
+            == 1,
+        "relative image resolved"
+    );
+
+    // scoped names, both spellings; a deprecated package; an unpublished one (410)
+    assert_eq!(s.get("/package/@scope/pkg").await.0, StatusCode::OK);
+    assert_eq!(s.get("/package/@scope%2fpkg").await.0, StatusCode::OK);
+    let (status, html) = s.get("/package/old-thing").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text(&Html::parse_document(&html), ".banner").contains("use new-thing instead"));
+    let (status, html) = s.get("/package/gone").await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("unpublished"), "{html}");
+    let (status, html) = s.get("/package/no-such-package").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("/search?q=no-such-package"), "the 404 offers a search");
+
+    // not downloaded yet: the page says so and queues it at high priority
+    let (status, html) = s.get("/package/queued").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("not been downloaded yet"), "{html}");
+    let job =
+        s.db.store.collection("sources").find_one(doc! { "_id": "queued@1.0.0" }).await.expect("find").expect("queued");
+    assert!(job.get_i64("priority").unwrap_or(0) >= nodules_store::queue::ON_DEMAND_PRIORITY, "{job}");
+
+    // dependents, page by page and per kind
+    let (status, html) = s.get("/package/normal/dependents").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(select(&Html::parse_document(&html), "ol.rows li").len(), 50);
+    let (_, html) = s.get("/package/normal/dependents?page=2").await;
+    assert_eq!(select(&Html::parse_document(&html), "ol.rows li").len(), 10);
+    let (_, html) = s.get("/package/normal/dependents?kind=dev").await;
+    assert_eq!(select(&Html::parse_document(&html), "ol.rows li").len(), 3);
+    assert_eq!(s.get("/package/normal/dependents?kind=bogus").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(s.get("/package/normal/dependents?page=9").await.0, StatusCode::NOT_FOUND);
+
+    // browse pages
+    for (path, expect) in [
+        ("/keyword/parsing", "normal"),
+        ("/author/ada%20lovelace", "normal"),
+        ("/browse/recent", "user-"),
+        ("/browse/depended", "normal"),
+    ] {
+        let (status, html) = s.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(text(&Html::parse_document(&html), "ol.rows").contains(expect), "{path} lists {expect}");
+    }
+    let (_, html) = s.get("/browse/depended").await;
+    assert_eq!(text(&Html::parse_document(&html), "ol.rows li:first-child .pkg"), "normal", "most depended first");
+    let (_, home) = s.get("/").await;
+    assert!(home.contains("Most depended upon") && home.contains("normal"));
+}
+
+#[tokio::test]
+async fn the_api_answers_every_field_and_pages_by_cursor() {
+    let s = site().await;
+    let (status, p) = s.json("/api/v1/packages/normal").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p["name"], "normal");
+    assert_eq!(p["latest"], "1.0.0");
+    assert_eq!(p["license"], "MIT");
+    assert_eq!(p["dependents_count"], 60);
+    assert_eq!(p["dev_dependents_count"], 3);
+    assert_eq!(p["repository"]["github"], json!({ "owner": "ada", "repo": "normal" }));
+    assert_eq!(p["author"]["name"], "Ada Lovelace");
+    assert_eq!(p["source"]["state"], "done");
+    assert_eq!(p["source"]["has_types"], true);
+    assert_eq!(p["source"]["module_type"], "esm");
+    assert_eq!(p["dependencies"]["dep-a"], "^1");
+    assert!(p["versions"][0]["published"].is_string());
+    assert!(p["github"].is_null(), "absent facts are null, never invented");
+    for field in [
+        "description",
+        "dist_tags",
+        "keywords",
+        "maintainers",
+        "homepage",
+        "bugs",
+        "dev_dependencies",
+        "peer_dependencies",
+        "optional_dependencies",
+        "engines",
+        "bin",
+        "deprecated",
+        "created",
+        "modified",
+    ] {
+        assert!(p.get(field).is_some(), "field {field} present");
+    }
+
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/packages/normal/dependents?limit=20&cursor={c}"),
+            None => "/api/v1/packages/normal/dependents?limit=20".to_string(),
+        };
+        let (status, page) = s.json(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 60);
+        for item in page["items"].as_array().expect("items") {
+            assert!(seen.insert(item["name"].as_str().expect("name").to_string()), "no duplicates");
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 60);
+    let (status, dev) = s.json("/api/v1/packages/normal/dependents?kind=dev").await;
+    assert_eq!((status, dev["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(3)));
+
+    let (status, files) = s.json("/api/v1/packages/normal/versions/1.0.0/files").await;
+    assert_eq!(status, StatusCode::OK);
+    let paths: Vec<&str> =
+        files["files"].as_array().expect("files").iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, vec!["README.md", "index.d.ts", "index.js", "package.json"]);
+    let (status, file) = s.json("/api/v1/packages/normal/versions/1.0.0/files/README.md").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(file["raw_url"], "/package/normal/v/1.0.0/source/README.md?raw=1");
+
+    // errors in the envelope
+    let (status, e) = s.json("/api/v1/packages/no-such-package").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(e["error"]["code"], "package_not_found");
+    let (status, e) = s.json("/api/v1/packages/normal/dependents?limit=0").await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let (status, e) = s.json("/api/v1/packages/gone").await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::GONE, Some("package_gone")));
+    assert_eq!(s.json("/api/v1/whatever").await.0, StatusCode::NOT_FOUND);
+
+    // the OpenAPI document describes every API route
+    let (status, doc) = s.json("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    for route in nodules_webapp::routes::API_ROUTES {
+        assert!(doc["paths"].get(*route).is_some(), "{route} missing from openapi.json");
+        assert!(doc["paths"][*route]["get"]["responses"]["200"].is_object(), "{route} documents its answer");
+    }
+}
+
+#[tokio::test]
+async fn validators_compression_cors_health() {
+    let s = site().await;
+    // a client that does not decompress, so the header stays visible
+    let raw = reqwest::Client::builder().no_gzip().build().expect("client");
+    let r = raw.get(s.web.url("/package/normal")).header("accept-encoding", "gzip").send().await.expect("get");
+    assert_eq!(r.headers().get("content-encoding").map(|v| v.to_str().unwrap_or("")), Some("gzip"));
+    let etag = r.headers().get("etag").expect("etag").clone();
+    assert!(r.headers().get("cache-control").is_some());
+    let again =
+        s.http.get(s.web.url("/package/normal")).header("if-none-match", etag.clone()).send().await.expect("get");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let api = s.http.get(s.web.url("/api/v1/packages/normal")).send().await.expect("get");
+    let api_etag = api.headers().get("etag").expect("etag").clone();
+    let api_again =
+        s.http.get(s.web.url("/api/v1/packages/normal")).header("if-none-match", api_etag).send().await.expect("get");
+    assert_eq!(api_again.status(), StatusCode::NOT_MODIFIED);
+    let cors = s
+        .http
+        .get(s.web.url("/api/v1/packages/normal"))
+        .header("origin", "https://elsewhere.test")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(cors.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap_or("")), Some("*"));
+    let css = s.http.get(s.web.url("/media/style.css")).send().await.expect("get");
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("text/css"));
+    let (_, html) = s.get("/").await;
+    assert!(
+        html.contains(r#"<link rel="stylesheet" href="/media/style.css?v="#),
+        "pages link the stylesheet under /media/"
+    );
+    assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(s.get("/readyz").await.0, StatusCode::OK);
+}

@@ -1,0 +1,127 @@
+//! `GET /api/v1/packages/{name}/versions/{version}/files[/{path}]`: an unpacked version's
+//! file tree, page by page, and one file's metadata with its raw URL.
+
+use nodules_store::model::{EntryKind, SourceState, TreeEntry};
+use nodules_store::queue::source_id;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Default, IntoParams)]
+pub struct FilesParams {
+    /// Page of the tree (1000 entries each), from 1.
+    pub page: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilesJson {
+    pub name: String,
+    pub version: String,
+    /// `pending`, `done`, `failed` or `capped`.
+    pub state: String,
+    pub reason: Option<String>,
+    pub file_count: Option<i64>,
+    pub page: i64,
+    pub pages: i64,
+    pub files: Vec<FileJson>,
+    pub next_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileJson {
+    pub path: String,
+    pub size: i64,
+    /// `file`, `symlink` or `hardlink`.
+    pub kind: String,
+    pub mode: u32,
+    pub sha256: Option<String>,
+    /// A link's target (recorded, never followed).
+    pub link_target: Option<String>,
+    /// Where the bytes are served (null when not stored: links, files over the size cap).
+    pub raw_url: Option<String>,
+}
+
+fn file_json(name: &str, version: &str, e: TreeEntry) -> FileJson {
+    let raw_url = e.blob.as_ref().map(|_| format!("/package/{name}/v/{version}/source/{}?raw=1", e.path));
+    FileJson {
+        kind: match e.kind {
+            EntryKind::File => "file",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Hardlink => "hardlink",
+        }
+        .to_string(),
+        path: e.path,
+        size: e.size,
+        mode: e.mode,
+        sha256: e.sha256,
+        link_target: e.link_target,
+        raw_url,
+    }
+}
+
+async fn source(app: &AppState, name: &str, version: &str) -> Result<nodules_store::model::Source, AppError> {
+    match app.store().source(name, version).await? {
+        Some(s) => Ok(s),
+        None if app.store().package(name).await?.is_none() => Err(AppError::PackageNotFound { name: name.to_string() }),
+        None => Err(AppError::VersionNotFound { name: name.to_string(), version: version.to_string() }),
+    }
+}
+
+/// The file tree of an unpacked version.
+#[utoipa::path(
+    get,
+    path = "/api/v1/packages/{name}/versions/{version}/files",
+    params(("name" = String, Path), ("version" = String, Path), FilesParams),
+    responses((status = 200, body = FilesJson), (status = 404, body = crate::error::ErrorBody))
+)]
+pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParams) -> Result<FilesJson, AppError> {
+    let page: i64 = match q.page.as_deref() {
+        None | Some("") => 1,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| AppError::BadRequest(format!("page must be a number from 1, not `{p}`")))?,
+    };
+    let s = source(app, name, version).await?;
+    let files = if s.tree_pages >= page {
+        app.store()
+            .tree_page(&source_id(name, version), page)
+            .await?
+            .into_iter()
+            .map(|e| file_json(name, version, e))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(FilesJson {
+        name: name.to_string(),
+        version: version.to_string(),
+        state: nodules_store::queue::state_str(s.state).to_string(),
+        reason: s.reason.clone(),
+        file_count: s.facts.as_ref().map(|f| f.file_count),
+        page,
+        pages: s.tree_pages,
+        files,
+        next_page: (page < s.tree_pages).then_some(page + 1),
+    })
+}
+
+/// One file's metadata.
+#[utoipa::path(
+    get,
+    path = "/api/v1/packages/{name}/versions/{version}/files/{path}",
+    params(("name" = String, Path), ("version" = String, Path), ("path" = String, Path, description = "Path inside the package")),
+    responses((status = 200, body = FileJson), (status = 404, body = crate::error::ErrorBody))
+)]
+pub async fn file_meta(app: &AppState, name: &str, version: &str, path: &str) -> Result<FileJson, AppError> {
+    let s = source(app, name, version).await?;
+    if s.state == SourceState::Pending || s.tree_pages == 0 {
+        return Err(AppError::NotFound);
+    }
+    let entry =
+        app.store().tree_entry(&source_id(name, version), &s.tree_firsts, path).await?.ok_or(AppError::NotFound)?;
+    Ok(file_json(name, version, entry))
+}

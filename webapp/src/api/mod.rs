@@ -1,0 +1,7 @@
+//! The JSON API under `/api/v1/`, described by the OpenAPI document the code generates.
+pub mod dependents; // /packages/{name}/dependents, cursor-paginated
+pub mod files; // /packages/{name}/versions/{version}/files[/{path}]
+pub mod health; // /healthz, /readyz
+pub mod openapi; // /api/v1/openapi.json
+pub mod package; // /packages/{name}: the package JSON
+pub mod routes; // dispatch under /packages/{*rest}

@@ -1,0 +1,22 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3 description, generated from the handlers'
+//! annotations and the answer types (utoipa), never written by hand.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nodules API", description = "Packages of the npm registry: metadata, dependents, files."),
+    paths(
+        super::package::get_package,
+        super::dependents::list_dependents,
+        super::files::list_files,
+        super::files::file_meta,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

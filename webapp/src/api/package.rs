@@ -1,0 +1,210 @@
+//! `GET /api/v1/packages/{name}`: the package JSON (INTERFACE.md). Absent facts are null or
+//! empty, never invented.
+
+use std::collections::BTreeMap;
+
+use nodules_store::model::{ManifestMismatch, Person, SourceState};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::AppError;
+use crate::package_data::{Found, PackageData, load};
+use crate::pages::package_page::module_type_str;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackageJson {
+    pub name: String,
+    pub description: Option<String>,
+    pub latest: Option<String>,
+    pub dist_tags: BTreeMap<String, String>,
+    pub versions: Vec<VersionJson>,
+    /// SPDX expression, or null when the declared license is not one (see `license_text`).
+    pub license: Option<String>,
+    /// The license as declared (`SEE LICENSE IN …`, `UNLICENSED`, …).
+    pub license_text: Option<String>,
+    pub keywords: Vec<String>,
+    pub author: Option<PersonJson>,
+    pub maintainers: Vec<MaintainerJson>,
+    pub repository: Option<RepositoryJson>,
+    pub homepage: Option<String>,
+    pub bugs: Option<BugsJson>,
+    pub dependencies: BTreeMap<String, String>,
+    pub dev_dependencies: BTreeMap<String, String>,
+    pub peer_dependencies: BTreeMap<String, String>,
+    pub optional_dependencies: BTreeMap<String, String>,
+    pub engines: BTreeMap<String, String>,
+    pub bin: BTreeMap<String, String>,
+    pub deprecated: Option<String>,
+    pub dependents_count: i64,
+    pub dev_dependents_count: i64,
+    pub created: Option<String>,
+    pub modified: Option<String>,
+    pub source: Option<SourceJson>,
+    /// GitHub activity (filled when GitHub data is collected).
+    pub github: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionJson {
+    pub version: String,
+    pub published: Option<String>,
+    pub deprecated: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonJson {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MaintainerJson {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryJson {
+    pub url: Option<String>,
+    pub github: Option<GithubRepoJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GithubRepoJson {
+    pub owner: String,
+    pub repo: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BugsJson {
+    pub url: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceJson {
+    /// `pending`, `done`, `failed` or `capped`.
+    pub state: String,
+    pub reason: Option<String>,
+    pub version: String,
+    pub file_count: Option<i64>,
+    pub unpacked_size: Option<i64>,
+    pub has_types: Option<bool>,
+    /// `esm`, `cjs` or `dual`.
+    pub module_type: Option<String>,
+    pub install_scripts: BTreeMap<String, String>,
+    pub manifest_mismatches: Vec<MismatchJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MismatchJson {
+    pub field: String,
+    pub registry: Option<String>,
+    pub tarball: Option<String>,
+}
+
+fn time(t: Option<mongodb::bson::DateTime>) -> Option<String> {
+    t.and_then(|t| t.try_to_rfc3339_string().ok())
+}
+
+fn person(p: &Person) -> PersonJson {
+    PersonJson { name: p.name.clone(), email: p.email.clone(), url: p.url.clone() }
+}
+
+fn mismatch(m: &ManifestMismatch) -> MismatchJson {
+    MismatchJson { field: m.field.clone(), registry: m.registry.clone(), tarball: m.tarball.clone() }
+}
+
+/// The package JSON of `name` (its latest version), or why not.
+#[utoipa::path(
+    get,
+    path = "/api/v1/packages/{name}",
+    params(("name" = String, Path, description = "Package name; scoped as `@scope/name` or `@scope%2fname`")),
+    responses(
+        (status = 200, description = "The package", body = PackageJson),
+        (status = 404, description = "Unknown package", body = crate::error::ErrorBody),
+        (status = 410, description = "Deleted or unpublished", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn get_package(app: &AppState, name: &str) -> Result<PackageJson, AppError> {
+    match load(app, name, None).await? {
+        Found::Published(d) => Ok(package_json(&d)),
+        Found::Gone(p) => Err(AppError::Gone { name: p.name.clone(), state: p.state.as_str() }),
+    }
+}
+
+pub fn package_json(d: &PackageData) -> PackageJson {
+    let p = &d.package;
+    let v = &d.version;
+    let map = |m: &nodules_store::model::StringMap| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    PackageJson {
+        name: p.name.clone(),
+        description: v.description.clone(),
+        latest: p.latest.clone(),
+        dist_tags: map(&p.dist_tags),
+        versions: p
+            .versions
+            .iter()
+            .map(|s| VersionJson {
+                version: s.version.clone(),
+                published: time(s.published),
+                deprecated: s.deprecated.clone(),
+            })
+            .collect(),
+        license: v.license.as_ref().and_then(|l| l.spdx.clone()),
+        license_text: v.license.as_ref().map(|l| l.text.clone()),
+        keywords: v.keywords.clone(),
+        author: v.author.as_ref().map(person),
+        maintainers: p
+            .maintainers
+            .iter()
+            .map(|m| MaintainerJson { name: m.name.clone(), email: m.email.clone() })
+            .collect(),
+        repository: v.repository.as_ref().map(|r| RepositoryJson {
+            url: r.url.clone(),
+            github: r
+                .hosted
+                .as_ref()
+                .filter(|h| h.host == nodules_store::model::GitHostKind::Github)
+                .and_then(|h| Some(GithubRepoJson { owner: h.owner.clone()?, repo: h.repo.clone() })),
+        }),
+        homepage: v.homepage.clone(),
+        bugs: v.bugs.as_ref().map(|b| BugsJson { url: b.url.clone(), email: b.email.clone() }),
+        dependencies: map(&v.deps.dependencies),
+        dev_dependencies: map(&v.deps.dev_dependencies),
+        peer_dependencies: map(&v.deps.peer_dependencies),
+        optional_dependencies: map(&v.deps.optional_dependencies),
+        engines: map(&v.engines),
+        bin: map(&v.bin),
+        deprecated: v.deprecated.clone(),
+        dependents_count: d.dependents.as_ref().map_or(0, |x| x.prod.count),
+        dev_dependents_count: d.dependents.as_ref().map_or(0, |x| x.dev.count),
+        created: time(p.created),
+        modified: time(p.modified),
+        source: d.source.as_ref().map(|s| {
+            let f = s.facts.as_ref();
+            SourceJson {
+                state: match s.state {
+                    SourceState::Pending => "pending",
+                    SourceState::Done => "done",
+                    SourceState::Failed => "failed",
+                    SourceState::Capped => "capped",
+                }
+                .to_string(),
+                reason: s.reason.clone(),
+                version: s.version.clone(),
+                file_count: f.map(|f| f.file_count),
+                unpacked_size: f.map(|f| f.unpacked_size),
+                has_types: f.map(|f| f.has_types),
+                module_type: f.and_then(|f| f.module_type).map(|m| module_type_str(m).to_string()),
+                install_scripts: f.map(|f| map(&f.install_scripts)).unwrap_or_default(),
+                manifest_mismatches: f
+                    .map(|f| f.manifest_mismatches.iter().map(mismatch).collect())
+                    .unwrap_or_default(),
+            }
+        }),
+        github: None,
+    }
+}

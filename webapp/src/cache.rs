@@ -1,0 +1,119 @@
+//! Rendered pages and API answers kept in memory, keyed by what they show. Entries about
+//! one package are dropped when its `seq` changes (a watcher follows the `seq` index every
+//! second, so a hot page costs no database read); site-wide pages live a minute.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use moka::future::Cache;
+use mongodb::bson::doc;
+use nodules_store::Store;
+
+/// A cached answer.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub etag: String,
+    pub cache_control: &'static str,
+}
+
+pub struct PageCache {
+    /// `{package}\u{0}{request}` → answer; dropped when the package changes.
+    packages: Cache<String, Arc<Cached>>,
+    /// Site-wide answers (home, browse lists), for a minute.
+    global: Cache<String, Arc<Cached>>,
+    /// Highest `seq` seen by the watcher.
+    watermark: AtomicI64,
+}
+
+impl PageCache {
+    pub fn new(entries: u64) -> PageCache {
+        PageCache {
+            packages: Cache::builder().max_capacity(entries).support_invalidation_closures().build(),
+            global: Cache::builder().max_capacity(1000).time_to_live(Duration::from_secs(60)).build(),
+            watermark: AtomicI64::new(0),
+        }
+    }
+
+    pub fn package_key(package: &str, request: &str) -> String {
+        format!("{package}\u{0}{request}")
+    }
+
+    pub async fn get_package(&self, key: &str) -> Option<Arc<Cached>> {
+        self.packages.get(key).await
+    }
+
+    pub async fn put_package(&self, key: String, value: Cached) {
+        self.packages.insert(key, Arc::new(value)).await;
+    }
+
+    pub async fn get_global(&self, key: &str) -> Option<Arc<Cached>> {
+        self.global.get(key).await
+    }
+
+    pub async fn put_global(&self, key: String, value: Cached) {
+        self.global.insert(key, Arc::new(value)).await;
+    }
+
+    /// Drops every entry about `names`.
+    pub fn invalidate(&self, names: Vec<String>) {
+        if names.is_empty() {
+            return;
+        }
+        let prefixes: Vec<String> = names.into_iter().map(|n| format!("{n}\u{0}")).collect();
+        if let Err(e) =
+            self.packages.invalidate_entries_if(move |k, _| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+        {
+            tracing::warn!(error = %e, "cannot invalidate cached pages; clearing all");
+            self.packages.invalidate_all();
+        }
+    }
+
+    /// Follows `seq` from now on: every changed package's entries are dropped.
+    pub fn watch(self: &Arc<Self>, store: Store) {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            match store.current_seq(nodules_store::seq::PACKAGE_SEQ).await {
+                Ok(s) => cache.watermark.store(s, Ordering::Relaxed),
+                Err(e) => tracing::warn!(error = %e, "cache watcher: cannot read the current seq"),
+            }
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Err(e) = cache.poll(&store).await {
+                    tracing::debug!(error = %e, "cache watcher: poll failed");
+                }
+            }
+        });
+    }
+
+    async fn poll(&self, store: &Store) -> Result<(), mongodb::error::Error> {
+        let since = self.watermark.load(Ordering::Relaxed);
+        let changed: Vec<mongodb::bson::Document> = store
+            .packages()
+            .find(doc! { "seq": { "$gt": since } })
+            .sort(doc! { "seq": 1 })
+            .projection(doc! { "_id": 1, "seq": 1 })
+            .limit(5000)
+            .await?
+            .try_collect()
+            .await?;
+        let mut max = since;
+        let names: Vec<String> = changed
+            .iter()
+            .filter_map(|d| {
+                if let Ok(s) = d.get_i64("seq") {
+                    max = max.max(s);
+                }
+                d.get_str("_id").ok().map(str::to_string)
+            })
+            .collect();
+        self.invalidate(names);
+        self.watermark.store(max, Ordering::Relaxed);
+        Ok(())
+    }
+}

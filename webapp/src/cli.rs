@@ -1,0 +1,56 @@
+//! Command-line interface of `nodules-webapp`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use nodules_store::DbArgs;
+
+/// Serves the Nodules site and JSON API, and writes sitemaps.
+#[derive(Debug, Parser)]
+#[command(name = "nodules-webapp", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site and the API.
+    Serve(ServeArgs),
+    /// Write the sitemap index and its gzip'd shards as static files.
+    Sitemaps {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, env = "NODULES_BASE_URL")]
+        base_url: String,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "NODULES_LISTEN")]
+    pub listen: SocketAddr,
+    /// The site's public URL, for canonical links, feeds and sitemaps.
+    #[arg(long, env = "NODULES_BASE_URL", default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
+    /// Where the search index lives (built from MongoDB on first start).
+    #[arg(long, env = "NODULES_INDEX_DIR", default_value = "data/search-index")]
+    pub index_dir: PathBuf,
+    /// API requests per client per minute (pages get 4x); 0 turns rate limiting off.
+    #[arg(long, env = "NODULES_RATE_LIMIT", default_value_t = 600)]
+    pub rate_limit: u32,
+    /// Take client addresses from X-Forwarded-For (behind a reverse proxy).
+    #[arg(long)]
+    pub trust_proxy: bool,
+    /// Serve sitemaps from this folder (written by `nodules-webapp sitemaps`) instead of
+    /// generating them on request.
+    #[arg(long)]
+    pub sitemaps_dir: Option<PathBuf>,
+    /// Rendered pages kept in memory.
+    #[arg(long, default_value_t = 20_000)]
+    pub cache_entries: u64,
+}

@@ -1,0 +1,15 @@
+//! The Nodules site and JSON API.
+pub mod api; // JSON API handlers and the OpenAPI document
+pub mod cache; // rendered pages in memory, dropped when their package changes
+pub mod cli; // command line
+pub mod error; // AppError -> status, error page or JSON
+pub mod format; // display helpers for templates
+pub mod media; // embedded static files
+pub mod package_data; // loading what a package page shows
+pub mod pages; // HTML pages
+pub mod path; // PackagePath: names with scopes in URLs
+pub mod readme; // README Markdown -> sanitized HTML
+pub mod respond; // ETags, 304s, Cache-Control, the page cache
+pub mod routes; // every URL, one table
+pub mod server; // serve: state, background work, listener
+pub mod state; // AppState, templates

@@ -1,0 +1,107 @@
+//! Everything a package's page or API answer shows, loaded by key: the package record, the
+//! shown version's record, its downloaded source, its dependents summary.
+
+use std::collections::HashSet;
+
+use futures::TryStreamExt;
+use mongodb::bson::doc;
+use nodules_store::db::coll;
+use nodules_store::model::{Dependents, Package, PackageState, Source, SourceState, VersionRecord};
+use nodules_store::queue::Wanted;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A published package and the version to show.
+pub struct PackageData {
+    pub package: Package,
+    pub version: VersionRecord,
+    pub is_latest: bool,
+    pub source: Option<Source>,
+    pub dependents: Option<Dependents>,
+}
+
+/// What a package URL finds.
+pub enum Found {
+    Published(Box<PackageData>),
+    /// Deleted or unpublished: what is known, for a 410.
+    Gone(Box<Package>),
+}
+
+/// Loads `name` at `version` (the latest when `None`). A version whose tarball is not
+/// downloaded yet is queued for the downloader at high priority; nothing waits for it.
+pub async fn load(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
+    let store = app.store();
+    let package = match store.package(name).await? {
+        Some(p) if p.state != PackageState::Stub => p,
+        _ => return Err(AppError::PackageNotFound { name: name.to_string() }),
+    };
+    if matches!(package.state, PackageState::Deleted | PackageState::Unpublished) {
+        return Ok(Found::Gone(Box::new(package)));
+    }
+    let latest = package.latest.clone();
+    let (record, is_latest) = match version {
+        None => (package.latest_version.clone(), true),
+        Some(v) if Some(v) == latest.as_deref() => (package.latest_version.clone(), true),
+        Some(v) => (version_record(app, name, v).await?, false),
+    };
+    let Some(record) = record else {
+        return Err(match version {
+            Some(v) => AppError::VersionNotFound { name: name.to_string(), version: v.to_string() },
+            None => AppError::PackageNotFound { name: name.to_string() },
+        });
+    };
+    let source = store.source(name, &record.version).await?;
+    if source
+        .as_ref()
+        .is_none_or(|s| s.state == SourceState::Pending || (s.tree_pages == 0 && s.state == SourceState::Done))
+    {
+        request(app, name, &record).await;
+    }
+    let dependents = store.dependents(name).await?;
+    Ok(Found::Published(Box::new(PackageData { package, version: record, is_latest, source, dependents })))
+}
+
+async fn version_record(app: &AppState, name: &str, version: &str) -> Result<Option<VersionRecord>, AppError> {
+    let found = app
+        .store()
+        .database()
+        .collection::<VersionRecord>(coll::VERSIONS)
+        .find_one(doc! { "_id": format!("{name}@{version}") })
+        .await
+        .map_err(nodules_store::StoreError::mongo("find", coll::VERSIONS))?;
+    Ok(found)
+}
+
+/// Asks the downloader for this version, ahead of its background work.
+async fn request(app: &AppState, name: &str, v: &VersionRecord) {
+    let wanted = Wanted {
+        package: name.to_string(),
+        version: v.version.clone(),
+        tarball: v.dist.tarball.clone(),
+        integrity: v.dist.integrity.clone(),
+        shasum: v.dist.shasum.clone(),
+        priority: 0,
+    };
+    if let Err(e) = app.store().request_download(wanted).await {
+        tracing::warn!(package.name = %name, error = %e, "cannot queue a download");
+    }
+}
+
+/// Which of `names` are indexed packages (one query).
+pub async fn indexed(app: &AppState, names: Vec<String>) -> Result<HashSet<String>, AppError> {
+    if names.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<mongodb::bson::Document> = app
+        .store()
+        .packages()
+        .find(doc! { "_id": { "$in": names }, "state": "active" })
+        .projection(doc! { "_id": 1 })
+        .await
+        .map_err(nodules_store::StoreError::mongo("find", coll::PACKAGES))?
+        .try_collect()
+        .await
+        .map_err(nodules_store::StoreError::mongo("find", coll::PACKAGES))?;
+    Ok(found.iter().filter_map(|d| d.get_str("_id").ok().map(str::to_string)).collect())
+}

@@ -1,0 +1,5 @@
+//! HTML pages, by area, each with its page struct beside the handler.
+pub mod browse; // home, keyword, author, recent, depended
+pub mod dependents; // a package's dependents, page by page
+pub mod package; // module and version pages, 410 pages, dispatch under /package/
+pub mod package_page; // the module page's data

@@ -1,0 +1,259 @@
+//! The module page's data: everything a developer needs to judge a package, computed here
+//! so the template only displays.
+
+use std::collections::HashSet;
+
+use nodules_store::model::{
+    DepKind, DependentItem, Dependents, ManifestMismatch, ModuleType, Package, Person, Source, SourceState,
+    VersionRecord,
+};
+use serde::Serialize;
+
+use crate::package_data::PackageData;
+
+/// Versions listed before the rest fold away under "all versions".
+const VERSIONS_SHOWN: usize = 30;
+
+#[derive(Debug, Serialize)]
+pub struct PackagePage {
+    pub name: String,
+    pub version: String,
+    pub latest: Option<String>,
+    pub is_latest: bool,
+    pub title: String,
+    pub meta_description: String,
+    pub canonical: String,
+    pub description: Option<String>,
+    pub published: Option<String>,
+    pub dist_tags: Vec<(String, String)>,
+    pub license: Option<String>,
+    pub license_is_spdx: bool,
+    pub install: String,
+    pub repository: Option<Link>,
+    pub homepage: Option<String>,
+    pub bugs_url: Option<String>,
+    pub bugs_email: Option<String>,
+    pub keywords: Vec<String>,
+    pub author: Option<Person>,
+    pub maintainers: Vec<Person>,
+    pub created: Option<String>,
+    pub modified: Option<String>,
+    pub deprecated: Option<String>,
+    pub engines: Vec<(String, String)>,
+    pub bin: Vec<(String, String)>,
+    pub source: SourceView,
+    pub deps: Vec<DepGroup>,
+    pub dependents: DependentsView,
+    pub versions: Vec<VersionRow>,
+    pub more_versions: Vec<VersionRow>,
+    pub version_count: usize,
+    pub readme_html: Option<String>,
+    pub readme_note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Link {
+    pub url: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct SourceView {
+    /// `pending`, `done`, `failed`, `capped`.
+    pub state: &'static str,
+    pub reason: Option<String>,
+    pub has_types: bool,
+    pub module_type: Option<&'static str>,
+    pub file_count: Option<i64>,
+    pub unpacked_size: Option<i64>,
+    pub install_scripts: Vec<(String, String)>,
+    pub mismatches: Vec<ManifestMismatch>,
+    pub languages: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DepGroup {
+    pub title: &'static str,
+    pub items: Vec<DepItem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DepItem {
+    pub name: String,
+    pub range: String,
+    pub indexed: bool,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct DependentsView {
+    pub prod: i64,
+    pub dev: i64,
+    pub top: Vec<DependentItem>,
+    pub ranked_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionRow {
+    pub version: String,
+    pub published: Option<String>,
+    pub deprecated: bool,
+    pub prerelease: bool,
+    pub current: bool,
+}
+
+impl PackagePage {
+    /// `indexed`: which dependencies are indexed packages; `readme`: rendered HTML or a note.
+    pub fn build(
+        d: &PackageData,
+        base_url: &str,
+        indexed: &HashSet<String>,
+        readme: (Option<String>, Option<String>),
+    ) -> PackagePage {
+        let p: &Package = &d.package;
+        let v: &VersionRecord = &d.version;
+        let name = p.name.clone();
+        let canonical = if d.is_latest {
+            format!("{base_url}/package/{name}")
+        } else {
+            format!("{base_url}/package/{name}/v/{}", v.version)
+        };
+        let install = if d.is_latest { format!("npm i {name}") } else { format!("npm i {name}@{}", v.version) };
+        let description = v.description.clone();
+        let meta_description = description.clone().unwrap_or_else(|| format!("{name} on Nodules"));
+        let (versions, more_versions) = version_rows(p, &v.version);
+        PackagePage {
+            title: if d.is_latest {
+                format!("{name} – Nodules")
+            } else {
+                format!("{name}@{} – Nodules", v.version)
+            },
+            meta_description: crate::format::clip(&meta_description, 300),
+            canonical,
+            description,
+            published: v.published.and_then(|t| t.try_to_rfc3339_string().ok()),
+            dist_tags: p.dist_tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            license: v.license.as_ref().map(|l| l.text.clone()),
+            license_is_spdx: v.license.as_ref().is_some_and(|l| l.spdx.is_some()),
+            install,
+            repository: v.repository.as_ref().and_then(|r| {
+                // the normalizer only derives http(s) URLs; a page never links anything else
+                let url = r.url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
+                let label = url.trim_start_matches("https://").trim_start_matches("http://").to_string();
+                Some(Link { url, label })
+            }),
+            homepage: v.homepage.clone().filter(|h| h.starts_with("https://") || h.starts_with("http://")),
+            bugs_url: v
+                .bugs
+                .as_ref()
+                .and_then(|b| b.url.clone())
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+            bugs_email: v.bugs.as_ref().and_then(|b| b.email.clone()),
+            keywords: v.keywords.clone(),
+            author: v.author.clone(),
+            maintainers: p.maintainers.clone(),
+            created: p.created.and_then(|t| t.try_to_rfc3339_string().ok()),
+            modified: p.modified.and_then(|t| t.try_to_rfc3339_string().ok()),
+            deprecated: v.deprecated.clone(),
+            engines: v.engines.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            bin: v.bin.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            source: source_view(d.source.as_ref()),
+            deps: dep_groups(v, indexed),
+            dependents: dependents_view(d.dependents.as_ref()),
+            version_count: p.versions.len(),
+            versions,
+            more_versions,
+            readme_html: readme.0,
+            readme_note: readme.1,
+            latest: p.latest.clone(),
+            is_latest: d.is_latest,
+            version: v.version.clone(),
+            name,
+        }
+    }
+}
+
+fn version_rows(p: &Package, current: &str) -> (Vec<VersionRow>, Vec<VersionRow>) {
+    let mut rows: Vec<VersionRow> = p
+        .versions
+        .iter()
+        .map(|s| VersionRow {
+            version: s.version.clone(),
+            published: s.published.and_then(|t| t.try_to_rfc3339_string().ok()),
+            deprecated: s.deprecated.is_some(),
+            prerelease: s.prerelease,
+            current: s.version == current,
+        })
+        .collect();
+    let more = if rows.len() > VERSIONS_SHOWN { rows.split_off(VERSIONS_SHOWN) } else { Vec::new() };
+    (rows, more)
+}
+
+pub fn source_view(s: Option<&Source>) -> SourceView {
+    let Some(s) = s else { return SourceView { state: "pending", ..Default::default() } };
+    let state = match s.state {
+        SourceState::Pending => "pending",
+        SourceState::Done => "done",
+        SourceState::Failed => "failed",
+        SourceState::Capped => "capped",
+    };
+    let mut view = SourceView { state, reason: s.reason.clone(), ..Default::default() };
+    if let Some(f) = &s.facts {
+        view.has_types = f.has_types;
+        view.module_type = f.module_type.map(module_type_str);
+        view.file_count = Some(f.file_count);
+        view.unpacked_size = Some(f.unpacked_size);
+        view.install_scripts = f.install_scripts.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        view.mismatches = f.manifest_mismatches.clone();
+        view.languages = f.languages.iter().take(5).cloned().collect();
+    }
+    view
+}
+
+pub fn module_type_str(m: ModuleType) -> &'static str {
+    match m {
+        ModuleType::Esm => "esm",
+        ModuleType::Cjs => "cjs",
+        ModuleType::Dual => "dual",
+    }
+}
+
+fn dep_groups(v: &VersionRecord, indexed: &HashSet<String>) -> Vec<DepGroup> {
+    let group = |title, map: &nodules_store::model::StringMap| DepGroup {
+        title,
+        items: map
+            .iter()
+            .map(|(n, r)| DepItem { name: n.clone(), range: r.clone(), indexed: indexed.contains(n) })
+            .collect(),
+    };
+    vec![
+        group("Dependencies", &v.deps.dependencies),
+        group("Peer dependencies", &v.deps.peer_dependencies),
+        group("Optional dependencies", &v.deps.optional_dependencies),
+        group("Dev dependencies", &v.deps.dev_dependencies),
+    ]
+    .into_iter()
+    .filter(|g| !g.items.is_empty())
+    .collect()
+}
+
+/// Every dependency name of a version (to ask which are indexed).
+pub fn dependency_names(v: &VersionRecord) -> Vec<String> {
+    let d = &v.deps;
+    d.dependencies
+        .keys()
+        .chain(d.peer_dependencies.keys())
+        .chain(d.optional_dependencies.keys())
+        .chain(d.dev_dependencies.keys())
+        .cloned()
+        .collect()
+}
+
+fn dependents_view(d: Option<&Dependents>) -> DependentsView {
+    let Some(d) = d else { return DependentsView::default() };
+    DependentsView {
+        prod: d.list(DepKind::Prod).count,
+        dev: d.list(DepKind::Dev).count,
+        top: d.top.clone(),
+        ranked_at: d.ranked_at.and_then(|t| t.try_to_rfc3339_string().ok()),
+    }
+}

@@ -1,0 +1,95 @@
+//! Shared state of every handler: the store, templates, caches, static files, settings.
+
+use std::sync::Arc;
+
+use minijinja::Environment;
+use nodules_store::Store;
+
+use crate::cache::PageCache;
+use crate::error::AppError;
+use crate::format;
+use crate::media::Media;
+
+/// Settings pages need.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// Public URL without a trailing slash (`https://nodules.example`).
+    pub base_url: String,
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub env: Environment<'static>,
+    pub cache: Arc<PageCache>,
+    pub media: Media,
+    pub config: SiteConfig,
+    /// Rendered READMEs by blob, link base and renderer version.
+    pub readmes: moka::future::Cache<String, Arc<String>>,
+}
+
+/// One `AppState(Arc<Inner>)` for all handlers, via `State`.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl AppState {
+    pub fn new(store: Store, config: SiteConfig, cache_entries: u64) -> anyhow::Result<AppState> {
+        let media = Media::load();
+        let env = templates(&media, &config)?;
+        Ok(AppState(Arc::new(Inner {
+            store,
+            env,
+            cache: Arc::new(PageCache::new(cache_entries)),
+            media,
+            config,
+            readmes: moka::future::Cache::builder()
+                .max_capacity(256 << 20)
+                .weigher(|_k, v: &Arc<String>| u32::try_from(v.len()).unwrap_or(u32::MAX))
+                .build(),
+        })))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn media(&self) -> &Media {
+        &self.0.media
+    }
+
+    pub fn cache(&self) -> &Arc<PageCache> {
+        &self.0.cache
+    }
+
+    pub fn config(&self) -> &SiteConfig {
+        &self.0.config
+    }
+
+    /// Renders `name` with `ctx`. A render error is a 500, never a panic.
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, AppError> {
+        Ok(self.0.env.get_template(name)?.render(ctx)?)
+    }
+}
+
+/// The template environment: embedded templates, autoescape by extension (`.html`, `.xml`),
+/// display filters, and the fingerprinted static-file URLs.
+pub fn templates(media: &Media, config: &SiteConfig) -> anyhow::Result<Environment<'static>> {
+    let mut env = Environment::new();
+    minijinja_embed::load_templates!(&mut env);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    env.add_filter("filesize", format::filesize);
+    env.add_filter("reltime", format::reltime);
+    env.add_filter("date", format::date);
+    env.add_filter("thousands", format::thousands);
+    env.add_filter("urlpart", format::urlpart);
+    // our own URLs: safe as they are (autoescape would write `/` as `&#x2f;`)
+    env.add_global("style_url", minijinja::Value::from_safe_string(media.url("style.css")));
+    env.add_global("script_url", minijinja::Value::from_safe_string(media.url("site.js")));
+    env.add_global("favicon_url", minijinja::Value::from_safe_string(media.url("favicon.svg")));
+    env.add_global("base_url", config.base_url.clone());
+    Ok(env)
+}
+
+/// A serializable page struct as a template value.
+pub fn val<T: serde::Serialize>(x: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}

@@ -1,0 +1,214 @@
+//! Every template renders, with hostile strings in every field, and the HTML that comes
+//! out has no script of theirs and no event handler: autoescape holds everywhere.
+
+use std::collections::{BTreeMap, HashSet};
+
+use mongodb::bson::DateTime;
+use nodules_store::model::*;
+use nodules_store::{DbArgs, Store};
+use nodules_webapp::package_data::PackageData;
+use nodules_webapp::pages::package_page::PackagePage;
+use nodules_webapp::state::{AppState, SiteConfig, val};
+use scraper::{Html, Selector};
+
+const EVIL: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;{{ 7*7 }}";
+
+fn evil(i: usize) -> String {
+    format!("{EVIL}{i}")
+}
+
+fn map(n: usize) -> StringMap {
+    (0..n).map(|i| (evil(i), evil(i + 100))).collect::<BTreeMap<_, _>>()
+}
+
+fn person(i: usize) -> Person {
+    Person { name: Some(evil(i)), email: Some(evil(i + 1)), url: Some(format!("javascript:alert({i})")) }
+}
+
+fn hostile_version() -> VersionRecord {
+    VersionRecord {
+        version: evil(1),
+        published: Some(DateTime::now()),
+        deprecated: Some(evil(2)),
+        prerelease: true,
+        description: Some(evil(3)),
+        license: Some(License { text: evil(4), spdx: None }),
+        keywords: vec![evil(5), evil(6)],
+        author: Some(person(7)),
+        maintainers: vec![person(8)],
+        contributors: vec![person(9)],
+        repository: Some(Repository {
+            kind: Some(evil(10)),
+            raw: evil(11),
+            normalized: evil(12),
+            url: Some("javascript:alert(13)".into()),
+            hosted: None,
+            directory: Some(evil(14)),
+        }),
+        homepage: Some("javascript:alert(15)".into()),
+        bugs: Some(Bugs { url: Some("javascript:alert(16)".into()), email: Some(evil(17)) }),
+        funding: vec![],
+        engines: map(2),
+        bin: map(2),
+        os: vec![evil(18)],
+        cpu: vec![evil(19)],
+        scripts: map(2),
+        deps: Dependencies {
+            dependencies: map(3),
+            dev_dependencies: map(2),
+            peer_dependencies: map(1),
+            optional_dependencies: map(1),
+        },
+        module_type: Some(evil(20)),
+        main: Some(evil(21)),
+        types: Some(evil(22)),
+        has_install_script: Some(true),
+        publisher: Some(person(23)),
+        dist: Dist::default(),
+    }
+}
+
+fn hostile_data() -> PackageData {
+    let v = hostile_version();
+    let package = Package {
+        name: evil(30),
+        state: PackageState::Active,
+        latest: Some(evil(31)),
+        dist_tags: map(2),
+        latest_version: Some(v.clone()),
+        maintainers: vec![person(32)],
+        versions: (0..40)
+            .map(|i| VersionSummary {
+                version: evil(i),
+                published: Some(DateTime::now()),
+                deprecated: Some(evil(i)),
+                prerelease: i % 2 == 0,
+                hash: evil(i),
+            })
+            .collect(),
+        version_count: 40,
+        created: Some(DateTime::now()),
+        modified: Some(DateTime::now()),
+        unpublished: Some(Unpublished { time: Some(DateTime::now()), versions: vec![evil(33)] }),
+        dep_targets: DepTargets::default(),
+        warnings: vec![evil(34)],
+    };
+    let item = |i| DependentItem { name: evil(i), version: Some(evil(i + 1)), dependents_count: i as i64 };
+    let source = Source {
+        id: evil(40),
+        package: evil(41),
+        version: evil(42),
+        state: SourceState::Failed,
+        reason: Some(evil(43)),
+        facts: Some(SourceFacts {
+            install_scripts: map(2),
+            manifest_mismatches: vec![ManifestMismatch {
+                field: evil(44),
+                registry: Some(evil(45)),
+                tarball: Some(evil(46)),
+            }],
+            languages: vec![(evil(47), 10)],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let dependents = Dependents {
+        name: evil(50),
+        top: vec![item(51), item(52)],
+        ranked_at: Some(DateTime::now()),
+        ..Default::default()
+    };
+    PackageData { package, version: v, is_latest: false, source: Some(source), dependents: Some(dependents) }
+}
+
+async fn app() -> AppState {
+    // a store that is never used: rendering needs no database
+    let store = Store::connect(&DbArgs::new("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100", "unused"))
+        .await
+        .expect("store");
+    AppState::new(store, SiteConfig { base_url: "https://nodules.test".into() }, 10).expect("state")
+}
+
+/// No element or attribute that came from the hostile strings.
+fn assert_inert(name: &str, html: &str) {
+    let doc = Html::parse_document(html);
+    let scripts: Vec<String> = doc.select(&Selector::parse("script").expect("sel")).map(|s| s.html()).collect();
+    for s in &scripts {
+        assert!(s.contains("/media/site.js") && !s.contains("alert"), "{name}: a script element from data: {s}");
+    }
+    for el in doc.select(&Selector::parse("*").expect("sel")) {
+        for (attr, value) in el.value().attrs() {
+            assert!(!attr.starts_with("on"), "{name}: event handler attribute {attr}={value}");
+            if attr == "href" || attr == "src" {
+                assert!(!value.trim_start().to_ascii_lowercase().starts_with("javascript:"), "{name}: {attr}={value}");
+            }
+        }
+    }
+    assert!(doc.select(&Selector::parse("img[src=x]").expect("sel")).next().is_none(), "{name}: an injected img");
+    assert!(html.contains("&lt;script&gt;"), "{name}: the hostile text is shown, escaped");
+}
+
+#[tokio::test]
+async fn every_template_renders_hostile_data_inertly() {
+    let app = app().await;
+    let data = hostile_data();
+    let indexed: HashSet<String> = HashSet::new();
+    let page = PackagePage::build(&data, "https://nodules.test", &indexed, (None, Some(evil(60))));
+    let rendered = app.render("pages/package.html", minijinja::context! { page => val(&page) }).expect("package page");
+    assert_inert("package", &rendered);
+
+    let gone = nodules_webapp::pages::package::gone_page(&app, &data.package).expect("gone page");
+    assert_inert("gone", std::str::from_utf8(&gone.body).expect("utf8"));
+
+    let list = serde_json::json!({
+        "title": evil(70), "heading": evil(71), "intro": evil(72), "page": 2, "has_next": true, "base": evil(73),
+        "items": [{ "name": evil(74), "version": evil(75), "description": evil(76), "dependents_count": 3, "modified": "2024-01-01T00:00:00Z", "deprecated": true }],
+    });
+    assert_inert("list", &app.render("pages/list.html", minijinja::context! { page => val(&list) }).expect("list"));
+    let items = list["items"].clone();
+    assert_inert(
+        "home",
+        &app.render("pages/home.html", minijinja::context! { recent => val(&items), depended => val(&items) })
+            .expect("home"),
+    );
+
+    let deps = serde_json::json!({
+        "name": evil(80), "kind": "prod", "other_kind": "dev", "count": 1, "other_count": 0, "page": 1, "pages": 2,
+        "first_rank": 1, "ranked_at": "2024-01-01T00:00:00Z", "dirty": true, "indexed": false,
+        "items": [{ "n": evil(81), "v": evil(82), "c": 5 }],
+    });
+    assert_inert(
+        "dependents",
+        &app.render("pages/dependents.html", minijinja::context! { page => val(&deps) }).expect("dependents"),
+    );
+
+    for t in ["errors/404.html", "errors/error.html"] {
+        let ctx = minijinja::context! { status => 404, code => evil(90), message => evil(91), subject => evil(92), path => evil(93) };
+        assert_inert(t, &app.render(t, ctx).expect(t));
+    }
+}
+
+#[test]
+fn every_template_is_covered() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates");
+    let mut found = Vec::new();
+    for sub in ["pages", "errors"] {
+        for e in std::fs::read_dir(dir.join(sub)).expect("templates") {
+            found.push(format!("{sub}/{}", e.expect("entry").file_name().to_string_lossy()));
+        }
+    }
+    found.sort();
+    // the test above renders each of these; a new page template must be added there
+    assert_eq!(
+        found,
+        vec![
+            "errors/404.html",
+            "errors/error.html",
+            "pages/dependents.html",
+            "pages/gone.html",
+            "pages/home.html",
+            "pages/list.html",
+            "pages/package.html"
+        ]
+    );
+}
