@@ -10,7 +10,7 @@ DEMO_PORT ?= 27117
 DEMO_DB ?= nodules
 BIN := $(CURDIR)/target/release
 
-.PHONY: demo test build check-tools devdb devdb-stop clean-demo
+.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-1m
 
 check-tools:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is needed: install Rust from rustup" >&2; exit 1; }
@@ -37,3 +37,17 @@ test: check-tools
 
 clean-demo: devdb-stop
 	rm -rf "$(DEMO_DATA)"
+
+# Benchmarks (not in CI): figures and ratios for BENCHMARKS.md, each against a reference
+# measured in the same run. Synthetic registries are generated once into
+# $(NODULES_BENCH_DIR) (default /tmp/nodules-bench); results go to bench/results/.
+bench: build
+	@scripts/devdb install
+	@mkdir -p bench/results
+	scripts/devdb run -- python3 bench/run.py 10000 100000 | tee bench/results/scale.md
+
+# The 1M-package registry: hours on the development server, ~25 GB of disk.
+bench-1m: build
+	@scripts/devdb install
+	@mkdir -p bench/results
+	scripts/devdb run -- python3 bench/run.py 1000000 | tee bench/results/scale-1m.md

@@ -91,6 +91,8 @@ impl Ctx {
                 if self.store.finish_download(&job.id, &self.owner, state, fields).await? {
                     c.downloaded.fetch_add(1, Ordering::Relaxed);
                     release_other_versions(&self.store, &job.package, &job.id).await?;
+                    // its pages and search entry show these facts: let them know
+                    self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
                 } else {
                     // another downloader took the job over: its result counts, ours not
                     tracing::warn!(package.name = %job.package, "lease lost before commit; result discarded");
@@ -103,6 +105,8 @@ impl Ctx {
                 let fields = doc! { "reason": &reason, "extractor": EXTRACTOR_VERSION as i64 };
                 if self.store.finish_download(&job.id, &self.owner, SourceState::Failed, fields).await? {
                     c.failed.fetch_add(1, Ordering::Relaxed);
+                    // its page says "source unavailable: …" from now on
+                    self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
                 } else {
                     c.skipped.fetch_add(1, Ordering::Relaxed);
                 }

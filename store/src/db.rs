@@ -73,6 +73,18 @@ impl Store {
         Store { client, db }
     }
 
+    /// Connects for serving requests: a missing database is noticed within a second, so
+    /// pages answer 503 quickly instead of waiting; the pool recovers by itself.
+    pub async fn connect_for_requests(args: &DbArgs) -> Result<Store> {
+        let mut options = ClientOptions::parse(&args.mongodb_uri).await.map_err(StoreError::connect)?;
+        options.server_selection_timeout.get_or_insert(Duration::from_secs(1));
+        options.connect_timeout.get_or_insert(Duration::from_secs(1));
+        options.app_name.get_or_insert_with(|| "nodules-webapp".to_string());
+        let client = Client::with_options(options).map_err(StoreError::connect)?;
+        let db = client.database(&args.db);
+        Ok(Store { client, db })
+    }
+
     /// Connects and checks that the server answers `ping`.
     pub async fn connect_and_ping(args: &DbArgs) -> Result<Store> {
         let store = Store::connect(args).await?;

@@ -27,6 +27,12 @@ impl TestDb {
         TestDb { store, args }
     }
 
+    /// A test database on another server (a test that stops and restarts its own).
+    pub async fn from_args(args: DbArgs) -> TestDb {
+        let store = Store::connect(&args).await.unwrap_or_else(|e| panic!("no MongoDB at {}: {e}", args.mongodb_uri));
+        TestDb { store, args }
+    }
+
     pub fn uri(&self) -> &str {
         &self.args.mongodb_uri
     }

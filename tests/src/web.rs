@@ -10,26 +10,37 @@ use crate::bins::command;
 pub struct Webapp {
     pub base: String,
     child: Child,
-    _index: tempfile::TempDir,
+    _index: Option<tempfile::TempDir>,
 }
 
 impl Webapp {
     /// Starts the webapp against `db` and waits until it answers `/healthz`.
     pub async fn start(db: &TestDb, extra: &[&str]) -> Webapp {
+        let index = tempfile::tempdir().expect("tmp");
+        let mut web = Self::start_in(db, index.path(), extra).await;
+        web._index = Some(index);
+        web
+    }
+
+    /// Starts the webapp with its search index in `index_dir` (kept across restarts).
+    pub async fn start_in(db: &TestDb, index_dir: &std::path::Path, extra: &[&str]) -> Webapp {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let listen = format!("127.0.0.1:{port}");
         let base = format!("http://{listen}");
-        let index = tempfile::tempdir().expect("tmp");
-        let index_dir = index.path().to_string_lossy().into_owned();
+        let index_dir = index_dir.to_string_lossy().into_owned();
         let mut args =
             vec!["serve", "--listen", &listen, "--base-url", "https://nodules.test", "--index-dir", &index_dir];
         args.extend_from_slice(extra);
         let child = command("nodules-webapp", db, &args)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(if std::env::var_os("NODULES_TEST_WEBAPP_STDERR").is_some() {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            })
             .spawn()
             .expect("spawn webapp");
-        let web = Webapp { base, child, _index: index };
+        let web = Webapp { base, child, _index: None };
         let client = reqwest::Client::new();
         for _ in 0..200 {
             if let Ok(r) = client.get(format!("{}/healthz", web.base)).send().await
@@ -40,6 +51,28 @@ impl Webapp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("nodules-webapp did not answer /healthz within 10 s");
+    }
+
+    /// Waits until `/readyz` says plainly `ready` (the search index built), or panics.
+    pub async fn wait_search_ready(&self) {
+        let client = reqwest::Client::new();
+        let mut last = String::new();
+        for _ in 0..600 {
+            if let Ok(r) = client.get(self.url("/readyz")).send().await {
+                last = r.text().await.unwrap_or_default();
+                if last == "ready\n" {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("search index not ready within 30 s; /readyz said {last:?}");
+    }
+
+    /// Stops the process (the index directory stays).
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self, path: &str) -> String {

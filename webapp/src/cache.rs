@@ -29,6 +29,8 @@ pub struct PageCache {
     global: Cache<String, Arc<Cached>>,
     /// Highest `seq` seen by the watcher.
     watermark: AtomicI64,
+    /// The watcher's last poll reached the database: cached answers are current.
+    db_ok: std::sync::atomic::AtomicBool,
 }
 
 impl PageCache {
@@ -37,7 +39,13 @@ impl PageCache {
             packages: Cache::builder().max_capacity(entries).support_invalidation_closures().build(),
             global: Cache::builder().max_capacity(1000).time_to_live(Duration::from_secs(60)).build(),
             watermark: AtomicI64::new(0),
+            db_ok: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// False while the database cannot be reached: cached answers may be out of date.
+    pub fn db_ok(&self) -> bool {
+        self.db_ok.load(Ordering::Relaxed)
     }
 
     pub fn package_key(package: &str, request: &str) -> String {
@@ -84,8 +92,12 @@ impl PageCache {
             }
             loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                if let Err(e) = cache.poll(&store).await {
-                    tracing::debug!(error = %e, "cache watcher: poll failed");
+                match cache.poll(&store).await {
+                    Ok(()) => cache.db_ok.store(true, Ordering::Relaxed),
+                    Err(e) => {
+                        cache.db_ok.store(false, Ordering::Relaxed);
+                        tracing::debug!(error = %e, "cache watcher: poll failed");
+                    }
                 }
             }
         });

@@ -53,4 +53,10 @@ pub struct ServeArgs {
     /// Rendered pages kept in memory.
     #[arg(long, default_value_t = 20_000)]
     pub cache_entries: u64,
+    /// Requests in progress at once; more are answered 503 with Retry-After at once.
+    #[arg(long, default_value_t = 512)]
+    pub max_in_flight: usize,
+    /// A client must send its whole request head within this (slowloris protection).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: std::time::Duration,
 }

@@ -28,6 +28,14 @@ pub enum AppError {
     NotFound,
     #[error("the database is unavailable; try again in a minute")]
     DatabaseUnavailable,
+    #[error("search is not available yet (the index is being built); try again in a minute")]
+    SearchUnavailable,
+    #[error("the search took too long; try a more specific query")]
+    SearchTimeout,
+    #[error("too many requests; slow down")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the server is busy; try again in a moment")]
+    Overloaded { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -55,7 +63,23 @@ impl AppError {
             AppError::Gone { .. } => (StatusCode::GONE, "package_gone"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::DatabaseUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+            AppError::SearchUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "search_unavailable"),
+            AppError::SearchTimeout => (StatusCode::SERVICE_UNAVAILABLE, "search_timeout"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for 429 and 503 answers.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } | AppError::Overloaded { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            AppError::DatabaseUnavailable | AppError::SearchUnavailable => Some(30),
+            AppError::SearchTimeout => Some(5),
+            _ => None,
         }
     }
 
@@ -102,10 +126,11 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.0.status_and_code();
+        let retry_after = self.0.retry_after();
         let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message: self.0.public_message() } };
         let mut r = (status, Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+        if let Some(secs) = retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         r
     }
@@ -132,11 +157,12 @@ pub struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, code) = self.0.status_and_code();
+        let retry_after = self.0.retry_after();
         let page = ErrorPage { code, message: self.0.public_message(), subject: self.0.subject() };
         let mut r = status.into_response();
         r.extensions_mut().insert(page);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+        if let Some(secs) = retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         r
     }

@@ -5,11 +5,14 @@ pub mod cli; // command line
 pub mod error; // AppError -> status, error page or JSON
 pub mod format; // display helpers for templates
 pub mod media; // embedded static files
+pub mod metrics; // /metrics: requests by route template, limits, cache
 pub mod package_data; // loading what a package page shows
 pub mod pages; // HTML pages
 pub mod path; // PackagePath: names with scopes in URLs
+pub mod protect; // rate limits, load shedding, security headers
 pub mod readme; // README Markdown -> sanitized HTML
 pub mod respond; // ETags, 304s, Cache-Control, the page cache
 pub mod routes; // every URL, one table
+pub mod search; // Tantivy index: schema, sync, queries
 pub mod server; // serve: state, background work, listener
 pub mod state; // AppState, templates

@@ -83,6 +83,10 @@ where
     if let Some(c) = hit {
         let mut r = send(&c, headers);
         r.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
+        if !cache.db_ok() {
+            // served from memory while the database is away: it may be out of date
+            r.headers_mut().insert("x-nodules-stale", HeaderValue::from_static("database unavailable"));
+        }
         return Ok(r);
     }
     let c = produce.await?;

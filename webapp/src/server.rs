@@ -1,39 +1,112 @@
-//! `serve`: connect, build the state, start background work (cache watcher), listen.
+//! `serve`: connect, build the state, start background work, and serve HTTP through
+//! hyper-util's connection builder with a timer — `axum::serve` alone installs none, so a
+//! header-read timeout would never fire and a slowloris client would hold a connection.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
 use nodules_store::{DbArgs, Store};
+use tower::Service;
 
 use crate::cli::ServeArgs;
+use crate::protect::rate::RateLimits;
 use crate::routes::router;
 use crate::state::{AppState, SiteConfig};
 
+/// Bytes of request head a connection may send (request line 8 kB, headers 16 kB).
+const MAX_HEAD_BYTES: usize = 24 * 1024;
+
 pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let store = Store::connect(&db).await?;
+    let store = Store::connect_for_requests(&db).await?;
     if let Err(e) = store.ensure_indexes().await {
         // the site can start without the database; pages answer 503 until it is back
         tracing::warn!(error = %e, "cannot create indexes now");
     }
     let config = SiteConfig { base_url: args.base_url.trim_end_matches('/').to_string() };
-    let app = AppState::new(store.clone(), config, args.cache_entries)?;
-    app.cache().watch(store);
+    let limits = RateLimits::new(args.rate_limit, args.trust_proxy);
+    let app = AppState::with_protection(store.clone(), config, args.cache_entries, limits, args.max_in_flight)?;
+    app.cache().watch(store.clone());
+    app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown()).await?;
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    run(listener, service, args.header_timeout).await
+}
+
+/// Accepts connections until SIGTERM or Ctrl-C, then lets open requests finish.
+async fn run(
+    listener: tokio::net::TcpListener,
+    mut make: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+    header_timeout: Duration,
+) -> anyhow::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Duration::from_secs(30))
+        .max_header_list_size(16 * 1024);
+    let builder = Arc::new(builder);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // out of file descriptors and the like: wait instead of spinning
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(tower_service) = make.call(peer).await;
+        let hyper_service = hyper::service::service_fn(move |req| tower_service.clone().call(req));
+        let builder = builder.clone();
+        let conn = builder.serve_connection(TokioIo::new(stream), hyper_service).into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    tracing::info!("shutting down: finishing open requests");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("requests still open after 10 s; stopping"),
+    }
     Ok(())
 }
 
-async fn shutdown() {
-    let ctrl_c = tokio::signal::ctrl_c();
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return ctrl_c.await.unwrap_or(()),
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
         }
-    }
+    };
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
 }

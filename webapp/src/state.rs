@@ -19,12 +19,18 @@ pub struct SiteConfig {
 
 pub struct Inner {
     pub store: Store,
+    /// Per-client budgets; `None` with `--rate-limit 0`.
+    pub rate_limits: Option<Arc<crate::protect::rate::RateLimits>>,
+    pub shedder: crate::protect::shed::Shedder,
+    pub metrics: crate::metrics::Metrics,
     pub env: Environment<'static>,
     pub cache: Arc<PageCache>,
     pub media: Media,
     pub config: SiteConfig,
     /// Rendered READMEs by blob, link base and renderer version.
     pub readmes: moka::future::Cache<String, Arc<String>>,
+    /// The search index, once `serve` started it (tests without one get 503 on search).
+    pub search: std::sync::OnceLock<Arc<crate::search::sync::SearchService>>,
 }
 
 /// One `AppState(Arc<Inner>)` for all handlers, via `State`.
@@ -33,10 +39,23 @@ pub struct AppState(pub Arc<Inner>);
 
 impl AppState {
     pub fn new(store: Store, config: SiteConfig, cache_entries: u64) -> anyhow::Result<AppState> {
+        Self::with_protection(store, config, cache_entries, None, 256)
+    }
+
+    pub fn with_protection(
+        store: Store,
+        config: SiteConfig,
+        cache_entries: u64,
+        rate_limits: Option<Arc<crate::protect::rate::RateLimits>>,
+        max_in_flight: usize,
+    ) -> anyhow::Result<AppState> {
         let media = Media::load();
         let env = templates(&media, &config)?;
         Ok(AppState(Arc::new(Inner {
             store,
+            rate_limits,
+            shedder: crate::protect::shed::Shedder::new(max_in_flight),
+            metrics: crate::metrics::Metrics::default(),
             env,
             cache: Arc::new(PageCache::new(cache_entries)),
             media,
@@ -45,11 +64,34 @@ impl AppState {
                 .max_capacity(256 << 20)
                 .weigher(|_k, v: &Arc<String>| u32::try_from(v.len()).unwrap_or(u32::MAX))
                 .build(),
+            search: std::sync::OnceLock::new(),
         })))
+    }
+
+    /// The search service, when started.
+    pub fn search(&self) -> Option<&Arc<crate::search::sync::SearchService>> {
+        self.0.search.get()
+    }
+
+    /// Attaches the search service (once; later calls are ignored).
+    pub fn set_search(&self, search: Arc<crate::search::sync::SearchService>) {
+        let _ = self.0.search.set(search);
     }
 
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    pub fn rate_limits(&self) -> Option<&Arc<crate::protect::rate::RateLimits>> {
+        self.0.rate_limits.as_ref()
+    }
+
+    pub fn shedder(&self) -> &crate::protect::shed::Shedder {
+        &self.0.shedder
+    }
+
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
     }
 
     pub fn media(&self) -> &Media {

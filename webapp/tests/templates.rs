@@ -182,6 +182,17 @@ async fn every_template_renders_hostile_data_inertly() {
         &app.render("pages/dependents.html", minijinja::context! { page => val(&deps) }).expect("dependents"),
     );
 
+    let search = serde_json::json!({
+        "query": evil(100), "page": 2, "has_next": true, "total": 7, "did_you_mean": evil(101), "fuzzy": true,
+        "indexing": null,
+        "filters": [{ "label": evil(102), "href": "/search?q=x", "count": 3 }],
+        "results": [{ "name": evil(103), "description": evil(104), "version": evil(105), "license": evil(106),
+                      "module_type": "esm", "has_types": true, "deprecated": true, "dependents_count": 9 }],
+    });
+    assert_inert(
+        "search",
+        &app.render("pages/search.html", minijinja::context! { page => val(&search) }).expect("search"),
+    );
     for t in ["errors/404.html", "errors/error.html"] {
         let ctx = minijinja::context! { status => 404, code => evil(90), message => evil(91), subject => evil(92), path => evil(93) };
         assert_inert(t, &app.render(t, ctx).expect(t));
@@ -208,7 +219,8 @@ fn every_template_is_covered() {
             "pages/gone.html",
             "pages/home.html",
             "pages/list.html",
-            "pages/package.html"
+            "pages/package.html",
+            "pages/search.html"
         ]
     );
 }

@@ -35,6 +35,7 @@ pub async fn fetch(
 ) -> (Summary, Result<(), CommandError>) {
     let mut pipeline = Pipeline::new(store, lease);
     let result = run(&mut pipeline, reader, registry, args).await;
+    pipeline.log_work();
     (pipeline.summary, result)
 }
 

@@ -40,6 +40,7 @@ pub async fn follow(
 ) -> (Summary, Result<(), CommandError>) {
     let mut pipeline = Pipeline::new(store.clone(), lease);
     let result = run(&mut pipeline, store, registry, args).await;
+    pipeline.log_work();
     (pipeline.summary, result)
 }
 

@@ -25,6 +25,7 @@ pub async fn ingest(
 ) -> (Summary, Result<(), CommandError>) {
     let mut pipeline = Pipeline::new(store, lease);
     let result = run(&mut pipeline, path, max_row).await;
+    pipeline.log_work();
     (pipeline.summary, result)
 }
 

@@ -60,6 +60,15 @@ pub struct Pipeline<'a> {
     pub position: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// What the run did to the dependents graph.
     pub edges: ApplyStats,
+    /// Where the time went: parsing and normalizing, and database round trips.
+    pub timings: Timings,
+}
+
+/// Time spent parsing and normalizing (`cpu`) and waiting on the database (`db`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub cpu: std::time::Duration,
+    pub db: std::time::Duration,
 }
 
 struct Meta {
@@ -78,7 +87,20 @@ impl<'a> Pipeline<'a> {
             progress: None,
             position: None,
             edges: ApplyStats::default(),
+            timings: Timings::default(),
         }
+    }
+
+    /// Logs where the time went and what the dependents graph saw (for benchmarks).
+    pub fn log_work(&self) {
+        tracing::info!(
+            normalize_s = format!("{:.2}", self.timings.cpu.as_secs_f64()),
+            database_s = format!("{:.2}", self.timings.db.as_secs_f64()),
+            edges_added = self.edges.edges_added,
+            edges_removed = self.edges.edges_removed,
+            targets_touched = self.edges.targets_touched,
+            "work"
+        );
     }
 
     /// Consumes `rx` until it closes.
@@ -122,15 +144,24 @@ impl<'a> Pipeline<'a> {
                 batch_seq = Some(s.clone());
             }
         }
+        let t = std::time::Instant::now();
         let prepared = tokio::task::spawn_blocking(move || prepare_all(items)).await?;
+        self.timings.cpu += t.elapsed();
         let (kept, superseded) = last_per_package(prepared);
         self.summary.unchanged += superseded;
         match self.store.clone() {
-            None => tokio::task::spawn_blocking(move || dry_run(kept)).await?.add_to(&mut self.summary),
+            None => {
+                let t = std::time::Instant::now();
+                tokio::task::spawn_blocking(move || dry_run(kept)).await?.add_to(&mut self.summary);
+                self.timings.cpu += t.elapsed();
+            }
             Some(store) => {
                 let now = DateTime::now();
                 let names: Vec<String> = kept.iter().filter_map(|(_, p)| package_name(p)).collect();
+                let t = std::time::Instant::now();
                 let stored = read_stored(&store, &names).await?;
+                self.timings.db += t.elapsed();
+                let t = std::time::Instant::now();
                 let decisions = tokio::task::spawn_blocking(move || {
                     kept.into_iter()
                         .map(|(m, p)| {
@@ -140,7 +171,10 @@ impl<'a> Pipeline<'a> {
                         .collect::<Vec<_>>()
                 })
                 .await?;
+                self.timings.cpu += t.elapsed();
+                let t = std::time::Instant::now();
                 let stats = apply(&store, decisions, now, &mut self.summary).await?;
+                self.timings.db += t.elapsed();
                 self.edges.edges_added += stats.edges_added;
                 self.edges.edges_removed += stats.edges_removed;
                 self.edges.targets_touched += stats.targets_touched;

@@ -14,7 +14,11 @@ pub async fn healthz() -> Response {
 
 pub async fn readyz(State(app): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(1), app.store().ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        // pages other than search work while the index builds: still ready, and says so
+        Ok(Ok(())) => match app.search().and_then(|s| s.building()) {
+            Some(percent) => (StatusCode::OK, format!("ready; search: indexing, {percent} %\n")).into_response(),
+            None => (StatusCode::OK, "ready\n").into_response(),
+        },
         Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}\n")).into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable: no answer within 1 s\n").into_response(),
     }

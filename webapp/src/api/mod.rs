@@ -5,3 +5,4 @@ pub mod health; // /healthz, /readyz
 pub mod openapi; // /api/v1/openapi.json
 pub mod package; // /packages/{name}: the package JSON
 pub mod routes; // dispatch under /packages/{*rest}
+pub mod search; // /search and /suggest

@@ -12,6 +12,8 @@ use utoipa::OpenApi;
         super::dependents::list_dependents,
         super::files::list_files,
         super::files::file_meta,
+        super::search::api_search,
+        super::search::api_suggest,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]

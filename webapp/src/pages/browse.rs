@@ -144,7 +144,9 @@ async fn list(
         let start = ((page - 1) * PER_PAGE as u64) as usize;
         let items: Vec<ListItem> = all.iter().skip(start).take(PER_PAGE as usize).cloned().collect();
         let has_next = all.len() > start + items.len() && page < MAX_PAGE;
-        if items.is_empty() && page > 1 {
+        // an unknown keyword or person is a 404 (not an empty 200 that search engines keep)
+        let named = matches!(list, BrowseList::Keyword(_) | BrowseList::Person(_));
+        if items.is_empty() && (page > 1 || named) {
             return Err(PageError(AppError::NotFound));
         }
         let view = ListPage { title: format!("{heading} – Nodules"), heading, intro, items, page, has_next, base };

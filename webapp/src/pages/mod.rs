@@ -3,3 +3,4 @@ pub mod browse; // home, keyword, author, recent, depended
 pub mod dependents; // a package's dependents, page by page
 pub mod package; // module and version pages, 410 pages, dispatch under /package/
 pub mod package_page; // the module page's data
+pub mod search; // /search: results, filters as links, pagination

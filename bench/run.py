@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""`make bench`: the indexer at registry scale, measured against references taken in the
+same run. For each size: generate a synthetic registry (cached), time a bare JSON parse of
+the dump and `ingest --dry-run` (ratio), ingest into a fresh database and time a plain
+`insert_many` of as many documents (fraction of the server's ceiling), follow the update
+feed, rerank, rebuild, read dependents pages by key, measure disk. Prints a Markdown table.
+
+Also the search index at each size: build time and peak RSS, query latencies, the time
+from a package write to its appearance in results (`nodules-bench-search`).
+
+Usage: bench/run.py [SIZES...]   (default: 10000 100000; `make bench-1m` adds 1000000)
+Needs MONGODB_URI (scripts/devdb run sets it) and release binaries in target/release.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release")
+WORK = os.environ.get("NODULES_BENCH_DIR", "/tmp/nodules-bench")
+
+
+def run(args, env=None, quiet=True):
+    """Runs a command; returns (seconds, peak RSS in MB, stdout, stderr)."""
+    started = time.monotonic()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = p.communicate()
+    secs = time.monotonic() - started
+    if p.returncode != 0:
+        sys.stderr.write(err.decode(errors="replace")[-3000:])
+        raise SystemExit(f"failed: {' '.join(args)}")
+    rss = peak_from_log(err.decode(errors="replace"))
+    return secs, rss, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def timed(args, env=None):
+    """Like run, but measures peak RSS with /usr/bin/time (for programs that do not log it)."""
+    secs, _, out, err = run(["/usr/bin/time", "-f", "maxrss_kb=%M"] + args, env=env)
+    m = re.findall(r"maxrss_kb=(\d+)", err)
+    return secs, (int(m[-1]) / 1024 if m else None), out, err
+
+
+def peak_from_log(err):
+    m = re.findall(r"peak_rss_kb=(\d+)", err)
+    return int(m[-1]) / 1024 if m else None
+
+
+def field(err, name):
+    m = re.findall(name + r"=\"?([0-9.]+)", err)
+    return float(m[-1]) if m else None
+
+
+def env_for(db):
+    e = dict(os.environ)
+    e["NODULES_DB"] = db
+    e["RUST_LOG"] = "info"
+    return e
+
+
+def bench_size(n):
+    gen = os.path.join(WORK, f"gen-{n}")
+    dump = os.path.join(gen, "all_docs.json")
+    if not os.path.exists(os.path.join(gen, "manifest.json")):
+        os.makedirs(gen, exist_ok=True)
+        args = [os.path.join(BIN, "nodules-gen"), "--packages", str(n), "--seed", "1", "--out", gen]
+        if n >= 1_000_000:
+            args.append("--gzip")
+            dump += ".gz"
+        run(args)
+    if not os.path.exists(dump):
+        dump += ".gz"
+    updates = os.path.join(gen, "updates.ndjson")
+    if not os.path.exists(updates):
+        updates += ".gz"
+    manifest = json.load(open(os.path.join(gen, "manifest.json")))
+    size_mb = os.path.getsize(dump) / 1e6
+    db = f"bench_{n}"
+    env = env_for(db)
+    r = {"n": n, "dump_mb": size_mb}
+
+    r["parse_s"], r["parse_rss"], _, _ = timed([os.path.join(BIN, "nodules-bench-parse"), dump])
+    r["dry_s"], r["dry_rss"], _, _ = run([os.path.join(BIN, "nodules-indexer"), "ingest", "--dry-run", dump], env=env)
+
+    drop(env)
+    r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
+    r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
+    r["ceiling_s"], _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n)], env=env)
+    r["ceiling_docs_s"] = float(re.findall(r"([0-9.]+) docs/s", out)[-1])
+
+    r["update_s"], r["update_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", updates], env=env)
+    r["update_changes"] = sum(1 for _ in open_lines(updates))
+    r["edges_touched"] = (field(err, "edges_added") or 0) + (field(err, "edges_removed") or 0)
+    r["update_written"] = int(re.findall(r"ingested (\d+)", out)[-1]) + int(re.findall(r"deleted (\d+)", out)[-1])
+    r["rerank_s"], r["rerank_rss"], out, _ = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
+    r["rebuild_s"], r["rebuild_rss"], out, _ = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
+    top = manifest.get("top_dependents", manifest.get("top", [{}]))
+    top_name = top[0]["name"] if top and isinstance(top[0], dict) and "name" in top[0] else None
+    if top_name:
+        _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "pages", top_name], env=env)
+        r["pages"] = out.strip()
+        got = int(re.findall(r"\((\d+) dependents\)", out)[0])
+        expected = top[0].get("prod_dependents_after_updates", got)
+        r["pages"] += f"; expected {expected} dependents after the update feed, found {got}"
+        if got != expected:
+            print(f"MISMATCH: {top_name} has {got} dependents, the generator says {expected}", file=sys.stderr)
+    _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "disk"], env=env)
+    r["disk"] = out.strip()
+    # search: the webapp's first build from this database, query latencies, updates
+    search_dir = os.path.join(WORK, f"search-{n}")
+    search = os.path.join(BIN, "nodules-bench-search")
+    r["search"] = "\n".join(run([search, mode, search_dir], env=env)[2].strip() for mode in ("build", "queries", "update"))
+    drop(env)
+    return r
+
+
+def open_lines(path):
+    if path.endswith(".gz"):
+        import gzip
+        return gzip.open(path, "rt")
+    return open(path)
+
+
+def drop(env):
+    code = "import os,pymongo; pymongo.MongoClient(os.environ['MONGODB_URI']).drop_database(os.environ['NODULES_DB'])"
+    python = os.path.join(ROOT, ".venv", "bin", "python")
+    subprocess.run([python, "-c", code], env=env, check=True)
+
+
+def table(results):
+    rows = [
+        ("dump (MB)", lambda r: f"{r['dump_mb']:.0f}"),
+        ("bare `serde_json::Value` parse (s)", lambda r: f"{r['parse_s']:.1f}"),
+        ("`ingest --dry-run` (s)", lambda r: f"{r['dry_s']:.1f}"),
+        ("**dry run / bare parse**", lambda r: f"**{r['dry_s'] / r['parse_s']:.2f}**"),
+        ("dry-run peak RSS (MB)", lambda r: f"{r['dry_rss']:.0f}"),
+        ("ingest into the dev server (s)", lambda r: f"{r['ingest_s']:.1f}"),
+        ("ingest: packages/s, MB/s", lambda r: f"{r['n'] / r['ingest_s']:.0f}, {r['dump_mb'] / r['ingest_s']:.1f}"),
+        ("ingest: parse+normalize / database (s)", lambda r: f"{r['normalize_s']:.1f} / {r['database_s']:.1f}"),
+        ("ingest peak RSS (MB)", lambda r: f"{r['ingest_rss']:.0f}"),
+        ("plain `insert_many` of as many docs (docs/s)", lambda r: f"{r['ceiling_docs_s']:.0f}"),
+        ("**ingest packages/s ÷ ceiling docs/s**", lambda r: f"**{(r['n'] / r['ingest_s']) / r['ceiling_docs_s']:.2f}**"),
+        ("update feed: changes, s, changes/s", lambda r: f"{r['update_changes']}, {r['update_s']:.1f}, {r['update_changes'] / r['update_s']:.0f}"),
+        ("update feed: edges touched per written package", lambda r: f"{r['edges_touched'] / max(r['update_written'], 1):.1f}"),
+        ("`dependents --rerank` (s, peak MB)", lambda r: f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}"),
+        ("`dependents --rebuild` (s, peak MB)", lambda r: f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}"),
+    ]
+    head = "| | " + " | ".join(f"{r['n']:,}" for r in results) + " |"
+    lines = [head, "|---" * (len(results) + 1) + "|"]
+    for label, f in rows:
+        lines.append(f"| {label} | " + " | ".join(f(r) for r in results) + " |")
+    for r in results:
+        lines.append("")
+        lines.append(f"{r['n']:,} packages — dependents reads: " + r.get("pages", "n/a").replace("\n", "; "))
+        lines.append(f"{r['n']:,} packages — disk: " + r["disk"])
+        lines.append("")
+        lines.append(f"{r['n']:,} packages — search:\n\n" + r.get("search", "n/a"))
+    return "\n".join(lines)
+
+
+def main():
+    sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
+    os.makedirs(WORK, exist_ok=True)
+    results = []
+    for n in sizes:
+        print(f"== {n:,} packages", file=sys.stderr, flush=True)
+        results.append(bench_size(n))
+        print(json.dumps(results[-1], indent=1), file=sys.stderr, flush=True)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+//! Search benchmarks against a database filled by the indexer (MONGODB_URI, NODULES_DB):
+//! `build DIR` — the webapp's first build of its index from MongoDB: time, peak RSS;
+//! `queries DIR` — p50/p99 latency of exact-name, one-word, three-word, qualifier, filter,
+//! fuzzy queries and of suggest, on queries drawn from the index itself;
+//! `update DIR` — with the sync running, time from a package write to its appearance.
+
+use std::time::{Duration, Instant};
+
+use mongodb::bson::doc;
+use nodules_store::seq::PACKAGE_SEQ;
+use nodules_store::{DbArgs, Store};
+use nodules_webapp::search::engine::SearchEngine;
+use nodules_webapp::search::sync::SearchService;
+
+/// Queries per kind.
+const PER_KIND: usize = 300;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(mode), Some(dir)) = (args.first(), args.get(1)) else {
+        anyhow::bail!("usage: nodules-bench-search build|queries|update INDEX_DIR");
+    };
+    let dir = std::path::PathBuf::from(dir);
+    match mode.as_str() {
+        "build" => {
+            let store = store().await?;
+            let _ = std::fs::remove_dir_all(&dir);
+            let started = Instant::now();
+            let service = SearchService::start(store, &dir)?;
+            while service.building().is_some() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let secs = started.elapsed().as_secs_f64();
+            let docs = service.engine.doc_count();
+            println!(
+                "search build: {docs} packages in {secs:.1} s ({:.0} packages/s), peak RSS {} MB, index {} MB",
+                docs as f64 / secs,
+                peak_rss_mb(),
+                dir_mb(&dir)
+            );
+        }
+        "queries" => {
+            let (engine, needs_build) = SearchEngine::open_or_create(&dir)?;
+            anyhow::ensure!(!needs_build, "no index in {}: run `build` first", dir.display());
+            engine.optimize()?;
+            let sets = query_sets(&engine)?;
+            println!("search queries on {} packages ({} segment):", engine.doc_count(), engine.segment_count());
+            println!("| query kind | example | p50 (ms) | p99 (ms) | max (ms) |");
+            println!("|---|---|---|---|---|");
+            for (kind, queries) in &sets {
+                let mut times = Vec::with_capacity(queries.len());
+                for q in queries {
+                    let t = Instant::now();
+                    if *kind == "suggest" {
+                        std::hint::black_box(engine.suggest(q, 10));
+                    } else {
+                        std::hint::black_box(engine.search(q, 20, 0)?);
+                    }
+                    times.push(t.elapsed());
+                }
+                times.sort();
+                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                let p = |q: f64| ms(times[((times.len() as f64 * q) as usize).min(times.len() - 1)]);
+                let example = queries.first().map(String::as_str).unwrap_or("");
+                println!(
+                    "| {kind} | `{example}` | {:.2} | {:.2} | {:.2} |",
+                    p(0.50),
+                    p(0.99),
+                    ms(*times.last().unwrap_or(&Duration::ZERO))
+                );
+            }
+        }
+        "update" => {
+            let store = store().await?;
+            let service = SearchService::start(store.clone(), &dir)?;
+            while service.building().is_some() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let names = names_from(&service.engine)?;
+            let mut times = Vec::new();
+            for (i, name) in names.iter().take(20).enumerate() {
+                let marker = format!("zqxbench{i}x{}", std::process::id());
+                let seq = store.reserve_seq(PACKAGE_SEQ, 1).await?;
+                let t = Instant::now();
+                store
+                    .packages()
+                    .update_one(
+                        doc! { "_id": name },
+                        doc! { "$set": { "latest_version.description": &marker, "seq": seq } },
+                    )
+                    .await?;
+                loop {
+                    let engine = service.engine.clone();
+                    let m = marker.clone();
+                    let found = tokio::task::spawn_blocking(move || engine.search(&m, 1, 0)).await??;
+                    if found.total > 0 {
+                        break;
+                    }
+                    anyhow::ensure!(t.elapsed() < Duration::from_secs(60), "{name}: not indexed within 60 s");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                times.push(t.elapsed().as_secs_f64());
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "incremental update, write to visible in results ({} writes): p50 {:.2} s, max {:.2} s",
+                times.len(),
+                times[times.len() / 2],
+                times.last().copied().unwrap_or(0.0)
+            );
+        }
+        other => anyhow::bail!("unknown mode {other}: build, queries or update"),
+    }
+    Ok(())
+}
+
+async fn store() -> anyhow::Result<Store> {
+    let uri = std::env::var("MONGODB_URI")?;
+    let db = std::env::var("NODULES_DB").unwrap_or_else(|_| "nodules".into());
+    Ok(Store::connect_and_ping(&DbArgs::new(&uri, &db)).await?)
+}
+
+/// Names spread over the index: the most popular, and deeper pages of a broad query.
+fn names_from(engine: &SearchEngine) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for offset in (0..9_000).step_by(PER_KIND * 3) {
+        let r = engine.search("not:deprecated", PER_KIND / 3, offset)?;
+        names.extend(r.results.into_iter().map(|h| h.name));
+    }
+    anyhow::ensure!(!names.is_empty(), "the index is empty");
+    Ok(names)
+}
+
+/// Realistic queries of each kind, drawn from what is indexed.
+fn query_sets(engine: &SearchEngine) -> anyhow::Result<Vec<(&'static str, Vec<String>)>> {
+    let names = names_from(engine)?;
+    let mut words = Vec::new();
+    for name in &names {
+        let r = engine.search(&format!("\"{name}\""), 1, 0)?;
+        if let Some(d) = r.results.first().and_then(|h| h.description.clone()) {
+            let w: Vec<String> =
+                d.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 4).map(str::to_lowercase).collect();
+            if w.len() >= 3 {
+                words.push(w);
+            }
+        }
+    }
+    anyhow::ensure!(!words.is_empty(), "no descriptions to draw words from");
+    let take = |f: &dyn Fn(usize) -> String| (0..PER_KIND).map(f).collect::<Vec<_>>();
+    let name = |i: usize| names[i * 7 % names.len()].clone();
+    let w = |i: usize| &words[i * 13 % words.len()];
+    let typo = |s: &str| {
+        let mut c: Vec<char> = s.chars().collect();
+        let k = c.len() / 2;
+        if c.len() > 4 {
+            c.swap(k, k - 1);
+        }
+        c.into_iter().collect::<String>()
+    };
+    Ok(vec![
+        ("exact name", take(&|i| name(i))),
+        ("one word", take(&|i| w(i)[0].clone())),
+        ("three words", take(&|i| w(i)[..3].join(" "))),
+        ("qualifier", take(&|i| format!("keywords:{}", w(i)[1]))),
+        ("filter", take(&|i| format!("{} has:types not:deprecated", w(i)[0]))),
+        ("filter only", take(&|i| ["has:types", "module:esm", "license:mit", "is:deprecated"][i % 4].to_string())),
+        ("fuzzy (typo in a name)", take(&|i| typo(&name(i)))),
+        ("suggest", take(&|i| name(i).chars().take(3 + i % 3).collect())),
+    ])
+}
+
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+fn dir_mb(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum::<u64>() >> 20)
+        .unwrap_or(0)
+}

@@ -1,0 +1,274 @@
+//! Keeps the search index in step with MongoDB. On first start (or a new schema) it builds
+//! the index from a cursor over the packages, in bounded batches, reporting progress; then
+//! every second it indexes packages whose `seq` is above the watermark. Several webapps
+//! each keep their own index from the same database. No full rebuild on restart.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use nodules_store::Store;
+use nodules_store::db::coll;
+
+use super::doc::SearchDoc;
+use super::engine::SearchEngine;
+
+/// Packages read per batch.
+const BATCH: usize = 1000;
+/// Changes are re-read for this long after they are first seen: a write whose `seq` was
+/// taken earlier than a number already read (several writers) is not missed.
+const OVERLAP: Duration = Duration::from_secs(10);
+
+/// The index and how far it is.
+pub struct SearchService {
+    pub engine: Arc<SearchEngine>,
+    ready: AtomicBool,
+    built: AtomicU64,
+    total: AtomicU64,
+}
+
+impl SearchService {
+    /// Opens (or creates) the index in `dir` and starts keeping it current.
+    pub fn start(store: Store, dir: &Path) -> anyhow::Result<Arc<SearchService>> {
+        std::fs::create_dir_all(dir)?;
+        let (engine, needs_build) =
+            SearchEngine::open_or_create(dir).map_err(|e| anyhow::anyhow!("search index in {}: {e}", dir.display()))?;
+        let watermark = if needs_build { None } else { engine.commit_meta().and_then(|m| m.parse::<i64>().ok()) };
+        let service = Arc::new(SearchService {
+            engine: Arc::new(engine),
+            ready: AtomicBool::new(watermark.is_some()),
+            built: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+        });
+        let s = service.clone();
+        tokio::spawn(async move {
+            let mut watermark = watermark;
+            loop {
+                if watermark.is_none() {
+                    match s.build(&store).await {
+                        Ok(w) => watermark = Some(w),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "building the search index failed; retrying in 10 s");
+                            tokio::time::sleep(Duration::from_secs(10)).await;
+                            continue;
+                        }
+                    }
+                }
+                if let Some(w) = watermark {
+                    s.follow(&store, w).await;
+                }
+            }
+        });
+        Ok(service)
+    }
+
+    /// `None` when ready, else the share of the first build done (0–100).
+    pub fn building(&self) -> Option<u64> {
+        if self.ready.load(Ordering::Relaxed) {
+            return None;
+        }
+        let total = self.total.load(Ordering::Relaxed).max(1);
+        Some((self.built.load(Ordering::Relaxed) * 100 / total).min(99))
+    }
+
+    /// The whole index from the packages; returns the watermark it is current to.
+    async fn build(&self, store: &Store) -> anyhow::Result<i64> {
+        let started = Instant::now();
+        // everything written after this number is picked up by `follow`
+        let watermark = store.current_seq(nodules_store::seq::PACKAGE_SEQ).await?;
+        self.total.store(store.packages().estimated_document_count().await.unwrap_or(0), Ordering::Relaxed);
+        self.built.store(0, Ordering::Relaxed);
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || engine.clear()).await??;
+        tracing::info!(packages = self.total.load(Ordering::Relaxed), "building the search index");
+        let mut cursor = store.packages().find(doc! { "state": "active" }).projection(projection()).await?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut last_log = Instant::now();
+        while let Some(d) = cursor.try_next().await? {
+            batch.push(d);
+            if batch.len() >= BATCH {
+                self.index_batch(store, std::mem::take(&mut batch)).await?;
+                if last_log.elapsed() > Duration::from_secs(10) {
+                    last_log = Instant::now();
+                    tracing::info!(
+                        indexed = self.built.load(Ordering::Relaxed),
+                        percent = self.building().unwrap_or(100),
+                        "search index in progress"
+                    );
+                }
+            }
+        }
+        self.index_batch(store, batch).await?;
+        let engine = self.engine.clone();
+        let meta = watermark.to_string();
+        tokio::task::spawn_blocking(move || engine.commit(&meta)).await??;
+        self.ready.store(true, Ordering::Relaxed);
+        tracing::info!(
+            packages = self.built.load(Ordering::Relaxed),
+            secs = started.elapsed().as_secs_f64(),
+            "search index built"
+        );
+        Ok(watermark)
+    }
+
+    async fn index_batch(&self, store: &Store, docs: Vec<Document>) -> anyhow::Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let n = docs.len() as u64;
+        let (upserts, removals) = to_search_docs(store, docs).await?;
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            engine.remove(&removals)?;
+            engine.upsert(&upserts)?;
+            Ok(())
+        })
+        .await??;
+        self.built.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Every second: packages changed since the watermark. Every ten seconds the last ten
+    /// seconds are read again: a write whose `seq` was taken before a number already read
+    /// (several writers) lands late, and is picked up then.
+    async fn follow(&self, store: &Store, mut watermark: i64) {
+        let mut history: VecDeque<(Instant, i64)> = VecDeque::new();
+        let mut last_sweep = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let durable = history.front().map(|(_, w)| *w);
+            match self.catch_up(store, watermark, durable).await {
+                Ok(Some(max)) => watermark = max,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "search index update failed; retrying"),
+            }
+            history.push_back((Instant::now(), watermark));
+            if last_sweep.elapsed() >= OVERLAP {
+                last_sweep = Instant::now();
+                let old = history.front().map_or(watermark, |(_, w)| *w);
+                history.retain(|(t, _)| t.elapsed() < OVERLAP);
+                if old < watermark {
+                    // stragglers; the watermark stored on disk stays behind them
+                    if let Err(e) = self.catch_up(store, old, Some(old)).await {
+                        tracing::warn!(error = %e, "search index sweep failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Indexes packages with `seq > from`; returns the highest seq read. The commit records
+    /// `durable` (or `from`) as the watermark a restart resumes from.
+    async fn catch_up(&self, store: &Store, from: i64, durable: Option<i64>) -> anyhow::Result<Option<i64>> {
+        let mut max = None;
+        let mut from_seq = from;
+        loop {
+            let docs: Vec<Document> = store
+                .packages()
+                .find(doc! { "seq": { "$gt": from_seq } })
+                .sort(doc! { "seq": 1 })
+                .limit(BATCH as i64)
+                .projection(projection())
+                .await?
+                .try_collect()
+                .await?;
+            let n = docs.len();
+            if let Some(s) = docs.last().and_then(|d| d.get_i64("seq").ok()) {
+                from_seq = s;
+                max = Some(s);
+            }
+            if n == 0 {
+                break;
+            }
+            tracing::debug!(packages = n, after_seq = from, "search index: indexing changed packages");
+            self.index_batch(store, docs).await?;
+            if n < BATCH {
+                break;
+            }
+        }
+        if max.is_some() {
+            let engine = self.engine.clone();
+            // the conservative watermark survives a restart: the overlap is re-read
+            let meta = durable.unwrap_or(from).to_string();
+            tokio::task::spawn_blocking(move || engine.commit(&meta)).await??;
+        }
+        Ok(max)
+    }
+}
+
+fn projection() -> Document {
+    doc! {
+        "state": 1, "seq": 1, "latest": 1, "maintainers.name": 1, "dependents_count": 1, "modified": 1,
+        "latest_version.description": 1, "latest_version.keywords": 1, "latest_version.author.name": 1,
+        "latest_version.license.spdx": 1, "latest_version.deprecated": 1,
+    }
+}
+
+/// Package records (as projected) → documents to index, and names to remove.
+async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(Vec<SearchDoc>, Vec<String>)> {
+    let mut removals = Vec::new();
+    let mut active = Vec::new();
+    for d in docs {
+        let Ok(name) = d.get_str("_id").map(str::to_string) else { continue };
+        if d.get_str("state").ok() == Some("active") {
+            active.push((name, d));
+        } else {
+            removals.push(name);
+        }
+    }
+    // downloaded facts of each latest version (one query)
+    let ids: Vec<String> =
+        active.iter().filter_map(|(n, d)| d.get_str("latest").ok().map(|v| format!("{n}@{v}"))).collect();
+    let facts: HashMap<String, Document> = store
+        .collection(coll::SOURCES)
+        .find(doc! { "_id": { "$in": &ids } })
+        .projection(doc! { "facts.has_types": 1, "facts.module_type": 1, "state": 1 })
+        .await?
+        .try_collect::<Vec<Document>>()
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d)))
+        .collect();
+    let docs = active
+        .into_iter()
+        .map(|(name, d)| {
+            let latest = d.get_document("latest_version").ok();
+            let version = d.get_str("latest").ok().map(str::to_string);
+            let source = version.as_ref().and_then(|v| facts.get(&format!("{name}@{v}")));
+            let f = source.and_then(|s| s.get_document("facts").ok());
+            let strs = |v: Option<&mongodb::bson::Array>| -> Vec<String> {
+                v.into_iter().flatten().filter_map(|b| b.as_str().map(str::to_string)).collect()
+            };
+            SearchDoc {
+                version,
+                description: latest.and_then(|l| l.get_str("description").ok()).map(str::to_string),
+                keywords: strs(latest.and_then(|l| l.get_array("keywords").ok())),
+                author: latest
+                    .and_then(|l| l.get_document("author").ok())
+                    .and_then(|a| a.get_str("name").ok())
+                    .map(str::to_string),
+                maintainers: d
+                    .get_array("maintainers")
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_document().and_then(|m| m.get_str("name").ok()).map(str::to_string))
+                    .collect(),
+                license: latest
+                    .and_then(|l| l.get_document("license").ok())
+                    .and_then(|l| l.get_str("spdx").ok())
+                    .map(str::to_string),
+                deprecated: latest.and_then(|l| l.get_str("deprecated").ok()).is_some(),
+                has_types: f.and_then(|f| f.get_bool("has_types").ok()),
+                module_type: f.and_then(|f| f.get_str("module_type").ok()).map(str::to_string),
+                dependents_count: d.get_i64("dependents_count").ok().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                modified: d.get_datetime("modified").map(|t| t.timestamp_millis() / 1000).unwrap_or(0),
+                name,
+            }
+        })
+        .collect();
+    Ok((docs, removals))
+}
