@@ -37,6 +37,7 @@ async fn a_burst_is_limited_atomically_per_client() {
     assert!((10..=11).contains(&passed), "{passed} passed; concurrent requests never exceed the budget");
     let limited = rs.iter().find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).expect("a 429");
     assert!(limited.headers().get("retry-after").is_some(), "Retry-After");
+    assert!(limited.headers().get("content-security-policy").is_some(), "refusals carry the security headers too");
     // another client has its own budget; pages have a larger one
     let other = burst(&http, &url, 5, Some("198.51.100.2")).await;
     assert_eq!(count(&other, StatusCode::TOO_MANY_REQUESTS), 0, "a second client is limited separately");
@@ -90,7 +91,15 @@ async fn a_crowd_is_shed_with_503_and_the_server_stays_up() {
             tokio::spawn(async move {
                 // a new client (connection) for every request, as after a restart
                 let c = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
-                c.get(url).send().await.map(|r| (r.status(), r.headers().get("retry-after").cloned()))
+                let r = c.get(url).send().await?;
+                let (status, headers) = (r.status(), r.headers().clone());
+                let body = r.text().await?;
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    // a page that says why, with the security headers, not an empty answer
+                    assert!(body.contains("overloaded") || body.contains("busy"), "{body}");
+                    assert!(headers.get("content-security-policy").is_some());
+                }
+                Ok::<_, reqwest::Error>((status, headers.get("retry-after").cloned()))
             })
         })
         .collect();

@@ -60,6 +60,11 @@ impl PageCache {
         self.packages.insert(key, Arc::new(value)).await;
     }
 
+    /// The cache `package` answers (true) or site-wide answers (false) live in.
+    pub fn store_for(&self, package: bool) -> &Cache<String, Arc<Cached>> {
+        if package { &self.packages } else { &self.global }
+    }
+
     pub async fn get_global(&self, key: &str) -> Option<Arc<Cached>> {
         self.global.get(key).await
     }

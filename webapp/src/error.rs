@@ -53,6 +53,26 @@ impl From<minijinja::Error> for AppError {
 }
 
 impl AppError {
+    /// A copy for each waiter of a shared render (internal errors keep their message).
+    pub fn duplicate(&self) -> AppError {
+        match self {
+            AppError::PackageNotFound { name } => AppError::PackageNotFound { name: name.clone() },
+            AppError::VersionNotFound { name, version } => {
+                AppError::VersionNotFound { name: name.clone(), version: version.clone() }
+            }
+            AppError::InvalidName(n) => AppError::InvalidName(n.clone()),
+            AppError::BadRequest(m) => AppError::BadRequest(m.clone()),
+            AppError::Gone { name, state } => AppError::Gone { name: name.clone(), state },
+            AppError::NotFound => AppError::NotFound,
+            AppError::DatabaseUnavailable => AppError::DatabaseUnavailable,
+            AppError::SearchUnavailable => AppError::SearchUnavailable,
+            AppError::SearchTimeout => AppError::SearchTimeout,
+            AppError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs: *retry_after_secs },
+            AppError::Overloaded { retry_after_secs } => AppError::Overloaded { retry_after_secs: *retry_after_secs },
+            AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),
+        }
+    }
+
     /// The one place statuses are set.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {

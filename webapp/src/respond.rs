@@ -2,6 +2,7 @@
 //! `If-None-Match`), a `Cache-Control` that fits the route, and the in-memory cache.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -60,7 +61,26 @@ pub enum Scope<'a> {
     Global,
 }
 
-/// The cached answer for `key`, or `produce`'s (cached when it succeeds).
+/// An error that many waiters of one coalesced render can each answer with.
+pub trait SharedError: Send + Sync + 'static {
+    fn from_shared(shared: &Self) -> Self;
+}
+
+impl SharedError for crate::error::PageError {
+    fn from_shared(shared: &Self) -> Self {
+        crate::error::PageError(shared.0.duplicate())
+    }
+}
+
+impl SharedError for crate::error::ApiError {
+    fn from_shared(shared: &Self) -> Self {
+        crate::error::ApiError(shared.0.duplicate())
+    }
+}
+
+/// The cached answer for `key`, or `produce`'s (cached when it succeeds). Concurrent misses
+/// of one key share one `produce`: a crowd arriving at a cold page (after a restart, or a
+/// change of the package) renders it once, not once per request.
 pub async fn through_cache<E, F>(
     app: &AppState,
     scope: Scope<'_>,
@@ -70,6 +90,7 @@ pub async fn through_cache<E, F>(
 ) -> Result<Response, E>
 where
     F: Future<Output = Result<Cached, E>>,
+    E: SharedError,
 {
     let cache = app.cache();
     let key = match &scope {
@@ -89,11 +110,10 @@ where
         }
         return Ok(r);
     }
-    let c = produce.await?;
-    let r = send(&c, headers);
-    match scope {
-        Scope::Package(_) => cache.put_package(key, c).await,
-        Scope::Global => cache.put_global(key, c).await,
-    }
-    Ok(r)
+    let store = cache.store_for(matches!(scope, Scope::Package(_)));
+    let c = store
+        .try_get_with(key, async move { produce.await.map(Arc::new) })
+        .await
+        .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(|shared| E::from_shared(&shared)))?;
+    Ok(send(&c, headers))
 }

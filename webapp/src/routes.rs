@@ -51,14 +51,15 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(crate::metrics::show_metrics))
         .route("/media/{file}", get(serve_media))
         .fallback(not_found)
+        // innermost first; every answer, refusals included, gets a body and the headers
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::metrics::track))
-        .layer(axum::middleware::from_fn(budget))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), render_error_pages))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), budget))
         .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(app.clone(), security_headers))
         .layer(axum::middleware::from_fn_with_state(app.clone(), rate_limit))
         .layer(axum::middleware::from_fn_with_state(app.clone(), shed_load))
         .layer(axum::middleware::from_fn(crate::protect::limits::request_limits))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), render_error_pages))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), security_headers))
         .with_state(app)
 }
 
@@ -74,13 +75,24 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
 }
 
 /// Every request within [`REQUEST_BUDGET`]: a database that hangs gives a 503, not a hang.
-async fn budget(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+/// When the database answers (the cache's watcher says so), the time went to queueing
+/// behind other requests: "overloaded", with a short jittered Retry-After, not "come back
+/// in 30 s".
+async fn budget(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let api = req.uri().path().starts_with("/api/");
     match tokio::time::timeout(REQUEST_BUDGET, next.run(req)).await {
         Ok(r) => r,
         Err(_) => {
-            let e = crate::error::AppError::DatabaseUnavailable;
+            let e = if app.cache().db_ok() {
+                crate::error::AppError::Overloaded { retry_after_secs: crate::protect::shed::jittered_retry_after() }
+            } else {
+                crate::error::AppError::DatabaseUnavailable
+            };
             if api { crate::error::ApiError(e).into_response() } else { crate::error::PageError(e).into_response() }
         }
     }

@@ -30,10 +30,22 @@ pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let app = AppState::with_protection(store.clone(), config, args.cache_entries, limits, args.max_in_flight)?;
     app.cache().watch(store.clone());
     app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = listen(args.listen)?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     run(listener, service, args.header_timeout).await
+}
+
+/// Connections the kernel may queue before we accept them: the default 128 overflows when
+/// a thousand clients come back at once after a restart (each overflow costs a client a
+/// 1 s SYN retry).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    Ok(socket.listen(LISTEN_BACKLOG)?)
 }
 
 /// Accepts connections until SIGTERM or Ctrl-C, then lets open requests finish.

@@ -141,6 +141,7 @@ pub async fn apply(
         }
     }
 
+    let mut step_started = std::time::Instant::now();
     // the journal names the sources before any of their edges can change
     let journal = if edges.is_empty() {
         None
@@ -148,10 +149,14 @@ pub async fn apply(
         Some(dependents::apply::begin(store, &edges.iter().map(|e| e.name.clone()).collect::<Vec<_>>()).await?)
     };
 
+    tracing::debug!(step = "journal", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     // versions before their package records
     for f in store.update_all(coll::VERSIONS, version_ops).await? {
         tracing::warn!(error = %f.message, "a version record was refused");
     }
+    tracing::debug!(step = "versions", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     store.delete_all(coll::VERSIONS, version_deletes).await?;
 
     let n = (package_ops.len() + deletes.len()) as u64;
@@ -193,12 +198,20 @@ pub async fn apply(
             rejects.push(Reject { package: name, source: "write".into(), reason });
         }
     }
+    tracing::debug!(step = "packages", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     store.enqueue_downloads(&downloads).await?;
+    tracing::debug!(step = "enqueue", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     store.update_recent(recent, &gone).await?;
+    tracing::debug!(step = "recent", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     let stats = dependents::apply(store, &edges, &new_packages).await?;
     if let Some(id) = journal {
         dependents::apply::end(store, id).await?;
     }
+    tracing::debug!(step = "dependents", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     if !touched.is_empty() {
         validators.push(UpdateOp::update_many(
             doc! { "_id": { "$in": touched } },
@@ -207,6 +220,7 @@ pub async fn apply(
     }
     store.update_all(coll::PACKAGES, validators).await?;
     store.update_all(coll::PACKAGES, stale_ops).await?;
+    tracing::debug!(step = "rest", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     store.record_rejects(&rejects).await?;
     Ok(stats)
 }

@@ -56,7 +56,8 @@ impl RateLimits {
         let limiter = if api { &self.api } else { &self.pages };
         limiter.check_key(&client).map_err(|not_until| {
             self.limited.fetch_add(1, Ordering::Relaxed);
-            not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1)
+            // rounded up (a client told 1 s for a 1.9 s wait is refused again)
+            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
         })
     }
 
@@ -82,7 +83,7 @@ pub async fn rate_limit(
     let Some(limits) = app.rate_limits() else { return next.run(req).await };
     let path = req.uri().path();
     // the cheap path: static files and probes cost nothing to serve
-    if path.starts_with("/media/") || path == "/healthz" || path == "/readyz" {
+    if path.starts_with("/media/") || matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return next.run(req).await;
     }
     let api = path.starts_with("/api/");

@@ -27,17 +27,21 @@ impl Shedder {
 
 pub async fn shed_load(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path == "/healthz" {
+    // probes and monitoring must see the crowd, not be shed by it
+    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return next.run(req).await;
     }
     let Ok(_slot) = app.shedder().slots.clone().try_acquire_owned() else {
         app.shedder().shed.fetch_add(1, Ordering::Relaxed);
-        // 1 to 5 seconds, so shed clients do not all come back together
-        let secs = 1 + rand_jitter() % 5;
-        let e = AppError::Overloaded { retry_after_secs: secs };
+        let e = AppError::Overloaded { retry_after_secs: jittered_retry_after() };
         return if path.starts_with("/api/") { ApiError(e).into_response() } else { PageError(e).into_response() };
     };
     next.run(req).await
+}
+
+/// 1 to 5 seconds, so refused clients do not all come back together.
+pub fn jittered_retry_after() -> u64 {
+    1 + rand_jitter() % 5
 }
 
 fn rand_jitter() -> u64 {
