@@ -10,7 +10,7 @@ DEMO_PORT ?= 27117
 DEMO_DB ?= nodules
 BIN := $(CURDIR)/target/release
 
-.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-1m
+.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp
 
 check-tools:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is needed: install Rust from rustup" >&2; exit 1; }
@@ -41,13 +41,43 @@ clean-demo: devdb-stop
 # Benchmarks (not in CI): figures and ratios for BENCHMARKS.md, each against a reference
 # measured in the same run. Synthetic registries are generated once into
 # $(NODULES_BENCH_DIR) (default /tmp/nodules-bench); results go to bench/results/.
-bench: build
+BENCH_DIR ?= $(or $(NODULES_BENCH_DIR),/tmp/nodules-bench)
+
+bench: bench-scale bench-download bench-webapp bench-search-1m
+
+# The indexer at 10k and 100k packages (ingest, follow, dependents, reads, disk) and the
+# search index built from each database. 100k takes over an hour on the development server.
+bench-scale: build
 	@scripts/devdb install
 	@mkdir -p bench/results
 	scripts/devdb run -- python3 bench/run.py 10000 100000 | tee bench/results/scale.md
+
+# Search at a million packages: the index built from the generated 1M dump by the indexer's
+# normalizer (no database: the development server cannot hold 1M packages in reasonable
+# time), then query latencies. ~30 minutes and ~8 GB of disk for the dump.
+bench-search-1m: build
+	@mkdir -p bench/results $(BENCH_DIR)/gen-1000000
+	@test -f $(BENCH_DIR)/gen-1000000/manifest.json || \
+	  $(BIN)/nodules-gen --packages 1000000 --seed 1 --gzip --out $(BENCH_DIR)/gen-1000000
+	$(BIN)/nodules-bench-search build-dump $(BENCH_DIR)/gen-1000000/all_docs.json.gz $(BENCH_DIR)/search-1m \
+	  | tee bench/results/search-1m.md
+	$(BIN)/nodules-bench-search queries $(BENCH_DIR)/search-1m | tee -a bench/results/search-1m.md
 
 # The 1M-package registry: hours on the development server, ~25 GB of disk.
 bench-1m: build
 	@scripts/devdb install
 	@mkdir -p bench/results
 	scripts/devdb run -- python3 bench/run.py 1000000 | tee bench/results/scale-1m.md
+
+# The downloader on the ~350 real tarballs of sample/packages.txt, fetched once into
+# $(NODULES_BENCH_DIR)/download-cache from the registry npm uses, then served locally.
+bench-download: build
+	@scripts/devdb install
+	scripts/devdb run -- python3 bench/download.py
+
+# The webapp: a hot module page (wrk, against nginx serving the same bytes) and a reconnect
+# flood of 1,000 clients, on a few real packages from the registry npm uses. Needs nginx
+# and wrk (`apt-get install -y nginx-light wrk`); the script says so, or installs them as root.
+bench-webapp: build
+	@scripts/devdb install
+	scripts/devdb run -- .venv/bin/python bench/webapp.py

@@ -211,6 +211,9 @@ async fn hostile_requests_get_4xx_never_5xx_nor_a_hang() {
     let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n", "b".repeat(17_000));
     let a = addr.clone();
     assert_eq!(tokio::task::spawn_blocking(move || raw(&a, big.as_bytes())).await.expect("join"), Some(431));
+    let body = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    let a = addr.clone();
+    assert_eq!(tokio::task::spawn_blocking(move || raw(&a, body.as_bytes())).await.expect("join"), Some(413), "a body");
     for m in ["PATCH", "DELETE", "FOO"] {
         let a = addr.clone();
         let req = format!("{m} / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

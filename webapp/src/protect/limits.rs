@@ -1,5 +1,6 @@
 //! Limits on what a request may be: the site is read-only (GET, HEAD, OPTIONS; others 405),
-//! a request line over 8 kB is 414, headers over 16 kB are 431 — answered before any work.
+//! a request line over 8 kB is 414, headers over 16 kB are 431, a request with a body is
+//! 413 (nothing here reads one, so no body can hold a connection) — answered before any work.
 
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
@@ -20,6 +21,14 @@ pub async fn request_limits(req: Request, next: Next) -> Response {
     let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if header_bytes > MAX_HEADER_BYTES {
         return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large\n").into_response();
+    }
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) != Some(0));
+    if has_body {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request bodies are not accepted\n").into_response();
     }
     next.run(req).await
 }
