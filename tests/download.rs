@@ -11,24 +11,9 @@ use nodules_e2e::tarballs::{packument_for, tarball, tarball_path};
 use nodules_e2e::{FakeRegistry, Reply};
 use nodules_store::model::{ModuleType, SourceState};
 use nodules_store::testing::TestDb;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Serves `name`'s document and tarball; returns the tarball.
-fn publish(reg: &FakeRegistry, name: &str, files: &[(&str, &[u8])], manifest: Value) -> Vec<u8> {
-    let mut files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, d)| (*p, d.to_vec())).collect();
-    if !files.iter().any(|(p, _)| *p == "package.json") {
-        let mut m = manifest.clone();
-        m["name"] = json!(name);
-        m["version"] = json!("1.0.0");
-        files.push(("package.json", m.to_string().into_bytes()));
-    }
-    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
-    let tgz = tarball(&refs);
-    reg.on(&doc_path(name), vec![Reply::json(packument_for(name, &reg.url(), &tgz, manifest).to_string())]);
-    reg.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz.clone())]);
-    tgz
-}
-
 async fn index(db: &TestDb, reg: &FakeRegistry, names: &[&str]) {
     let url = reg.url();
     let mut args = vec!["--registry", url.as_str(), "fetch"];
@@ -70,8 +55,7 @@ async fn tarballs_are_verified_unpacked_and_their_facts_read() {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;
     let license = b"MIT License\n\nPermission is hereby granted, free of charge...".repeat(20);
-    publish(
-        &reg,
+    reg.publish(
         "typed-esm",
         &[
             ("README.md", b"# typed-esm\n\nHello **world**."),
@@ -81,14 +65,12 @@ async fn tarballs_are_verified_unpacked_and_their_facts_read() {
         ],
         json!({ "type": "module", "main": "index.js", "types": "index.d.ts" }),
     );
-    publish(
-        &reg,
+    reg.publish(
         "dual-cjs",
         &[("LICENSE", &license), ("lib/index.cjs", b"module.exports = 1"), ("lib/index.mjs", b"export default 1")],
         json!({ "exports": { ".": { "import": "./lib/index.mjs", "require": "./lib/index.cjs" } }, "bin": "cli.js" }),
     );
-    publish(
-        &reg,
+    reg.publish(
         "scripted",
         &[("binding.gyp", b"{}"), ("index.js", b"")],
         json!({ "scripts": { "postinstall": "node setup.js" } }),
@@ -137,28 +119,28 @@ async fn bad_tarballs_end_as_recorded_failures() {
     let reg = FakeRegistry::start().await;
     let other = FakeRegistry::start().await;
     // integrity mismatch: the registry serves other bytes than the document promises
-    publish(&reg, "tampered", &[("index.js", b"ok")], json!({}));
+    reg.publish("tampered", &[("index.js", b"ok")], json!({}));
     reg.on(
         &tarball_path("tampered", "1.0.0"),
         vec![Reply::bytes(tarball(&[("package.json", b"{}"), ("evil.js", b"x")]))],
     );
     // a tarball on another origin, and a redirect to one
-    let tgz = publish(&reg, "elsewhere", &[("index.js", b"")], json!({}));
+    let tgz = reg.publish("elsewhere", &[("index.js", b"")], json!({}));
     let mut doc = packument_for("elsewhere", &other.url(), &tgz, json!({}));
     doc["versions"]["1.0.0"]["name"] = json!("elsewhere");
     reg.on(&doc_path("elsewhere"), vec![Reply::json(doc.to_string())]);
-    publish(&reg, "redirected", &[("index.js", b"")], json!({}));
+    reg.publish("redirected", &[("index.js", b"")], json!({}));
     reg.on(
         &tarball_path("redirected", "1.0.0"),
         vec![Reply::status(302).header("location", &format!("{}evil.tgz", other.url()))],
     );
     // gone, and flaky
-    publish(&reg, "missing", &[("index.js", b"")], json!({}));
+    reg.publish("missing", &[("index.js", b"")], json!({}));
     reg.on(&tarball_path("missing", "1.0.0"), vec![Reply::status(404)]);
-    let flaky = publish(&reg, "flaky", &[("index.js", b"")], json!({}));
+    let flaky = reg.publish("flaky", &[("index.js", b"")], json!({}));
     reg.on(&tarball_path("flaky", "1.0.0"), vec![Reply::status(500), Reply::bytes(flaky)]);
     // an HTML error page served as the tarball
-    publish(&reg, "html", &[("index.js", b"")], json!({}));
+    reg.publish("html", &[("index.js", b"")], json!({}));
     reg.on(&tarball_path("html", "1.0.0"), vec![Reply::bytes(b"<!DOCTYPE html><html>502 Bad Gateway</html>".to_vec())]);
     index(&db, &reg, &["tampered", "elsewhere", "redirected", "missing", "flaky", "html"]).await;
 
@@ -192,7 +174,7 @@ async fn two_downloaders_share_the_work_and_fetch_each_tarball_once() {
     let names: Vec<String> = (0..200).map(|i| format!("pkg-{i:03}")).collect();
     for n in &names {
         let body = format!("module.exports = '{n}'");
-        publish(&reg, n, &[("index.js", body.as_bytes())], json!({}));
+        reg.publish(n, &[("index.js", body.as_bytes())], json!({}));
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     index(&db, &reg, &refs).await;
@@ -211,9 +193,9 @@ async fn two_downloaders_share_the_work_and_fetch_each_tarball_once() {
 async fn a_killed_downloader_leaves_nothing_behind() {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;
-    let tgz = publish(&reg, "stalled", &[("index.js", &vec![b'x'; 200_000])], json!({}));
+    let tgz = reg.publish("stalled", &[("index.js", &vec![b'x'; 200_000])], json!({}));
     for i in 0..5 {
-        publish(&reg, &format!("other-{i}"), &[("index.js", b"1")], json!({}));
+        reg.publish(&format!("other-{i}"), &[("index.js", b"1")], json!({}));
     }
     index(&db, &reg, &["stalled", "other-0", "other-1", "other-2", "other-3", "other-4"]).await;
     reg.on(&tarball_path("stalled", "1.0.0"), vec![Reply::bytes(tgz.clone()).stalled(1000), Reply::bytes(tgz)]);

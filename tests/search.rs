@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use mongodb::bson::doc;
 use nodules_e2e::bins::run_bin;
 use nodules_e2e::registry::doc_path;
-use nodules_e2e::tarballs::{packument_for, tarball, tarball_path};
 use nodules_e2e::web::Webapp;
 use nodules_e2e::{FakeRegistry, Reply};
 use nodules_store::testing::TestDb;
@@ -17,19 +16,6 @@ use serde_json::{Value, json};
 
 /// How long an incremental update may take to show (the sync polls every second).
 const UPDATE_WITHIN: Duration = Duration::from_secs(20);
-
-fn publish(reg: &FakeRegistry, name: &str, files: &[(&str, &[u8])], manifest: Value) {
-    let mut m = manifest.clone();
-    m["name"] = json!(name);
-    m["version"] = json!("1.0.0");
-    let pj = m.to_string();
-    let mut all: Vec<(&str, &[u8])> = files.to_vec();
-    all.push(("package.json", pj.as_bytes()));
-    let tgz = tarball(&all);
-    let doc = packument_for(name, &reg.url(), &tgz, manifest);
-    reg.on(&doc_path(name), vec![Reply::json(doc.to_string())]);
-    reg.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz)]);
-}
 
 async fn ok(bin: &str, db: &TestDb, args: &[&str]) {
     run_bin(bin, db, args).await.assert_ok();
@@ -87,26 +73,23 @@ async fn site() -> Site {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;
     let url = reg.url();
-    publish(&reg, "widget", &[("index.js", b"")], json!({ "description": "The widget", "license": "MIT" }));
-    publish(
-        &reg,
+    reg.publish("widget", &[("index.js", b"")], json!({ "description": "The widget", "license": "MIT" }));
+    reg.publish(
         "widget-kit",
         &[("index.js", b"export default 1"), ("index.d.ts", b"export {}")],
         json!({ "description": "Widgets with types", "license": "Apache-2.0", "type": "module", "types": "index.d.ts",
                 "keywords": ["ui", "widgets"], "author": "Grace Hopper" }),
     );
-    publish(
-        &reg,
+    reg.publish(
         "old-widget",
         &[("index.js", b"")],
         json!({ "description": "widget of old", "deprecated": "use widget" }),
     );
-    publish(&reg, "@acme/widget", &[("index.js", b"")], json!({ "description": "scoped widget" }));
+    reg.publish("@acme/widget", &[("index.js", b"")], json!({ "description": "scoped widget" }));
     let mut all = vec!["widget".to_string(), "widget-kit".into(), "old-widget".into(), "@acme/widget".into()];
     for i in 0..12 {
         let name = format!("app-{i:02}");
-        publish(
-            &reg,
+        reg.publish(
             &name,
             &[("index.js", b"")],
             json!({ "description": "an app", "dependencies": { "widget-kit": "^1" } }),
@@ -210,20 +193,14 @@ async fn incremental_updates_and_restart_without_rebuild() {
     web.wait_search_ready().await;
 
     // a package updated: its new description is found
-    publish(
-        &site.reg,
-        "widget",
-        &[("index.js", b"")],
-        json!({ "description": "The sparkly widget", "license": "MIT" }),
-    );
+    site.reg.publish("widget", &[("index.js", b"")], json!({ "description": "The sparkly widget", "license": "MIT" }));
     ok("nodules-indexer", &site.db, &["--registry", &site.url, "fetch", "widget"]).await;
     let took =
         eventually(&web, "sparkly", "updated description", |v| names(v).first().is_some_and(|n| n == "widget")).await;
     eprintln!("update visible after {took:?}");
 
     // a new package, downloaded later: `has:types` only once the tarball was read
-    publish(
-        &site.reg,
+    site.reg.publish(
         "gizmo",
         &[("index.js", b""), ("index.d.ts", b"export {}")],
         json!({ "description": "A gizmo", "types": "index.d.ts" }),
@@ -262,7 +239,7 @@ async fn incremental_updates_and_restart_without_rebuild() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(names(&v), ["gizmo"], "the restart kept the index and did not rebuild it: {v}");
     // and it still follows new writes
-    publish(&site.reg, "gadget", &[("index.js", b"")], json!({ "description": "A gadget" }));
+    site.reg.publish("gadget", &[("index.js", b"")], json!({ "description": "A gadget" }));
     ok("nodules-indexer", &site.db, &["--registry", &site.url, "fetch", "gadget"]).await;
     eventually(&web, "gadget", "a package written after the restart", |v| {
         names(v).first().is_some_and(|n| n == "gadget")

@@ -3,8 +3,6 @@
 
 use mongodb::bson::doc;
 use nodules_e2e::bins::run_bin;
-use nodules_e2e::registry::doc_path;
-use nodules_e2e::tarballs::{packument_for, tarball, tarball_path};
 use nodules_e2e::web::Webapp;
 use nodules_e2e::{FakeRegistry, Reply};
 use nodules_store::testing::TestDb;
@@ -26,19 +24,6 @@ Some **bold** text and a [relative link](docs/guide.md) and ![logo](img/logo.png
 ## Usage
 "#;
 
-fn publish(reg: &FakeRegistry, name: &str, files: &[(&str, &[u8])], manifest: Value) {
-    let mut m = manifest.clone();
-    m["name"] = json!(name);
-    m["version"] = json!("1.0.0");
-    let pj = m.to_string();
-    let mut all: Vec<(&str, &[u8])> = files.to_vec();
-    all.push(("package.json", pj.as_bytes()));
-    let tgz = tarball(&all);
-    let doc = packument_for(name, &reg.url(), &tgz, manifest);
-    reg.on(&doc_path(name), vec![Reply::json(doc.to_string())]);
-    reg.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz)]);
-}
-
 async fn ok(args: &[&str], db: &TestDb, bin: &str) {
     run_bin(bin, db, args).await.assert_ok();
 }
@@ -54,8 +39,7 @@ async fn site() -> Site {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;
     let url = reg.url();
-    publish(
-        &reg,
+    reg.publish(
         "normal",
         &[("README.md", HOSTILE_README.as_bytes()), ("index.js", b"export default 1"), ("index.d.ts", b"export {}")],
         json!({
@@ -64,14 +48,14 @@ async fn site() -> Site {
             "repository": "github:ada/normal", "dependencies": { "dep-a": "^1", "ghost": "^2" },
         }),
     );
-    publish(&reg, "dep-a", &[("index.js", b"")], json!({ "description": "a dependency" }));
-    publish(&reg, "@scope/pkg", &[("index.js", b"")], json!({ "description": "scoped", "bin": "cli.js" }));
-    publish(&reg, "old-thing", &[("index.js", b"")], json!({ "deprecated": "use new-thing instead" }));
+    reg.publish("dep-a", &[("index.js", b"")], json!({ "description": "a dependency" }));
+    reg.publish("@scope/pkg", &[("index.js", b"")], json!({ "description": "scoped", "bin": "cli.js" }));
+    reg.publish("old-thing", &[("index.js", b"")], json!({ "deprecated": "use new-thing instead" }));
     for i in 0..60 {
-        publish(&reg, &format!("user-{i:02}"), &[("index.js", b"")], json!({ "dependencies": { "normal": "^1" } }));
+        reg.publish(&format!("user-{i:02}"), &[("index.js", b"")], json!({ "dependencies": { "normal": "^1" } }));
     }
     for i in 0..3 {
-        publish(&reg, &format!("tester-{i}"), &[("index.js", b"")], json!({ "devDependencies": { "normal": "^1" } }));
+        reg.publish(&format!("tester-{i}"), &[("index.js", b"")], json!({ "devDependencies": { "normal": "^1" } }));
     }
     reg.on(
         "/gone",
@@ -89,7 +73,7 @@ async fn site() -> Site {
     ok(&args, &db, "nodules-indexer").await;
     ok(&["--registry", &url, "run", "--once"], &db, "nodules-downloader").await;
     // indexed after the downloader ran: not downloaded yet
-    publish(&reg, "queued", &[("index.js", b"")], json!({ "description": "not downloaded yet" }));
+    reg.publish("queued", &[("index.js", b"")], json!({ "description": "not downloaded yet" }));
     ok(&["--registry", &url, "fetch", "queued"], &db, "nodules-indexer").await;
     ok(&["dependents", "--rerank"], &db, "nodules-indexer").await;
     let web = Webapp::start(&db, &[]).await;

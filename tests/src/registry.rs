@@ -132,6 +132,24 @@ impl FakeRegistry {
         self.on(&doc_path(name), vec![Reply::json(doc.to_string())]);
     }
 
+    /// Publishes `name@1.0.0`: a tarball of `files` (plus a `package.json` from `manifest`
+    /// unless `files` has one) and its document; returns the tarball.
+    pub fn publish(&self, name: &str, files: &[(&str, &[u8])], manifest: serde_json::Value) -> Vec<u8> {
+        use crate::tarballs::{packument_for, tarball, tarball_path};
+        let mut files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, d)| (*p, d.to_vec())).collect();
+        if !files.iter().any(|(p, _)| *p == "package.json") {
+            let mut m = manifest.clone();
+            m["name"] = serde_json::json!(name);
+            m["version"] = serde_json::json!("1.0.0");
+            files.push(("package.json", m.to_string().into_bytes()));
+        }
+        let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
+        let tgz = tarball(&refs);
+        self.on(&doc_path(name), vec![Reply::json(packument_for(name, &self.url(), &tgz, manifest).to_string())]);
+        self.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz.clone())]);
+        tgz
+    }
+
     /// Requests received for `path`.
     pub fn requests(&self, path: &str) -> Vec<Logged> {
         self.inner.lock().expect("lock").log.iter().filter(|l| l.path == path).cloned().collect()
