@@ -242,6 +242,22 @@ async fn hostile_requests_get_4xx_never_5xx_nor_a_hang() {
     .await
     .expect("join");
     assert!(cut < Duration::from_secs(8), "a slow client is cut off at the header timeout, took {cut:?}");
+    // a client that connects and says nothing at all, and one that stops after one byte
+    for first in [&b""[..], &b"P"[..]] {
+        let a = addr.clone();
+        let silent = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let mut s = TcpStream::connect(&a).expect("connect");
+            s.write_all(first).expect("write");
+            s.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+            let mut buf = [0u8; 256];
+            let _ = s.read(&mut buf);
+            started.elapsed()
+        })
+        .await
+        .expect("join");
+        assert!(silent < Duration::from_secs(8), "a silent client ({first:?}) is cut off, took {silent:?}");
+    }
     assert_eq!(reqwest::get(web.url("/healthz")).await.expect("get").status(), StatusCode::OK);
 }
 

@@ -1,13 +1,13 @@
 //! `serve`: connect, build the state, start background work, and serve HTTP through
-//! hyper-util's connection builder with a timer — `axum::serve` alone installs none, so a
+//! hyper's HTTP/1 connection builder with a timer — `axum::serve` alone installs none, so a
 //! header-read timeout would never fire and a slowloris client would hold a connection.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use nodules_store::{DbArgs, Store};
 use tower::Service;
 
@@ -55,18 +55,12 @@ async fn run(
     header_timeout: Duration,
 ) -> anyhow::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Duration::from_secs(30))
-        .max_header_list_size(16 * 1024);
+    // HTTP/1 only: hyper-util's auto builder runs no timer while it sniffs for the HTTP/2
+    // preface, so a client that connects and sends nothing (or one byte) was held forever
+    // (tested). Cleartext HTTP/2 is not something browsers speak; a TLS proxy in front
+    // terminates HTTP/2 itself.
+    let mut builder = Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(MAX_HEAD_BYTES).keep_alive(true);
     let builder = Arc::new(builder);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
@@ -86,7 +80,7 @@ async fn run(
         let Ok(tower_service) = make.call(peer).await;
         let hyper_service = hyper::service::service_fn(move |req| tower_service.clone().call(req));
         let builder = builder.clone();
-        let conn = builder.serve_connection(TokioIo::new(stream), hyper_service).into_owned();
+        let conn = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
