@@ -65,19 +65,25 @@ impl Store {
             BrowseList::Keyword(k) => doc! { "kw": k.to_lowercase(), "state": "active" },
             BrowseList::Person(p) => doc! { "people": p.to_lowercase(), "state": "active" },
         };
+        let mut items = self.list_items(filter, None, FILTER_LIMIT).await?;
+        items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
+        Ok(items)
+    }
+
+    /// Packages matching `filter` as list entries, at most `limit`, in `sort` order if given.
+    async fn list_items(&self, filter: Document, sort: Option<Document>, limit: i64) -> Result<Vec<ListItem>> {
         let docs: Vec<Document> = self
             .packages()
             .find(filter)
-            .limit(FILTER_LIMIT)
-            .projection(PROJECTION())
+            .with_options(
+                mongodb::options::FindOptions::builder().sort(sort).limit(limit).projection(PROJECTION()).build(),
+            )
             .await
             .map_err(StoreError::mongo("find", coll::PACKAGES))?
             .try_collect()
             .await
             .map_err(StoreError::mongo("find", coll::PACKAGES))?;
-        let mut items: Vec<ListItem> = docs.iter().map(item).collect();
-        items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
-        Ok(items)
+        Ok(docs.iter().map(item).collect())
     }
 
     async fn stored_list(&self, id: &str) -> Result<Vec<ListItem>> {
@@ -123,18 +129,7 @@ impl Store {
     /// These two sorted queries run off the request path.
     pub async fn rebuild_browse_lists(&self) -> Result<()> {
         for (id, sort) in [("depended", doc! { "dependents_count": -1 }), ("recent", doc! { "modified": -1 })] {
-            let docs: Vec<Document> = self
-                .packages()
-                .find(doc! { "state": "active" })
-                .sort(sort)
-                .limit(BROWSE_LIST_LEN as i64)
-                .projection(PROJECTION())
-                .await
-                .map_err(StoreError::mongo("find", coll::PACKAGES))?
-                .try_collect()
-                .await
-                .map_err(StoreError::mongo("find", coll::PACKAGES))?;
-            let mut items: Vec<ListItem> = docs.iter().map(item).collect();
+            let mut items = self.list_items(doc! { "state": "active" }, Some(sort), BROWSE_LIST_LEN as i64).await?;
             if id == "recent" {
                 items.iter_mut().for_each(|i| i.dependents_count = None);
             }

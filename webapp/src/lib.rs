@@ -8,6 +8,7 @@ pub mod media; // embedded static files
 pub mod metrics; // /metrics: requests by route template, limits, cache
 pub mod package_data; // loading what a package page shows
 pub mod pages; // HTML pages
+pub mod params; // query-string parameters shared by pages and the API
 pub mod path; // PackagePath: names with scopes in URLs
 pub mod protect; // rate limits, load shedding, security headers
 pub mod readme; // README Markdown -> sanitized HTML

@@ -77,14 +77,8 @@ async fn source(app: &AppState, name: &str, version: &str) -> Result<nodules_sto
     responses((status = 200, body = FilesJson), (status = 404, body = crate::error::ErrorBody))
 )]
 pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParams) -> Result<FilesJson, AppError> {
-    let page: i64 = match q.page.as_deref() {
-        None | Some("") => 1,
-        Some(p) => p
-            .parse()
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or_else(|| AppError::BadRequest(format!("page must be a number from 1, not `{p}`")))?,
-    };
+    // beyond i64 no page exists: the lookup finds nothing
+    let page = i64::try_from(crate::params::page_number(q.page.as_deref(), None)?).unwrap_or(i64::MAX);
     let s = source(app, name, version).await?;
     let files = if s.tree_pages >= page {
         app.store()

@@ -131,13 +131,7 @@ async fn list(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let page: u64 =
-        match q.page.as_deref() {
-            None | Some("") => 1,
-            Some(p) => p.parse().ok().filter(|p| (1..=MAX_PAGE).contains(p)).ok_or_else(|| {
-                AppError::BadRequest(format!("page must be a number from 1 to {MAX_PAGE}, not `{p}`"))
-            })?,
-        };
+    let page = crate::params::page_number(q.page.as_deref(), Some(MAX_PAGE))?;
     let request = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     through_cache(&app, Scope::Global, &request, &headers, async {
         let all = app.store().browse(&list).await?;

@@ -43,14 +43,8 @@ pub fn parse_kind(kind: Option<&str>) -> Result<DepKind, AppError> {
 
 pub async fn show_dependents(app: &AppState, name: &str, q: DependentsQuery) -> Result<Cached, PageError> {
     let kind = parse_kind(q.kind.as_deref())?;
-    let page: i64 = match q.page.as_deref() {
-        None | Some("") => 1,
-        Some(p) => p
-            .parse()
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or_else(|| AppError::BadRequest(format!("page must be a number from 1, not `{p}`")))?,
-    };
+    // beyond i64 no page exists: the lookup finds nothing
+    let page = i64::try_from(crate::params::page_number(q.page.as_deref(), None)?).unwrap_or(i64::MAX);
     let store = app.store();
     let package = store.package(name).await?;
     let summary = store.dependents(name).await?;

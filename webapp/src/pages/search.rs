@@ -66,13 +66,7 @@ pub async fn search_page(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let query = p.q.unwrap_or_default().trim().to_string();
-    let page: usize =
-        match p.page.as_deref() {
-            None | Some("") => 1,
-            Some(s) => s.parse().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
-                AppError::BadRequest(format!("page must be a number from 1 to {MAX_PAGE}, not `{s}`"))
-            })?,
-        };
+    let page = crate::params::page_number(p.page.as_deref(), Some(MAX_PAGE as u64))? as usize;
     let indexing = app.search().and_then(|s| s.building());
     let request = cache_key(&app, &uri);
     if query.is_empty() || indexing.is_some() {
