@@ -53,18 +53,35 @@ async fn main() -> anyhow::Result<()> {
             println!("search queries on {} packages ({} segment):", engine.doc_count(), engine.segment_count());
             println!("| query kind | example | p50 (ms) | p99 (ms) | max (ms) |");
             println!("|---|---|---|---|---|");
+            // a server answering traffic is warm: one untimed round first (index pages in the
+            // page cache, decompressed doc-store blocks)
             for (kind, queries) in &sets {
-                let mut times = Vec::with_capacity(queries.len());
                 for q in queries {
-                    let t = Instant::now();
                     if *kind == "suggest" {
                         std::hint::black_box(engine.suggest(q, 10));
                     } else {
                         std::hint::black_box(engine.search(q, 20, 0)?);
                     }
+                }
+            }
+            for (kind, queries) in &sets {
+                let mut times = Vec::with_capacity(queries.len());
+                let mut slowest = Vec::with_capacity(queries.len());
+                for q in queries {
+                    let t = Instant::now();
+                    let total = if *kind == "suggest" {
+                        std::hint::black_box(engine.suggest(q, 10)).len() as u64
+                    } else {
+                        std::hint::black_box(engine.search(q, 20, 0)?).total
+                    };
                     times.push(t.elapsed());
+                    slowest.push((t.elapsed(), q, total));
                 }
                 times.sort();
+                slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+                for (t, q, total) in slowest.iter().take(4) {
+                    eprintln!("{kind}: {q:?} {:.2} ms, {total} matches", t.as_secs_f64() * 1000.0);
+                }
                 let ms = |d: Duration| d.as_secs_f64() * 1000.0;
                 let p = |q: f64| ms(times[((times.len() as f64 * q) as usize).min(times.len() - 1)]);
                 let example = queries.first().map(String::as_str).unwrap_or("");
@@ -114,6 +131,21 @@ async fn main() -> anyhow::Result<()> {
                 times[times.len() / 2],
                 times.last().copied().unwrap_or(0.0)
             );
+        }
+        "probe" => {
+            // each query 20 times: total matches, best and median time (warm)
+            let (engine, _) = SearchEngine::open_or_create(&dir)?;
+            for q in &args[2..] {
+                let mut times = Vec::new();
+                let mut total = 0;
+                for _ in 0..20 {
+                    let t = Instant::now();
+                    total = std::hint::black_box(engine.search(q, 20, 0)?).total;
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                times.sort_by(f64::total_cmp);
+                println!("{q:?}: {total} matches, best {:.2} ms, median {:.2} ms", times[0], times[10]);
+            }
         }
         "build-dump" => {
             let dump = dir.clone();

@@ -12,6 +12,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyError, Term}
 use super::doc::SearchDoc;
 use super::plan::Analyzers;
 use super::schema::{self, Fields, SCHEMA_VERSION};
+use super::segment_sets::SetsCache;
 
 /// Indexing memory, shared by the writer's threads.
 const WRITER_HEAP_BYTES: usize = 192 << 20;
@@ -29,6 +30,8 @@ pub struct SearchEngine {
     dir: PathBuf,
     /// Bumped after every reload (see [`generation`](Self::generation)).
     generation: std::sync::atomic::AtomicU64,
+    /// Facet bitsets and highest boost of each segment (see `segment_sets.rs`).
+    pub(super) sets: SetsCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +107,9 @@ impl SearchEngine {
             analyzers,
             dir: dir.to_path_buf(),
             generation: Default::default(),
+            sets: SetsCache::default(),
         };
+        engine.sets.warm(&engine.reader.searcher())?;
         Ok((engine, needs_build))
     }
 
@@ -142,6 +147,7 @@ impl SearchEngine {
             Ok(())
         })?;
         self.reader.reload()?;
+        self.sets.warm(&self.reader.searcher())?;
         self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
@@ -172,6 +178,7 @@ impl SearchEngine {
         drop(slot);
         merged?;
         self.reader.reload()?;
+        self.sets.warm(&self.reader.searcher())?;
         self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }

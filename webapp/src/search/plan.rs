@@ -9,6 +9,7 @@ use tantivy::query::{
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
+use super::match_set::MatchTree;
 use super::query::ParsedQuery;
 use super::schema::{Fields, TYPES_TRUE};
 
@@ -33,13 +34,22 @@ pub fn fuzzy_distance(word: &str) -> u8 {
 pub struct Plan {
     /// The scored part; `None` for a query of qualifiers and filters only.
     pub text: Option<Box<dyn Query>>,
+    /// `text` without the exact and bare name clauses (those rank by tier, not by score):
+    /// only BM25 terms, so Tantivy can skip blocks that cannot reach the top (block-max WAND).
+    pub scored_text: Option<Box<dyn Query>>,
     /// The text part widened with fuzzy name matches, when any word can be corrected.
     pub fuzzy_text: Option<Box<dyn Query>>,
     /// Lowercased query when it could be a package name: exact-name tier.
     pub exact_name: Option<Term>,
     /// The same, for names after a scope: `node` -> `@types/node`.
     pub bare_name: Option<Term>,
-    filters: Vec<(Occur, Box<dyn Query>)>,
+    filters: Vec<(Occur, Term)>,
+    /// `text`'s matches as set operations (see `match_set.rs`).
+    text_tree: Option<MatchTree>,
+    /// Every weighted clause of `scored_text` (a word or phrase in one field); a document's
+    /// score is the sum of those it matches. Empty for a query of one word or phrase:
+    /// block-max WAND ranks that one better (see `pass.rs`).
+    pub scored_clauses: Vec<Box<dyn Query>>,
 }
 
 /// The analyzers the plan tokenizes the query with: the ones the fields were indexed with.
@@ -54,15 +64,28 @@ impl Plan {
         let name = parsed.name_candidate();
         let exact_name = name.as_deref().map(|n| Term::from_field_text(f.name_exact, n));
         let bare_name = name.as_deref().filter(|n| !n.contains('/')).map(|n| Term::from_field_text(f.name_bare, n));
-        let (text, fuzzy_text) = if parsed.had_text {
+        let (text, scored_text, fuzzy_text, text_tree, scored_clauses) = if parsed.had_text {
             let units: Vec<Unit> = parsed.text.iter().map(|part| Unit::new(part, analyzers)).collect();
             let text = text_query(f, &units, exact_name.as_ref(), bare_name.as_ref());
+            let scored = text_query(f, &units, None, None);
             let fuzzy = fuzzy_query(f, &units, name.as_deref(), &text);
-            (Some(text), fuzzy)
+            let tree = text_tree(f, &units, exact_name.as_ref(), bare_name.as_ref());
+            let clauses =
+                if units.len() > 1 { units.iter().flat_map(|u| unit_clauses(f, u)).collect() } else { Vec::new() };
+            (Some(text), Some(scored), fuzzy, Some(tree), clauses)
         } else {
-            (None, None)
+            (None, None, None, None, Vec::new())
         };
-        Plan { text, fuzzy_text, exact_name, bare_name, filters: filters(f, parsed) }
+        Plan {
+            text,
+            scored_text,
+            fuzzy_text,
+            exact_name,
+            bare_name,
+            filters: filters(f, parsed),
+            text_tree,
+            scored_clauses,
+        }
     }
 
     /// The whole query: `text` (when given) and every filter.
@@ -71,7 +94,11 @@ impl Plan {
         if let Some(text) = text {
             clauses.push((Occur::Must, text.box_clone()));
         }
-        clauses.extend(self.filters.iter().map(|(occur, q)| (*occur, q.box_clone())));
+        // filters match, they do not score
+        clauses.extend(self.filters.iter().map(|(occur, term)| -> (Occur, Box<dyn Query>) {
+            let query = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+            (*occur, Box::new(ConstScoreQuery::new(Box::new(query), 0.0)))
+        }));
         if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
             // exclusions alone match nothing: exclude from everything
             clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -81,6 +108,42 @@ impl Plan {
         }
         Box::new(BooleanQuery::new(clauses))
     }
+    /// What `query(text)` matches, as set operations.
+    pub fn matching(&self) -> MatchTree {
+        let mut and: Vec<MatchTree> = self.text_tree.iter().cloned().collect();
+        for (occur, term) in &self.filters {
+            let leaf = MatchTree::Term(term.clone());
+            and.push(if *occur == Occur::MustNot { MatchTree::Not(Box::new(leaf)) } else { leaf });
+        }
+        match and.len() {
+            0 => MatchTree::All,
+            _ => MatchTree::And(and),
+        }
+    }
+}
+
+/// `text_query`'s matches: every unit (a word or phrase in any of the text fields), or the
+/// exact or bare name.
+fn text_tree(f: &Fields, units: &[Unit], exact: Option<&Term>, bare: Option<&Term>) -> MatchTree {
+    let unit_tree = |unit: &Unit| -> Option<MatchTree> {
+        let leaves: Vec<MatchTree> =
+            [(f.name_tokens, &unit.name_words), (f.keywords_text, &unit.text_words), (f.description, &unit.text_words)]
+                .into_iter()
+                .filter_map(|(field, words)| match words.as_slice() {
+                    [] => None,
+                    [word] => Some(MatchTree::Term(Term::from_field_text(field, word))),
+                    _ => words_query(field, words, 1.0).map(MatchTree::Leaf),
+                })
+                .collect();
+        (!leaves.is_empty()).then_some(MatchTree::Or(leaves))
+    };
+    let mut or: Vec<MatchTree> = Vec::new();
+    let units: Vec<MatchTree> = units.iter().filter_map(unit_tree).collect();
+    if !units.is_empty() {
+        or.push(MatchTree::And(units));
+    }
+    or.extend(exact.into_iter().chain(bare).map(|t| MatchTree::Term(t.clone())));
+    MatchTree::Or(or)
 }
 
 /// One word or phrase, as the name field and the prose fields tokenize it.
@@ -116,15 +179,20 @@ fn words_query(field: tantivy::schema::Field, words: &[String], weight: f32) -> 
 
 /// A unit matches in the name, the keywords or the description; `None` if it has no word.
 fn unit_query(f: &Fields, unit: &Unit) -> Option<Box<dyn Query>> {
-    let should: Vec<Box<dyn Query>> = [
+    let should = unit_clauses(f, unit);
+    (!should.is_empty()).then(|| Box::new(BooleanQuery::union(should)) as Box<dyn Query>)
+}
+
+/// A unit's weighted clauses: in the name, the keywords, the description.
+fn unit_clauses(f: &Fields, unit: &Unit) -> Vec<Box<dyn Query>> {
+    [
         words_query(f.name_tokens, &unit.name_words, NAME_WEIGHT),
         words_query(f.keywords_text, &unit.text_words, KEYWORDS_WEIGHT),
         words_query(f.description, &unit.text_words, DESCRIPTION_WEIGHT),
     ]
     .into_iter()
     .flatten()
-    .collect();
-    (!should.is_empty()).then(|| Box::new(BooleanQuery::union(should)) as Box<dyn Query>)
+    .collect()
 }
 
 /// Every unit must match; the exact name and a scoped package's bare name match too.
@@ -196,11 +264,10 @@ fn fuzzy_query(f: &Fields, units: &[Unit], name: Option<&str>, text: &dyn Query)
     corrected.then(|| Box::new(BooleanQuery::union(should)) as Box<dyn Query>)
 }
 
-fn filters(f: &Fields, parsed: &ParsedQuery) -> Vec<(Occur, Box<dyn Query>)> {
-    let term = |term: Term| -> Box<dyn Query> {
-        Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(term, IndexRecordOption::Basic)), 0.0))
-    };
-    let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+/// The qualifiers and filters, each one term a package must (or must not) have.
+fn filters(f: &Fields, parsed: &ParsedQuery) -> Vec<(Occur, Term)> {
+    let term = |term: Term| term;
+    let mut out: Vec<(Occur, Term)> = Vec::new();
     for (field, values) in [
         (f.keyword, &parsed.keywords),
         (f.author, &parsed.authors),

@@ -1,5 +1,6 @@
-//! One pass over the matching documents: the ranking key of each, the top of the page
-//! window, the total and the facet counts.
+//! The ranking key, and a collector that computes it for every match (with the total and
+//! the facet counts). The first pass of a search computes the same keys without visiting
+//! every match (`pass.rs`); the fuzzy pass, small by nature, uses this collector.
 //!
 //! Ranking key, highest first:
 //! - the exact name: `EXACT_TIER + boost`;
@@ -53,6 +54,8 @@ pub struct Ranked {
     pub modules: [u64; 4],
     /// By `has_types` code.
     pub types: [u64; 3],
+    /// Whether a package of the exact name matched.
+    pub exact_found: bool,
 }
 
 pub struct SegmentRanked {
@@ -88,18 +91,11 @@ impl Collector for RankCollector {
         let rank = segment.fast_fields().u64("rank")?.first_or_default_col(0);
         let license = if self.facets { segment.fast_fields().str("license_facet")? } else { None };
         let license_counts = license.as_ref().map_or(0, |l| l.dictionary().num_terms());
-        let mut special = Vec::new();
-        for (term, base) in [(&self.exact_name, EXACT_TIER), (&self.bare_name, BARE_TIER)] {
-            let Some(term) = term else { continue };
-            let postings = segment.inverted_index(term.field())?.read_postings(term, IndexRecordOption::Basic)?;
-            if let Some(mut postings) = postings {
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    special.push((doc, base, true));
-                    doc = postings.advance();
-                }
-            }
-        }
+        let mut special: Vec<(DocId, f64, bool)> =
+            tier_docs(segment, self.exact_name.as_ref(), self.bare_name.as_ref())?
+                .into_iter()
+                .map(|(doc, base)| (doc, base, true))
+                .collect();
         special.extend(
             self.pinned
                 .iter()
@@ -149,6 +145,30 @@ impl Collector for RankCollector {
         out.top = top;
         Ok(out)
     }
+}
+
+/// The documents of `segment` in the exact-name and bare-name tiers, with the tier's base
+/// key, by document; a document in both keeps the higher tier.
+pub fn tier_docs(
+    segment: &SegmentReader,
+    exact: Option<&Term>,
+    bare: Option<&Term>,
+) -> tantivy::Result<Vec<(DocId, f64)>> {
+    let mut docs = Vec::new();
+    for (term, base) in [(exact, EXACT_TIER), (bare, BARE_TIER)] {
+        let Some(term) = term else { continue };
+        let postings = segment.inverted_index(term.field())?.read_postings(term, IndexRecordOption::Basic)?;
+        if let Some(mut postings) = postings {
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                docs.push((doc, base));
+                doc = postings.advance();
+            }
+        }
+    }
+    docs.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    docs.dedup_by_key(|d| d.0);
+    Ok(docs)
 }
 
 impl RankSegmentCollector {

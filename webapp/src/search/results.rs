@@ -1,5 +1,5 @@
-//! Running a search: parse, plan, one ranked pass (a second with fuzzy names when the first
-//! finds little), then the page's hits from the doc store.
+//! Running a search: parse, plan, one ranked pass (`pass.rs`; a second with fuzzy names when
+//! the first finds little and not the package named), then the page's hits from the doc store.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,7 @@ use tantivy::schema::{Field, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use super::engine::SearchEngine;
+use super::pass::first_pass;
 use super::plan::Plan;
 use super::query::{self, QueryError};
 use super::rank::{RankCollector, Ranked};
@@ -67,29 +68,23 @@ impl SearchEngine {
         let window = offset + limit;
         let searcher = self.reader.searcher();
 
-        let exact = RankCollector {
-            fields: self.fields,
-            // every exact match is kept when fuzzy ones may follow: they stay ahead
-            window: window.max(FUZZY_BELOW),
-            scored: plan.text.is_some(),
-            facets: true,
-            exact_name: plan.exact_name.clone(),
-            bare_name: plan.bare_name.clone(),
-            pinned: Vec::new(),
-        };
-        let mut ranked = searcher.search(&*plan.query(plan.text.as_deref()), &exact)?;
+        // every exact match is kept when fuzzy ones may follow: they stay ahead
+        let mut ranked = first_pass(self, &searcher, &plan, window.max(FUZZY_BELOW))?;
         let mut fuzzy = false;
         let mut did_you_mean = None;
+        // the package named is not "little": look-alikes are for typos
         if ranked.total < FUZZY_BELOW as u64
+            && !ranked.exact_found
             && let Some(fuzzy_text) = plan.fuzzy_text.as_deref()
         {
             let widened = RankCollector {
+                fields: self.fields,
                 window: window.max(1),
                 scored: true,
+                facets: true,
                 exact_name: None,
                 bare_name: None,
                 pinned: ranked.top.iter().map(|(key, addr)| (*addr, *key)).collect(),
-                ..exact
             };
             let widened = searcher.search(&*plan.query(Some(fuzzy_text)), &widened)?;
             if widened.total > ranked.total {

@@ -191,7 +191,12 @@ impl Rank {
     /// The popularity boost (>= 1 for live packages), as a multiplier of text relevance.
     #[inline]
     pub fn boost(self) -> f64 {
-        (self.0 & 0xFFFF) as f64 / BOOST_SCALE
+        self.boost_fixed() as f64 / BOOST_SCALE
+    }
+    /// The boost as stored: ordered like [`boost`](Self::boost).
+    #[inline]
+    pub fn boost_fixed(self) -> u64 {
+        self.0 & 0xFFFF
     }
     #[inline]
     pub fn deprecated(self) -> bool {
