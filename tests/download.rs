@@ -106,6 +106,13 @@ async fn tarballs_are_verified_unpacked_and_their_facts_read() {
     let license_id = f.license_file.as_ref().expect("license").blob.clone();
     let blob = db.store.collection("blobs").find_one(doc! { "_id": &license_id }).await.expect("find").expect("blob");
     assert_eq!(blob.get_i64("refs").ok(), Some(2), "{blob:?}");
+    // identical files in one tarball (index.js, index.d.ts) and in another (dual-cjs's
+    // lib/index.mjs): one blob, a reference each
+    let tree = db.store.tree_page("typed-esm@1.0.0", 1).await.expect("tree");
+    let blob_of = |path: &str| tree.iter().find(|e| e.path == path).and_then(|e| e.blob.clone()).expect(path);
+    assert_eq!(blob_of("index.js"), blob_of("index.d.ts"));
+    let blob = db.store.collection("blobs").find_one(doc! { "_id": blob_of("index.js") }).await.expect("find");
+    assert_eq!(blob.expect("blob").get_i64("refs").ok(), Some(3));
 
     // a re-run downloads nothing
     let again = download(&db, &reg, &[]).await;

@@ -17,11 +17,18 @@ const BLOB_BATCH_BYTES: usize = 4 << 20;
 
 pub use nodules_store::blobs::{EncodedBlob as BlobOut, encode as encode_blob};
 
-/// Collects blob writes into bounded batches. Each write adds one reference: a blob is
-/// inserted with its bytes the first time and only counted after that.
+/// Collects blob writes into bounded batches. Each write adds one reference.
+///
+/// Most blobs of a run are new, and a plain insert costs the server a third of an upsert
+/// (measured on the development server): so a batch is inserted first, with its reference
+/// counts, and only the blobs already stored (duplicate `_id`) are then counted by an
+/// upsert — an upsert, not an update, so that a blob the garbage collector deletes between
+/// the two is stored again with its bytes.
 pub struct BlobWriter {
     store: Store,
-    pending: Vec<UpdateOp>,
+    /// One entry per distinct blob of the batch, with how many references it adds.
+    pending: Vec<(BlobOut, i64)>,
+    index: HashMap<String, usize>,
     pending_bytes: usize,
     pub written: u64,
     pub bytes: u64,
@@ -29,20 +36,19 @@ pub struct BlobWriter {
 
 impl BlobWriter {
     pub fn new(store: Store) -> Self {
-        BlobWriter { store, pending: Vec::new(), pending_bytes: 0, written: 0, bytes: 0 }
+        BlobWriter { store, pending: Vec::new(), index: HashMap::new(), pending_bytes: 0, written: 0, bytes: 0 }
     }
 
     pub async fn add(&mut self, blob: BlobOut) -> Result<(), StoreError> {
+        self.written += 1;
+        if let Some(&i) = self.index.get(&blob.id) {
+            self.pending[i].1 += 1;
+            return Ok(());
+        }
         self.pending_bytes += blob.data.len();
         self.bytes += blob.data.len() as u64;
-        let data = Binary { subtype: BinarySubtype::Generic, bytes: blob.data };
-        self.pending.push(UpdateOp::upsert(
-            doc! { "_id": &blob.id },
-            doc! {
-                "$setOnInsert": { "size": blob.size as i64, "z": blob.compressed, "data": data },
-                "$inc": { "refs": 1_i64 },
-            },
-        ));
+        self.index.insert(blob.id.clone(), self.pending.len());
+        self.pending.push((blob, 1));
         if self.pending.len() >= BLOB_BATCH || self.pending_bytes >= BLOB_BATCH_BYTES {
             self.flush().await?;
         }
@@ -50,9 +56,39 @@ impl BlobWriter {
     }
 
     pub async fn flush(&mut self) -> Result<(), StoreError> {
-        let ops = std::mem::take(&mut self.pending);
-        self.written += ops.len() as u64;
+        let batch = std::mem::take(&mut self.pending);
+        self.index.clear();
         self.pending_bytes = 0;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let docs = batch
+            .iter()
+            .map(|(b, refs)| {
+                let data = Binary { subtype: BinarySubtype::Generic, bytes: b.data.clone() };
+                doc! { "_id": &b.id, "size": b.size as i64, "z": b.compressed, "data": data, "refs": refs }.into()
+            })
+            .collect();
+        let mut stored_already = Vec::new();
+        for f in self.store.insert_all(coll::BLOBS, docs).await? {
+            match batch.get(f.index) {
+                Some(entry) if f.is_duplicate_key() => stored_already.push(entry),
+                _ => tracing::warn!(error = %f.message, "a blob was refused"),
+            }
+        }
+        let ops = stored_already
+            .into_iter()
+            .map(|(b, refs)| {
+                let data = Binary { subtype: BinarySubtype::Generic, bytes: b.data.clone() };
+                UpdateOp::upsert(
+                    doc! { "_id": &b.id },
+                    doc! {
+                        "$setOnInsert": { "size": b.size as i64, "z": b.compressed, "data": data },
+                        "$inc": { "refs": refs },
+                    },
+                )
+            })
+            .collect();
         for f in self.store.update_all(coll::BLOBS, ops).await? {
             tracing::warn!(error = %f.message, "a blob was refused");
         }
