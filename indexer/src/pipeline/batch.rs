@@ -8,6 +8,7 @@ use mongodb::bson::{DateTime, doc};
 use nodules_store::lease::{Lease, LeaseError};
 use nodules_store::progress::Progress;
 use nodules_store::{Store, StoreError};
+use rayon::prelude::*;
 use tokio::sync::mpsc::Receiver;
 
 use super::budget::Budgeted;
@@ -163,7 +164,7 @@ impl<'a> Pipeline<'a> {
                 self.timings.db += t.elapsed();
                 let t = std::time::Instant::now();
                 let decisions = tokio::task::spawn_blocking(move || {
-                    kept.into_iter()
+                    kept.into_par_iter()
                         .map(|(m, p)| {
                             let d = decide(&m.origin, p, &stored, now);
                             (m.origin, d)
@@ -195,9 +196,10 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// Identifies every item, on every core (order kept).
 fn prepare_all(items: Vec<Item>) -> Vec<(Meta, Prepared)> {
     items
-        .into_iter()
+        .into_par_iter()
         .filter_map(|item| {
             let meta = Meta { origin: item.origin };
             let prepared = match item.incoming {
@@ -238,6 +240,17 @@ struct DryCounts {
 }
 
 impl DryCounts {
+    fn sum(self, o: DryCounts) -> DryCounts {
+        DryCounts {
+            ingested: self.ingested + o.ingested,
+            deleted: self.deleted + o.deleted,
+            rejected: self.rejected + o.rejected,
+            failed: self.failed + o.failed,
+            stale: self.stale + o.stale,
+            unchanged: self.unchanged + o.unchanged,
+        }
+    }
+
     fn add_to(self, s: &mut Summary) {
         s.ingested += self.ingested;
         s.deleted += self.deleted;
@@ -248,11 +261,15 @@ impl DryCounts {
     }
 }
 
-/// A dry run normalizes every document as if the database were empty.
+/// A dry run normalizes every document as if the database were empty, on every core.
 fn dry_run(kept: Vec<(Meta, Prepared)>) -> DryCounts {
+    kept.into_par_iter().map(dry_run_one).reduce(DryCounts::default, DryCounts::sum)
+}
+
+fn dry_run_one((m, p): (Meta, Prepared)) -> DryCounts {
     let mut c = DryCounts::default();
     let none = HashMap::new();
-    for (m, p) in kept {
+    {
         match p {
             Prepared::Doc(d) => match normalize_streaming(&d.item.doc, Some(&d.name), None, &mut drop) {
                 Ok(p) if p.state == nodules_store::model::PackageState::Active => c.ingested += 1,
