@@ -67,17 +67,24 @@ pub fn first_pass(engine: &SearchEngine, searcher: &Searcher, plan: &Plan, windo
         // the matches are known: the ranking only has to find the best of them
         let ranked = |doc: DocId| matches.contains(doc) && !is_tier(doc);
         match &scored {
-            Some(_) if !clauses.is_empty() => {
+            Some(_) if plan.units > 1 => {
                 // several words: their intersection is known, each clause adds its scores
-                let scores = clause_scores(&clauses, segment, &matches)?;
-                for (doc, score) in matches.iter().zip(scores) {
-                    if !is_tier(doc) {
-                        top.push(f64::from(score) * boost(doc), address(doc));
-                    }
+                let docs: Vec<DocId> = matches.iter().filter(|d| !is_tier(*d)).collect();
+                let scores = clause_scores(&clauses, segment, &docs)?;
+                for (doc, score) in docs.into_iter().zip(scores) {
+                    top.push(f64::from(score) * boost(doc), address(doc));
                 }
             }
             Some(weight) => {
-                let max_boost = sets.max_boost.max(f64::MIN_POSITIVE);
+                // the most popular matches first, scored clause by clause: the rest cannot be
+                // lifted by more than the highest boost among them, a much tighter bound
+                let popular: Vec<DocId> = matches.and_iter(&sets.popular).filter(|d| !is_tier(*d)).collect();
+                let scores = clause_scores(&clauses, segment, &popular)?;
+                for (&doc, score) in popular.iter().zip(scores) {
+                    top.push(f64::from(score) * boost(doc), address(doc));
+                }
+                let ranked = |doc: DocId| ranked(doc) && !sets.popular.contains(doc);
+                let max_boost = sets.rest_max_boost.max(f64::MIN_POSITIVE);
                 let threshold = |top: &Top| match top.kth() {
                     // a little below, so that rounding to f32 never skips a document that ties
                     Some(kth) => ((kth / max_boost) * (1.0 - 1e-6)) as Score,
@@ -110,14 +117,14 @@ pub fn first_pass(engine: &SearchEngine, searcher: &Searcher, plan: &Plan, windo
     Ok(out)
 }
 
-/// The text score of each document of `matches`, in their order: the sum of the scores of
-/// the clauses it matches.
-fn clause_scores(clauses: &[Box<dyn Weight>], segment: &SegmentReader, matches: &DocBits) -> tantivy::Result<Vec<f32>> {
-    let mut scores = vec![0.0f32; matches.len() as usize];
+/// The text score of each of `docs` (increasing, each matching the text): the sum of the
+/// scores of the clauses it matches.
+fn clause_scores(clauses: &[Box<dyn Weight>], segment: &SegmentReader, docs: &[DocId]) -> tantivy::Result<Vec<f32>> {
+    let mut scores = vec![0.0f32; docs.len()];
     for clause in clauses {
         let mut scorer = clause.scorer(segment, 1.0)?;
-        // the matches are a small part of each clause's postings: seek (skipping blocks)
-        for (i, doc) in matches.iter().enumerate() {
+        // the documents are a small part of each clause's postings: seek (skipping blocks)
+        for (i, &doc) in docs.iter().enumerate() {
             let mut at = scorer.doc();
             if at < doc {
                 at = scorer.seek(doc);

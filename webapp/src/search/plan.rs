@@ -47,9 +47,10 @@ pub struct Plan {
     /// `text`'s matches as set operations (see `match_set.rs`).
     text_tree: Option<MatchTree>,
     /// Every weighted clause of `scored_text` (a word or phrase in one field); a document's
-    /// score is the sum of those it matches. Empty for a query of one word or phrase:
-    /// block-max WAND ranks that one better (see `pass.rs`).
+    /// score is the sum of those it matches.
     pub scored_clauses: Vec<Box<dyn Query>>,
+    /// Words and phrases in the free text (each must match).
+    pub units: usize,
 }
 
 /// The analyzers the plan tokenizes the query with: the ones the fields were indexed with.
@@ -64,17 +65,16 @@ impl Plan {
         let name = parsed.name_candidate();
         let exact_name = name.as_deref().map(|n| Term::from_field_text(f.name_exact, n));
         let bare_name = name.as_deref().filter(|n| !n.contains('/')).map(|n| Term::from_field_text(f.name_bare, n));
-        let (text, scored_text, fuzzy_text, text_tree, scored_clauses) = if parsed.had_text {
+        let (text, scored_text, fuzzy_text, text_tree, scored_clauses, n_units) = if parsed.had_text {
             let units: Vec<Unit> = parsed.text.iter().map(|part| Unit::new(part, analyzers)).collect();
             let text = text_query(f, &units, exact_name.as_ref(), bare_name.as_ref());
             let scored = text_query(f, &units, None, None);
             let fuzzy = fuzzy_query(f, &units, name.as_deref(), &text);
             let tree = text_tree(f, &units, exact_name.as_ref(), bare_name.as_ref());
-            let clauses =
-                if units.len() > 1 { units.iter().flat_map(|u| unit_clauses(f, u)).collect() } else { Vec::new() };
-            (Some(text), Some(scored), fuzzy, Some(tree), clauses)
+            let clauses = units.iter().flat_map(|u| unit_clauses(f, u)).collect();
+            (Some(text), Some(scored), fuzzy, Some(tree), clauses, units.len())
         } else {
-            (None, None, None, None, Vec::new())
+            (None, None, None, None, Vec::new(), 0)
         };
         Plan {
             text,
@@ -85,6 +85,7 @@ impl Plan {
             filters: filters(f, parsed),
             text_tree,
             scored_clauses,
+            units: n_units,
         }
     }
 

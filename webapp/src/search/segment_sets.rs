@@ -121,7 +121,15 @@ pub struct SegmentSets {
     /// Every document, most popular first (ties by document): the ranking of a query
     /// without free text is the first matches met in this order.
     pub by_boost: Vec<DocId>,
+    /// The most popular documents ([`POPULAR_SHARE`] of them), ranked apart so that the
+    /// others' scores are bounded by `rest_max_boost` instead of `max_boost`.
+    pub popular: DocBits,
+    /// The highest boost of a document outside `popular`.
+    pub rest_max_boost: f64,
 }
+
+/// The share of a segment's documents in [`SegmentSets::popular`]: 1/64.
+const POPULAR_SHARE: usize = 64;
 
 impl SegmentSets {
     pub fn build(segment: &SegmentReader) -> tantivy::Result<SegmentSets> {
@@ -160,8 +168,14 @@ impl SegmentSets {
             }
         }
         boosts.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let by_boost = boosts.into_iter().map(|(_, doc)| doc).collect();
-        Ok(SegmentSets { max_boost, modules, types, licenses, other_licenses, by_boost })
+        let by_boost: Vec<DocId> = boosts.iter().map(|(_, doc)| *doc).collect();
+        let n_popular = (max_doc as usize).div_ceil(POPULAR_SHARE);
+        let mut popular = DocBits::new(max_doc);
+        for &doc in by_boost.iter().take(n_popular) {
+            popular.insert(doc);
+        }
+        let rest_max_boost = boosts.get(n_popular).map_or(0.0, |(fixed, _)| Rank(*fixed).boost());
+        Ok(SegmentSets { max_boost, modules, types, licenses, other_licenses, by_boost, popular, rest_max_boost })
     }
 }
 
