@@ -270,6 +270,45 @@ async fn a_second_run_exits_75_while_the_first_holds_the_lease() {
         .assert_ok();
 }
 
+/// Versions of a new package are inserted, not upserted; a batch replayed after a crash
+/// between its version records and its package records finds them stored and replaces them.
+#[tokio::test]
+async fn a_batch_replayed_after_a_crash_replaces_the_versions_it_wrote() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let write_dump = |name: &str, description: &str| {
+        let path = dir.path().join(name);
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        writeln!(f, "{{\"total_rows\":0,\"offset\":0,\"rows\":[").expect("w");
+        for i in 0..3 {
+            let mut doc = packument(&format!("replayed-{i}"), &[("1.0.0", json!({})), ("1.1.0", json!({}))]);
+            doc["versions"]["1.1.0"]["description"] = json!(description);
+            write_row(&mut f, &doc, i < 2).expect("w");
+        }
+        writeln!(f, "]}}").expect("w");
+        path
+    };
+    let first = write_dump("first.json", "as first written");
+    run_bin("nodules-indexer", &db, &["ingest", first.to_str().expect("path")]).await.assert_ok();
+    // the crash: version records written, package records not
+    db.store.packages().delete_many(doc! {}).await.expect("delete packages");
+    let second = write_dump("second.json", "as written again");
+    let run = run_bin("nodules-indexer", &db, &["ingest", second.to_str().expect("path")]).await;
+    assert_eq!(run.assert_ok().summary().ingested, 3, "{}", run.stdout);
+    assert!(!run.stderr.contains("refused"), "{}", run.stderr);
+    for i in 0..3 {
+        let v = db
+            .store
+            .collection("versions")
+            .find_one(doc! { "_id": format!("replayed-{i}@1.1.0") })
+            .await
+            .expect("find")
+            .expect("version stored");
+        assert_eq!(v.get_str("description").ok(), Some("as written again"), "{v:?}");
+        assert_eq!(package(&db, &format!("replayed-{i}")).await.versions.len(), 2);
+    }
+}
+
 #[tokio::test]
 async fn memory_stays_flat_on_a_dump_ten_times_larger() {
     let db = TestDb::new().await;

@@ -26,6 +26,9 @@ pub async fn apply(
     summary: &mut Summary,
 ) -> Result<ApplyStats, StoreError> {
     let mut version_ops = Vec::new();
+    // versions of packages never stored: inserted (a third of an upsert's cost on the dev
+    // server); one already there (a batch replayed after a crash) is then replaced
+    let mut version_inserts: Vec<RawDocumentBuf> = Vec::new();
     let mut version_deletes: Vec<Document> = Vec::new();
     let mut package_ops: Vec<(String, Document)> = Vec::new(); // (name, $set without seq)
     let mut deletes: Vec<(String, Option<String>)> = Vec::new();
@@ -43,9 +46,13 @@ pub async fn apply(
         match decision {
             Decision::Write { package, versions, meta, before } => {
                 let pkg = &*package;
-                for v in versions {
-                    let id = v.get_str("_id").map(str::to_string).unwrap_or_default();
-                    version_ops.push(UpdateOp::upsert(doc! { "_id": id }, v));
+                if before.is_none() {
+                    version_inserts.extend(versions);
+                } else {
+                    for v in versions {
+                        let id = v.get_str("_id").map(str::to_string).unwrap_or_default();
+                        version_ops.push(UpdateOp::upsert(doc! { "_id": id }, v));
+                    }
                 }
                 if let Some(b) = &before {
                     let kept: HashSet<&str> = pkg.versions.iter().map(|v| v.version.as_str()).collect();
@@ -152,6 +159,17 @@ pub async fn apply(
     tracing::debug!(step = "journal", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     step_started = std::time::Instant::now();
     // versions before their package records
+    let inserted = store.insert_all(coll::VERSIONS, version_inserts.iter().cloned().map(Into::into).collect()).await?;
+    for f in inserted {
+        match version_inserts.get(f.index) {
+            Some(v) if f.is_duplicate_key() => {
+                let id = v.get_str("_id").map(str::to_string).unwrap_or_default();
+                version_ops.push(UpdateOp::upsert(doc! { "_id": id }, v.clone()));
+            }
+            _ => tracing::warn!(error = %f.message, "a version record was refused"),
+        }
+    }
+    drop(version_inserts);
     for f in store.update_all(coll::VERSIONS, version_ops).await? {
         tracing::warn!(error = %f.message, "a version record was refused");
     }
