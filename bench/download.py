@@ -577,12 +577,11 @@ def interpretation(r, ratio, fraction, upsert_share, rss, files_s, mb_s):
         f"`insert_many` of as many documents of their average size"
         + (": the writes run close to the server's ceiling, so a faster database, not our pipeline, "
            "is what would speed up the full run." if fraction >= 0.5 else
-           f"; upserts shaped like ours (`$setOnInsert` of the bytes, `$inc` of a reference count, "
-           f"what makes a blob stored once) run at {upsert_share:.2f} of inserts on this server, which "
-           + (f"accounts for {1 / upsert_share:.1f}× of the {1 / fraction:.1f}× gap; the remaining "
-              f"{upsert_share / fraction:.1f}× is the rest of the write path (each tarball's tree pages, "
-              "commit and release of older versions, compressing the blobs)."
-              if upsert_share > fraction else f"more than accounts for the {1 / fraction:.1f}× gap."))
+           f". New blobs are inserted (upserts shaped like the reference-counted write, `$setOnInsert` "
+           f"of the bytes and `$inc` of `refs`, run at {upsert_share:.2f} of inserts on this server, and "
+           f"only blobs already stored take that path), so the {1 / fraction:.1f}× gap is the rest of the "
+           "write path: compressing the blobs, each tarball's tree pages, its claim, commit and release "
+           "of older versions, all sharing two cores with the database server.")
     )
     rss_all, rss_small, rss_big = rss
     s.append(
