@@ -141,7 +141,7 @@ def table(results):
         ("ingest: parse+normalize / database (s)", lambda r: f"{r['normalize_s']:.1f} / {r['database_s']:.1f}"),
         ("ingest peak RSS (MB)", lambda r: f"{r['ingest_rss']:.0f}"),
         ("plain `insert_many` of as many docs (docs/s)", lambda r: f"{r['ceiling_docs_s']:.0f}"),
-        ("**ingest packages/s ÷ ceiling docs/s**", lambda r: f"**{(r['n'] / r['ingest_s']) / r['ceiling_docs_s']:.2f}**"),
+        ("**ingest packages/s ÷ ceiling docs/s**", lambda r: f"**{(r['n'] / r['ingest_s']) / r['ceiling_docs_s']:.4f}**"),
         ("update feed: changes, s, changes/s", lambda r: f"{r['update_changes']}, {r['update_s']:.1f}, {r['update_changes'] / r['update_s']:.0f}"),
         ("update feed: edges touched per written package", lambda r: f"{r['edges_touched'] / max(r['update_written'], 1):.1f}"),
         ("`dependents --rerank` (s, peak MB)", lambda r: f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}"),
