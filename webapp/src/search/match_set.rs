@@ -6,7 +6,7 @@
 //! `plan.rs` builds the tree next to the Tantivy query it mirrors; `pass.rs` tests that both
 //! match the same documents.
 
-use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, SegmentReader, Term};
 
@@ -38,34 +38,10 @@ impl Clone for MatchTree {
     }
 }
 
-/// A [`MatchTree`] with its leaves' weights, ready for every segment of one searcher.
-pub enum Compiled {
-    All,
-    Term(Term),
-    Leaf(Box<dyn Weight>),
-    And(Vec<Compiled>),
-    Or(Vec<Compiled>),
-    Not(Box<Compiled>),
-}
-
 impl MatchTree {
-    pub fn compile(&self, searcher: &Searcher) -> tantivy::Result<Compiled> {
-        let all = |c: &[MatchTree]| c.iter().map(|t| t.compile(searcher)).collect::<tantivy::Result<Vec<_>>>();
-        Ok(match self {
-            MatchTree::All => Compiled::All,
-            MatchTree::Term(t) => Compiled::Term(t.clone()),
-            MatchTree::Leaf(q) => Compiled::Leaf(q.weight(EnableScoring::disabled_from_searcher(searcher))?),
-            MatchTree::And(c) => Compiled::And(all(c)?),
-            MatchTree::Or(c) => Compiled::Or(all(c)?),
-            MatchTree::Not(c) => Compiled::Not(Box::new(c.compile(searcher)?)),
-        })
-    }
-}
-
-impl Compiled {
-    /// The live documents of `segment` that match.
-    pub fn matches(&self, segment: &SegmentReader) -> tantivy::Result<DocBits> {
-        let mut bits = self.eval(segment)?;
+    /// The live documents of `segment` (of `searcher`) that match.
+    pub fn matches(&self, searcher: &Searcher, segment: &SegmentReader) -> tantivy::Result<DocBits> {
+        let mut bits = self.eval(searcher, segment)?;
         if let Some(alive) = segment.alive_bitset() {
             let dead: Vec<_> = bits.iter().filter(|d| !alive.is_alive(*d)).collect();
             for doc in dead {
@@ -75,11 +51,11 @@ impl Compiled {
         Ok(bits)
     }
 
-    fn eval(&self, segment: &SegmentReader) -> tantivy::Result<DocBits> {
+    fn eval(&self, searcher: &Searcher, segment: &SegmentReader) -> tantivy::Result<DocBits> {
         let max_doc = segment.max_doc();
         Ok(match self {
-            Compiled::All => DocBits::full(max_doc),
-            Compiled::Term(term) => {
+            MatchTree::All => DocBits::full(max_doc),
+            MatchTree::Term(term) => {
                 let mut bits = DocBits::new(max_doc);
                 let postings =
                     segment.inverted_index(term.field())?.read_block_postings(term, IndexRecordOption::Basic)?;
@@ -93,7 +69,9 @@ impl Compiled {
                 }
                 bits
             }
-            Compiled::Leaf(weight) => {
+            MatchTree::Leaf(query) => {
+                // phrases only, and few segments: a weight per segment costs nothing
+                let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
                 let mut bits = DocBits::new(max_doc);
                 weight.for_each_no_score(segment, &mut |docs| {
                     for &doc in docs {
@@ -102,39 +80,39 @@ impl Compiled {
                 })?;
                 bits
             }
-            Compiled::And(children) => {
+            MatchTree::And(children) => {
                 // exclusions last: they only remove
-                let (not, yes): (Vec<&Compiled>, Vec<&Compiled>) =
-                    children.iter().partition(|c| matches!(c, Compiled::Not(_)));
+                let (not, yes): (Vec<&MatchTree>, Vec<&MatchTree>) =
+                    children.iter().partition(|c| matches!(c, MatchTree::Not(_)));
                 let mut bits = match yes.split_first() {
-                    Some((first, _)) => first.eval(segment)?,
+                    Some((first, _)) => first.eval(searcher, segment)?,
                     None => DocBits::full(max_doc),
                 };
                 for child in yes.iter().skip(1) {
                     if bits.is_empty() {
                         break;
                     }
-                    bits.and_assign(&child.eval(segment)?);
+                    bits.and_assign(&child.eval(searcher, segment)?);
                 }
                 for child in not {
                     if bits.is_empty() {
                         break;
                     }
-                    let Compiled::Not(inner) = child else { continue };
-                    bits.and_not_assign(&inner.eval(segment)?);
+                    let MatchTree::Not(inner) = child else { continue };
+                    bits.and_not_assign(&inner.eval(searcher, segment)?);
                 }
                 bits
             }
-            Compiled::Or(children) => {
+            MatchTree::Or(children) => {
                 let mut bits = DocBits::new(max_doc);
                 for child in children {
-                    bits.or_assign(&child.eval(segment)?);
+                    bits.or_assign(&child.eval(searcher, segment)?);
                 }
                 bits
             }
-            Compiled::Not(inner) => {
+            MatchTree::Not(inner) => {
                 let mut bits = DocBits::full(max_doc);
-                bits.and_not_assign(&inner.eval(segment)?);
+                bits.and_not_assign(&inner.eval(searcher, segment)?);
                 bits
             }
         })

@@ -29,7 +29,7 @@ const PER_DOC_FACETS_BELOW: u64 = if cfg!(test) { 64 } else { 4096 };
 
 /// Ranks, counts and facets `plan`'s matches; keeps the best `window`.
 pub fn first_pass(engine: &SearchEngine, searcher: &Searcher, plan: &Plan, window: usize) -> tantivy::Result<Ranked> {
-    let matching = plan.matching().compile(searcher)?;
+    let matching = plan.matching();
     let scored = match plan.scored_text.as_deref() {
         // the text alone: filters score nothing, and the match set applies them
         Some(text) => Some(text.weight(EnableScoring::enabled_from_searcher(searcher))?),
@@ -44,7 +44,7 @@ pub fn first_pass(engine: &SearchEngine, searcher: &Searcher, plan: &Plan, windo
     let mut top = Top::new(window.max(1));
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let sets = engine.sets.get(segment)?;
-        let matches = matching.matches(segment)?;
+        let matches = matching.matches(searcher, segment)?;
         if matches.is_empty() {
             continue;
         }
