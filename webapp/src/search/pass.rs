@@ -338,7 +338,6 @@ mod tests {
                     fields: engine.fields,
                     window,
                     scored: plan.text.is_some(),
-                    facets: true,
                     exact_name: plan.exact_name.clone(),
                     bare_name: plan.bare_name.clone(),
                     pinned: Vec::new(),

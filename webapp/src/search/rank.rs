@@ -36,7 +36,6 @@ pub struct RankCollector {
     pub window: usize,
     /// Whether there is free text to score; otherwise by popularity.
     pub scored: bool,
-    pub facets: bool,
     pub exact_name: Option<Term>,
     pub bare_name: Option<Term>,
     /// Documents placed first with their given key (the exact matches, in a fuzzy pass).
@@ -80,7 +79,6 @@ pub struct RankSegmentCollector {
     special: Vec<(DocId, f64, bool)>,
     cursor: usize,
     scored: bool,
-    facets: bool,
 }
 
 impl Collector for RankCollector {
@@ -89,7 +87,7 @@ impl Collector for RankCollector {
 
     fn for_segment(&self, segment_ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
         let rank = segment.fast_fields().u64("rank")?.first_or_default_col(0);
-        let license = if self.facets { segment.fast_fields().str("license_facet")? } else { None };
+        let license = segment.fast_fields().str("license_facet")?;
         let license_counts = license.as_ref().map_or(0, |l| l.dictionary().num_terms());
         let mut special: Vec<(DocId, f64, bool)> =
             tier_docs(segment, self.exact_name.as_ref(), self.bare_name.as_ref())?
@@ -116,7 +114,6 @@ impl Collector for RankCollector {
             special,
             cursor: 0,
             scored: self.scored,
-            facets: self.facets,
         })
     }
 
@@ -195,14 +192,12 @@ impl SegmentCollector for RankSegmentCollector {
     fn collect(&mut self, doc: DocId, score: Score) {
         self.total += 1;
         let rank = Rank(self.rank.get_val(doc));
-        if self.facets {
-            self.modules[rank.module()] += 1;
-            self.types[rank.types().min(2)] += 1;
-            if let Some(ord) = self.license.as_ref().and_then(|l| l.ords().first(doc))
-                && let Some(count) = self.license_counts.get_mut(ord as usize)
-            {
-                *count += 1;
-            }
+        self.modules[rank.module()] += 1;
+        self.types[rank.types().min(2)] += 1;
+        if let Some(ord) = self.license.as_ref().and_then(|l| l.ords().first(doc))
+            && let Some(count) = self.license_counts.get_mut(ord as usize)
+        {
+            *count += 1;
         }
         let boost = rank.boost();
         let key = match self.special(doc) {

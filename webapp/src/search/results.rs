@@ -81,7 +81,6 @@ impl SearchEngine {
                 fields: self.fields,
                 window: window.max(1),
                 scored: true,
-                facets: true,
                 exact_name: None,
                 bare_name: None,
                 pinned: ranked.top.iter().map(|(key, addr)| (*addr, *key)).collect(),

@@ -1,8 +1,9 @@
 //! What facet counting and pruning need to know about a whole segment, computed once per
 //! segment (segments never change; deletions are applied to the match set instead): the
 //! documents of each facet value as bitsets, so that counting a facet over 300,000 matches
-//! is a few thousand word ANDs instead of 300,000 fast-field reads, and the highest
-//! popularity boost, which bounds how far popularity can lift a text score.
+//! is a few thousand word ANDs instead of 300,000 fast-field reads; the documents in
+//! popularity order; and the most popular ones apart, with the highest boost of the rest,
+//! which bounds how far popularity can lift their text scores.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -105,11 +106,9 @@ fn bits(mut word: u64, index: usize) -> impl Iterator<Item = DocId> {
     })
 }
 
-/// One segment's facet bitsets and highest boost.
+/// One segment's facet bitsets and popularity order.
 #[derive(Debug)]
 pub struct SegmentSets {
-    /// The highest popularity boost of any document (dead ones included: an upper bound).
-    pub max_boost: f64,
     /// By module code (`schema::MODULE_NAMES`).
     pub modules: [DocBits; 4],
     /// By `has_types` code.
@@ -122,7 +121,7 @@ pub struct SegmentSets {
     /// without free text is the first matches met in this order.
     pub by_boost: Vec<DocId>,
     /// The most popular documents ([`POPULAR_SHARE`] of them), ranked apart so that the
-    /// others' scores are bounded by `rest_max_boost` instead of `max_boost`.
+    /// others' scores are bounded by `rest_max_boost` instead of the segment's highest boost.
     pub popular: DocBits,
     /// The highest boost of a document outside `popular`.
     pub rest_max_boost: f64,
@@ -138,13 +137,11 @@ impl SegmentSets {
         let license = segment.fast_fields().str("license_facet")?;
         let mut modules: [DocBits; 4] = std::array::from_fn(|_| DocBits::new(max_doc));
         let mut types: [DocBits; 3] = std::array::from_fn(|_| DocBits::new(max_doc));
-        let mut max_boost: f64 = 0.0;
         let mut ords: Vec<Option<u64>> = Vec::with_capacity(max_doc as usize);
         let mut boosts: Vec<(u64, DocId)> = Vec::with_capacity(max_doc as usize);
         let mut per_ord: HashMap<u64, u64> = HashMap::new();
         for doc in 0..max_doc {
             let r = Rank(rank.get_val(doc));
-            max_boost = max_boost.max(r.boost());
             boosts.push((r.boost_fixed(), doc));
             modules[r.module()].insert(doc);
             types[r.types().min(2)].insert(doc);
@@ -175,7 +172,7 @@ impl SegmentSets {
             popular.insert(doc);
         }
         let rest_max_boost = boosts.get(n_popular).map_or(0.0, |(fixed, _)| Rank(*fixed).boost());
-        Ok(SegmentSets { max_boost, modules, types, licenses, other_licenses, by_boost, popular, rest_max_boost })
+        Ok(SegmentSets { modules, types, licenses, other_licenses, by_boost, popular, rest_max_boost })
     }
 }
 
