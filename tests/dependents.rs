@@ -292,3 +292,43 @@ async fn an_interrupted_batch_is_repaired_by_the_next_run() {
     indexer(&db, &["dependents", "--rerank"]).await;
     assert_eq!(page_members(&db).await, edges(&db).await);
 }
+
+#[tokio::test]
+async fn a_run_killed_inside_a_window_of_batches_is_repaired_by_the_next_run() {
+    // a dump's batches share one application of their dependency changes; a run killed
+    // after writing a full batch (the input stalls before the next) leaves records written,
+    // their edges not yet applied and the batch's journal entry behind
+    let db = TestDb::new().await;
+    let mut child = nodules_e2e::bins::spawn_bin("nodules-indexer", &db, &["ingest", "--lease-ttl", "2s", "-"]);
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut rows = Vec::new();
+    writeln!(rows, "{{\"total_rows\":600,\"offset\":0,\"rows\":[").expect("w");
+    write_row(&mut rows, &pkg("t", "1", json!({}), json!({})), true).expect("w");
+    for i in 1..500 {
+        write_row(&mut rows, &pkg(&format!("s{i:03}"), "1", json!({ "t": "^1.0.0" }), json!({})), true).expect("w");
+    }
+    stdin.write_all(&rows).expect("write stdin"); // 500 rows: one full batch, then nothing
+    let started = std::time::Instant::now();
+    while db.store.collection("sources").count_documents(doc! {}).await.expect("count") < 500 {
+        assert!(started.elapsed().as_secs() < 60, "the first batch was not written");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(db.store.collection("dependents_journal").count_documents(doc! {}).await.expect("count"), 1);
+    assert!(edges(&db).await.is_empty(), "edges are applied once per window, not per batch");
+    child.kill().expect("kill -9");
+    child.wait().expect("wait");
+    drop(stdin);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await; // its lease expires
+
+    ingest(&db, &[pkg("unrelated", "1", json!({}), json!({}))]).await;
+    let sources: BTreeSet<String> = (1..500).map(|i| format!("s{i:03}")).collect();
+    assert_eq!(edges(&db).await.get(&key("t", "prod")), Some(&sources));
+    assert_eq!(counts(&db).await.get("t"), Some(&(499, 0)));
+    assert_eq!(db.store.collection("dependents_journal").count_documents(doc! {}).await.expect("count"), 0);
+    // the most depended-upon package goes to the downloader first
+    let job = db.store.collection("sources").find_one(doc! { "package": "t" }).await.expect("find").expect("job");
+    assert_eq!(job.get_i64("priority").expect("priority"), 499, "{job}");
+    indexer(&db, &["dependents", "--rerank"]).await;
+    assert_eq!(page_members(&db).await, edges(&db).await);
+}

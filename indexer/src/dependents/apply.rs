@@ -16,8 +16,7 @@ use nodules_store::{Store, StoreError};
 
 use super::diff::{EdgeChange, EdgeOp, diff, edge_id};
 
-/// `$in` lists are sent in chunks of this many.
-const IN_CHUNK: usize = 1000;
+use nodules_store::bulk::IN_LIST_MAX as IN_CHUNK;
 
 /// What a batch did to the dependents graph.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +26,13 @@ pub struct ApplyStats {
     pub targets_touched: u64,
 }
 
-/// Applies `changes` (packages whose edges changed). `new_packages` are records written
-/// for the first time: they get the dependents counts already known for them.
-pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String]) -> Result<ApplyStats, StoreError> {
+/// Applies `changes` (packages whose edges changed).
+pub async fn apply(store: &Store, changes: &[EdgeChange]) -> Result<ApplyStats, StoreError> {
+    let mut t = std::time::Instant::now();
+    let mut lap = |step: &str| {
+        tracing::debug!(step = format!("dep_{step}"), ms = t.elapsed().as_millis() as u64, "batch write step done");
+        t = std::time::Instant::now();
+    };
     let (removals, additions) = diff(changes);
     let removed = remove_edges(store, removals).await?;
     let added = add_edges(store, additions).await?;
@@ -37,8 +40,9 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
     let targets: BTreeSet<&str> = removed.iter().chain(added.iter()).map(|o| o.target.as_str()).collect();
     let mut names: BTreeSet<&str> = targets.clone();
     names.extend(changes.iter().map(|c| c.name.as_str()));
-    names.extend(new_packages.iter().map(String::as_str));
-    let mut current = read_dependents(store, names.into_iter().map(str::to_string).collect()).await?;
+    lap("edges");
+    let current = read_dependents(store, names.into_iter().map(str::to_string).collect()).await?;
+    lap("read");
 
     let versions: HashMap<&str, Option<String>> =
         changes.iter().map(|c| (c.name.as_str(), c.version.clone())).collect();
@@ -46,6 +50,7 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
 
     let mut page_pulls = Vec::new();
     let mut page_pushes = Vec::new();
+    let mut new_pages = Vec::new();
     let mut updated: Vec<Dependents> = Vec::new();
     let removed_by: BTreeMap<(&str, DepKind), Vec<&str>> = group(&removed);
     let added_by: BTreeMap<(&str, DepKind), Vec<&str>> = group(&added);
@@ -89,7 +94,7 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
             list.count += new_items.len() as i64 - gone.len() as i64;
             if !new_items.is_empty() {
                 d.dirty = true;
-                page_pushes.extend(append_ops(target, kind, list, new_items));
+                append_pages(target, kind, list, new_items, &mut new_pages, &mut page_pushes);
             }
         }
         updated.push(d);
@@ -98,21 +103,44 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
     // pulls before pushes: a page never briefly holds a member twice
     store.update_all(coll::DEPENDENT_PAGES, page_pulls).await?;
     store.update_all(coll::DEPENDENT_PAGES, page_pushes).await?;
-    let dependents_ops = updated
-        .iter()
-        .map(|d| {
-            Ok(UpdateOp::upsert(
-                doc! { "_id": &d.name },
-                doc! { "$set": {
-                    "prod": bson::to_bson(&d.prod).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?,
-                    "dev": bson::to_bson(&d.dev).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?,
-                    "top": bson::to_bson(&d.top).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?,
-                    "dirty": d.dirty,
-                } },
-            ))
+    let docs = new_pages.iter().map(|(d, _)| d.clone().into()).collect();
+    let push_instead = |i: usize| new_pages.get(i).map(|(_, op)| op.clone());
+    store.insert_or_update(coll::DEPENDENT_PAGES, docs, push_instead).await?;
+    lap("pages");
+    // lists seen for the first time are inserted whole; the others take a $set
+    let encode = |d: &Dependents| -> Result<Document, StoreError> {
+        let e = |e| StoreError::encode(coll::DEPENDENTS, e);
+        Ok(doc! {
+            "prod": bson::to_bson(&d.prod).map_err(e)?,
+            "dev": bson::to_bson(&d.dev).map_err(e)?,
+            "top": bson::to_bson(&d.top).map_err(e)?,
+            "dirty": d.dirty,
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    };
+    let mut dependents_ops = Vec::new();
+    let mut fresh: Vec<(String, Document)> = Vec::new();
+    for d in &updated {
+        if current.contains_key(&d.name) {
+            dependents_ops.push(UpdateOp::upsert(doc! { "_id": &d.name }, doc! { "$set": encode(d)? }));
+        } else {
+            fresh.push((d.name.clone(), encode(d)?));
+        }
+    }
     store.update_all(coll::DEPENDENTS, dependents_ops).await?;
+    let docs = fresh
+        .iter()
+        .map(|(name, set)| {
+            let mut d = doc! { "_id": name };
+            d.extend(set.clone());
+            d.into()
+        })
+        .collect();
+    let set_instead = |i: usize| {
+        let (name, set) = fresh.get(i)?;
+        Some(UpdateOp::upsert(doc! { "_id": name }, doc! { "$set": set.clone() }))
+    };
+    store.insert_or_update(coll::DEPENDENTS, docs, set_instead).await?;
+    lap("docs");
 
     // the targets' own records carry their counts (search ranking, browse lists): bump seq
     let prod_changed: Vec<String> = updated
@@ -128,25 +156,17 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
             doc! { "$set": { "dependents_count": d.prod.count, "dev_dependents_count": d.dev.count, "seq": first + i as i64 } },
         ));
     }
-    let touched: HashSet<&str> = updated.iter().map(|d| d.name.as_str()).collect();
-    let mut new_priorities = Vec::new();
-    for name in new_packages.iter().filter(|n| !touched.contains(n.as_str())) {
-        let d = current.remove(name).unwrap_or_default();
-        if d.prod.count > 0 {
-            new_priorities.push((name.clone(), d.prod.count));
-        }
-        count_ops.push(UpdateOp::update(
-            doc! { "_id": name },
-            doc! { "$set": { "dependents_count": d.prod.count, "dev_dependents_count": d.dev.count } },
-        ));
-    }
     store.update_all(coll::PACKAGES, count_ops).await?;
-    // the downloader takes the most depended-upon packages first
+    lap("counts");
+    // the downloader takes the most depended-upon packages first; a job's priority follows
+    // its package's count by bands (see `priority_band`), not at every new dependent
     let priority_ops = updated
         .iter()
-        .filter(|d| prod_changed.contains(&d.name))
+        .filter(|d| {
+            let before = current.get(&d.name).map_or(0, |c| c.prod.count);
+            nodules_store::queue::priority_band(before) != nodules_store::queue::priority_band(d.prod.count)
+        })
         .map(|d| (d.name.clone(), d.prod.count))
-        .chain(new_priorities)
         .map(|(name, count)| {
             // unclaimed jobs only: a leased job's due_at is its lease
             UpdateOp::update_many(
@@ -159,7 +179,10 @@ pub async fn apply(store: &Store, changes: &[EdgeChange], new_packages: &[String
         })
         .collect();
     store.update_all(coll::SOURCES, priority_ops).await?;
-    mark_memberships_dirty(store, &prod_changed).await?;
+    lap("priority");
+    let marked: HashSet<&str> = updated.iter().filter(|d| d.dirty).map(|d| d.name.as_str()).collect();
+    mark_memberships_dirty(store, &prod_changed, &marked).await?;
+    lap("dirty");
 
     Ok(ApplyStats {
         edges_added: added.len() as u64,
@@ -176,9 +199,19 @@ fn group(ops: &[EdgeOp]) -> BTreeMap<(&str, DepKind), Vec<&str>> {
     m
 }
 
-/// Appends `items` after the last page of a list: fills it up to a page, then opens new ones.
-fn append_ops(target: &str, kind: DepKind, list: &mut DependentsList, items: Vec<DependentItem>) -> Vec<UpdateOp> {
+/// Appends `items` after the last page of a list: fills it up to a page (a `$push` into
+/// `pushes`), then opens new ones (documents for `inserts`, each with the `$push` that
+/// stands in for it if the page exists after all: a replayed batch).
+fn append_pages(
+    target: &str,
+    kind: DepKind,
+    list: &mut DependentsList,
+    items: Vec<DependentItem>,
+    inserts: &mut Vec<(Document, UpdateOp)>,
+    pushes: &mut Vec<UpdateOp>,
+) {
     let size = DEPENDENTS_PAGE_SIZE as i64;
+    let last_stored = list.pages;
     let (mut page, mut len) = if list.pages == 0 { (1, 0) } else { (list.pages, list.last_len) };
     let mut by_page: BTreeMap<i64, Vec<DependentItem>> = BTreeMap::new();
     for item in items {
@@ -191,19 +224,25 @@ fn append_ops(target: &str, kind: DepKind, list: &mut DependentsList, items: Vec
     }
     list.pages = page;
     list.last_len = len;
-    by_page
-        .into_iter()
-        .filter_map(|(page, items)| {
-            let items = bson::to_bson(&items).ok()?;
-            Some(UpdateOp::upsert(
-                doc! { "_id": dependents_page_id(target, kind, page) },
-                doc! {
-                    "$push": { "items": { "$each": items } },
-                    "$setOnInsert": { "target": target, "kind": kind.as_str(), "page": page },
-                },
-            ))
-        })
-        .collect()
+    for (page, items) in by_page {
+        let Ok(items) = bson::to_bson(&items) else { continue };
+        let id = dependents_page_id(target, kind, page);
+        let push = UpdateOp::upsert(
+            doc! { "_id": &id },
+            doc! {
+                "$push": { "items": { "$each": items.clone() } },
+                "$setOnInsert": { "target": target, "kind": kind.as_str(), "page": page },
+            },
+        );
+        if page > last_stored {
+            inserts.push((
+                doc! { "_id": id, "target": target, "kind": kind.as_str(), "page": page, "items": items },
+                push,
+            ));
+        } else {
+            pushes.push(push);
+        }
+    }
 }
 
 /// Which `removals` exist (with that kind), then deletes them.
@@ -285,7 +324,8 @@ pub async fn read_dependents(store: &Store, names: Vec<String>) -> Result<HashMa
 
 /// A package's popularity changed: the lists it is a member of (its own dependencies')
 /// are no longer in exact order.
-async fn mark_memberships_dirty(store: &Store, changed: &[String]) -> Result<(), StoreError> {
+/// `marked`: lists this batch already marked.
+async fn mark_memberships_dirty(store: &Store, changed: &[String], marked: &HashSet<&str>) -> Result<(), StoreError> {
     if changed.is_empty() {
         return Ok(());
     }
@@ -307,10 +347,15 @@ async fn mark_memberships_dirty(store: &Store, changed: &[String]) -> Result<(),
             }
         }
     }
-    let lists: Vec<String> = lists.into_iter().collect();
+    let lists: Vec<String> = lists.into_iter().filter(|l| !marked.contains(l.as_str())).collect();
     let ops = lists
         .chunks(IN_CHUNK)
-        .map(|c| UpdateOp::update_many(doc! { "_id": { "$in": c } }, doc! { "$set": { "dirty": true } }))
+        .map(|c| {
+            UpdateOp::update_many(
+                doc! { "_id": { "$in": c }, "dirty": { "$ne": true } },
+                doc! { "$set": { "dirty": true } },
+            )
+        })
         .collect();
     store.update_all(coll::DEPENDENTS, ops).await?;
     Ok(())

@@ -11,9 +11,11 @@
 
 pub mod apply; // one batch's edge changes, incrementally
 pub mod diff; // EdgeChange -> edge removals and additions, pure
+pub mod pending; // changes of several batches, applied together
 pub mod rebuild; // dependents --rebuild: everything from the stored packages
 pub mod recover; // replaying a batch a crash interrupted
 pub mod rerank; // dependents --rerank: exact popularity order
 
 pub use apply::{ApplyStats, apply};
 pub use diff::{EdgeChange, EdgeOp, diff, edge_id};
+pub use pending::PendingEdges;

@@ -39,7 +39,7 @@ pub async fn recover(store: &Store) -> Result<u64, StoreError> {
             targets.extend(before.prod.iter().chain(&before.dev).chain(&after.prod).chain(&after.dev).cloned());
             changes.push(EdgeChange { name: source.clone(), version, before, after });
         }
-        apply(store, &changes, &[]).await?;
+        apply(store, &changes).await?;
         recount(store, &targets.into_iter().collect::<Vec<_>>()).await?;
         journal
             .delete_one(doc! { "_id": entry.get("_id").cloned().unwrap_or_default() })

@@ -19,7 +19,7 @@ use super::apply::read_dependents;
 
 /// Lists fetched per round of the dirty query.
 const ROUND: i64 = 200;
-const IN_CHUNK: usize = 1000;
+use nodules_store::bulk::IN_LIST_MAX as IN_CHUNK;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RerankStats {

@@ -17,7 +17,7 @@ use super::incoming::{Incoming, Item};
 use super::stored::read_stored;
 use super::summary::Summary;
 use super::write::apply;
-use crate::dependents::ApplyStats;
+use crate::dependents::{ApplyStats, PendingEdges};
 use crate::normalize::document::normalize_streaming;
 
 /// Batch limits.
@@ -61,6 +61,8 @@ pub struct Pipeline<'a> {
     pub position: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// What the run did to the dependents graph.
     pub edges: ApplyStats,
+    /// Dependency changes of written batches not applied yet.
+    pending: PendingEdges,
     /// Where the time went: parsing and normalizing, and database round trips.
     pub timings: Timings,
 }
@@ -88,6 +90,7 @@ impl<'a> Pipeline<'a> {
             progress: None,
             position: None,
             edges: ApplyStats::default(),
+            pending: PendingEdges::default(),
             timings: Timings::default(),
         }
     }
@@ -109,6 +112,7 @@ impl<'a> Pipeline<'a> {
         let mut closed = false;
         while !closed {
             let Some(first) = rx.recv().await else { break };
+            let mut paused = false;
             let mut bytes = first.item.size();
             let mut batch = vec![first];
             while batch.len() < self.config.max_docs && bytes < self.config.max_bytes {
@@ -121,11 +125,35 @@ impl<'a> Pipeline<'a> {
                         closed = true;
                         break;
                     }
-                    Err(_) => break,
+                    Err(_) => {
+                        paused = true;
+                        break;
+                    }
                 }
             }
             self.process(batch).await?;
+            // a dump's batches share their dependents work; a paused or ended input (a
+            // feed that caught up) shows its changes at once
+            if closed || paused || self.pending.is_full() {
+                self.apply_dependents().await?;
+            }
         }
+        self.apply_dependents().await
+    }
+
+    /// Applies the dependency changes of the batches written so far.
+    async fn apply_dependents(&mut self) -> Result<(), PipelineError> {
+        let Some(store) = self.store.clone() else { return Ok(()) };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let t = std::time::Instant::now();
+        let stats = self.pending.flush(&store).await?;
+        self.timings.db += t.elapsed();
+        tracing::debug!(step = "dependents", ms = t.elapsed().as_millis() as u64, "batch write step done");
+        self.edges.edges_added += stats.edges_added;
+        self.edges.edges_removed += stats.edges_removed;
+        self.edges.targets_touched += stats.targets_touched;
         Ok(())
     }
 
@@ -174,11 +202,8 @@ impl<'a> Pipeline<'a> {
                 .await?;
                 self.timings.cpu += t.elapsed();
                 let t = std::time::Instant::now();
-                let stats = apply(&store, decisions, now, &mut self.summary).await?;
+                apply(&store, decisions, now, &mut self.summary, &mut self.pending).await?;
                 self.timings.db += t.elapsed();
-                self.edges.edges_added += stats.edges_added;
-                self.edges.edges_removed += stats.edges_removed;
-                self.edges.targets_touched += stats.targets_touched;
                 if let (Some(key), Some(seq)) = (&self.checkpoint_key, &batch_seq) {
                     save_checkpoint(&store, key, seq).await?;
                 }

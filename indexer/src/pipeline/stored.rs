@@ -38,17 +38,20 @@ pub async fn read_stored(store: &Store, names: &[String]) -> Result<HashMap<Stri
         return Ok(HashMap::new());
     }
     let projection = doc! { "rev": 1, "normalizer": 1, "state": 1, "versions.v": 1, "versions.h": 1, "dep_targets": 1 };
-    let cursor = store
-        .packages()
-        .find(doc! { "_id": { "$in": names } })
-        .projection(projection)
-        .await
-        .map_err(StoreError::mongo("find", "packages"))?;
-    let docs: Vec<Document> = cursor.try_collect().await.map_err(StoreError::mongo("find", "packages"))?;
-    let mut out = HashMap::with_capacity(docs.len());
-    for d in docs {
-        let stored: StoredPackage = mongodb::bson::from_document(d).map_err(|e| StoreError::decode("packages", e))?;
-        out.insert(stored.name.clone(), stored);
+    let mut out = HashMap::with_capacity(names.len());
+    for chunk in names.chunks(nodules_store::bulk::IN_LIST_MAX) {
+        let cursor = store
+            .packages()
+            .find(doc! { "_id": { "$in": chunk } })
+            .projection(projection.clone())
+            .await
+            .map_err(StoreError::mongo("find", "packages"))?;
+        let docs: Vec<Document> = cursor.try_collect().await.map_err(StoreError::mongo("find", "packages"))?;
+        for d in docs {
+            let stored: StoredPackage =
+                mongodb::bson::from_document(d).map_err(|e| StoreError::decode("packages", e))?;
+            out.insert(stored.name.clone(), stored);
+        }
     }
     Ok(out)
 }

@@ -16,21 +16,24 @@ use nodules_store::{Store, StoreError};
 
 use super::decide::Decision;
 use super::summary::Summary;
-use crate::dependents::{self, ApplyStats, EdgeChange};
+use crate::dependents::{self, EdgeChange, PendingEdges};
 
-/// Applies `decisions`, counting into `summary`; returns what it did to the dependents graph.
+/// Applies `decisions`, counting into `summary`. The batch's dependency changes, already
+/// journaled, go to `pending`: the caller applies them with those of other batches.
 pub async fn apply(
     store: &Store,
     decisions: Vec<(String, Decision)>,
     now: DateTime,
     summary: &mut Summary,
-) -> Result<ApplyStats, StoreError> {
+    pending: &mut PendingEdges,
+) -> Result<(), StoreError> {
     let mut version_ops = Vec::new();
     // versions of packages never stored: inserted (a third of an upsert's cost on the dev
     // server); one already there (a batch replayed after a crash) is then replaced
     let mut version_inserts: Vec<RawDocumentBuf> = Vec::new();
     let mut version_deletes: Vec<Document> = Vec::new();
-    let mut package_ops: Vec<(String, Document)> = Vec::new(); // (name, $set without seq)
+    // (name, $set without seq, never stored: inserted)
+    let mut package_ops: Vec<(String, Document, bool)> = Vec::new();
     let mut deletes: Vec<(String, Option<String>)> = Vec::new();
     let mut touched: Vec<String> = Vec::new();
     let mut validators: Vec<UpdateOp> = Vec::new();
@@ -39,6 +42,7 @@ pub async fn apply(
     let mut edges = Vec::new();
     let mut new_packages = Vec::new();
     let mut downloads = Vec::new();
+    let mut new_downloads = Vec::new();
     let mut recent = Vec::new();
     let mut gone = Vec::new();
 
@@ -46,7 +50,8 @@ pub async fn apply(
         match decision {
             Decision::Write { package, versions, meta, before } => {
                 let pkg = &*package;
-                if before.is_none() {
+                let never_stored = before.is_none();
+                if never_stored {
                     version_inserts.extend(versions);
                 } else {
                     for v in versions {
@@ -81,7 +86,8 @@ pub async fn apply(
                 if let (PackageState::Active, Some(latest)) = (pkg.state, &pkg.latest_version) {
                     // the downloader wants every written package's latest tarball (a no-op
                     // when its result is stored; a failed one is retried: the document changed)
-                    downloads.push(Wanted {
+                    let queue = if never_stored { &mut new_downloads } else { &mut downloads };
+                    queue.push(Wanted {
                         package: pkg.name.clone(),
                         version: latest.version.clone(),
                         tarball: latest.dist.tarball.clone(),
@@ -100,7 +106,7 @@ pub async fn apply(
                 } else {
                     gone.push(pkg.name.clone());
                 }
-                package_ops.push((pkg.name.clone(), package_set(pkg, &meta, now)?));
+                package_ops.push((pkg.name.clone(), package_set(pkg, &meta, now)?, never_stored));
             }
             Decision::Unchanged { name, etag, last_modified } => {
                 summary.unchanged += 1;
@@ -149,6 +155,23 @@ pub async fn apply(
     }
 
     let mut step_started = std::time::Instant::now();
+    // a package stored for the first time carries the dependents counts known for it, and
+    // every download job their priority: no second write for either
+    let written: Vec<String> = package_ops.iter().map(|(name, _, _)| name.clone()).collect();
+    let known = dependents::apply::read_dependents(store, written).await?;
+    let count_of = |name: &str| known.get(name).map_or((0, 0), |d| (d.prod.count, d.dev.count));
+    let first_time: HashSet<&String> = new_packages.iter().collect();
+    for (name, set, _) in package_ops.iter_mut().filter(|(n, _, _)| first_time.contains(n)) {
+        let (prod, dev) = count_of(name);
+        set.insert("dependents_count", prod);
+        set.insert("dev_dependents_count", dev);
+    }
+    drop(first_time);
+    for w in new_downloads.iter_mut().chain(downloads.iter_mut()) {
+        w.priority = count_of(&w.package).0;
+    }
+    tracing::debug!(step = "known", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
+    step_started = std::time::Instant::now();
     // the journal names the sources before any of their edges can change
     let journal = if edges.is_empty() {
         None
@@ -159,15 +182,13 @@ pub async fn apply(
     tracing::debug!(step = "journal", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     step_started = std::time::Instant::now();
     // versions before their package records
-    let inserted = store.insert_all(coll::VERSIONS, version_inserts.iter().cloned().map(Into::into).collect()).await?;
-    for f in inserted {
-        match version_inserts.get(f.index) {
-            Some(v) if f.is_duplicate_key() => {
-                let id = v.get_str("_id").map(str::to_string).unwrap_or_default();
-                version_ops.push(UpdateOp::upsert(doc! { "_id": id }, v.clone()));
-            }
-            _ => tracing::warn!(error = %f.message, "a version record was refused"),
-        }
+    let replace = |i: usize| {
+        let v = version_inserts.get(i)?;
+        Some(UpdateOp::upsert(doc! { "_id": v.get_str("_id").ok()? }, v.clone()))
+    };
+    let docs = version_inserts.iter().cloned().map(Into::into).collect();
+    for f in store.insert_or_update(coll::VERSIONS, docs, replace).await? {
+        tracing::warn!(error = %f.message, "a version record was refused");
     }
     drop(version_inserts);
     for f in store.update_all(coll::VERSIONS, version_ops).await? {
@@ -183,11 +204,17 @@ pub async fn apply(
         let mut seq = first;
         let mut ops = Vec::with_capacity(package_ops.len() + deletes.len());
         let mut names = Vec::with_capacity(ops.capacity());
-        for (name, mut set) in package_ops {
+        // records never stored are inserted; one already there (a replayed batch) takes the $set
+        let mut inserts: Vec<(String, Document)> = Vec::new();
+        for (name, mut set, new) in package_ops {
             set.insert("seq", seq);
             seq += 1;
-            ops.push(UpdateOp::upsert(doc! { "_id": &name }, doc! { "$set": set }));
-            names.push(name);
+            if new {
+                inserts.push((name, set));
+            } else {
+                ops.push(UpdateOp::upsert(doc! { "_id": &name }, doc! { "$set": set }));
+                names.push(name);
+            }
         }
         for (name, rev) in deletes {
             ops.push(UpdateOp::update(
@@ -205,11 +232,29 @@ pub async fn apply(
             seq += 1;
             names.push(name);
         }
+        let docs = inserts
+            .iter()
+            .map(|(name, set)| {
+                let mut d = doc! { "_id": name };
+                d.extend(set.clone());
+                d.into()
+            })
+            .collect();
+        let set_instead = |i: usize| {
+            let (name, set) = inserts.get(i)?;
+            Some(UpdateOp::upsert(doc! { "_id": name }, doc! { "$set": set.clone() }))
+        };
+        let mut failures: Vec<(Option<String>, String)> = Vec::new();
+        for f in store.insert_or_update(coll::PACKAGES, docs, set_instead).await? {
+            failures.push((inserts.get(f.index).map(|(n, _)| n.clone()), f.message));
+        }
         for f in store.update_all(coll::PACKAGES, ops).await? {
-            let name = names.get(f.index).cloned();
+            failures.push((names.get(f.index).cloned(), f.message));
+        }
+        for (name, message) in failures {
             summary.ingested = summary.ingested.saturating_sub(1);
             summary.rejected += 1;
-            let reason = format!("the database refused the record: {}", f.message);
+            let reason = format!("the database refused the record: {message}");
             tracing::warn!(package.name = name.as_deref().unwrap_or("-"), reason = %reason, "rejected");
             edges.retain(|e| Some(&e.name) != name.as_ref());
             new_packages.retain(|n| Some(n) != name.as_ref());
@@ -218,18 +263,14 @@ pub async fn apply(
     }
     tracing::debug!(step = "packages", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     step_started = std::time::Instant::now();
+    store.enqueue_new_downloads(&new_downloads).await?;
     store.enqueue_downloads(&downloads).await?;
     tracing::debug!(step = "enqueue", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     step_started = std::time::Instant::now();
     store.update_recent(recent, &gone).await?;
     tracing::debug!(step = "recent", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     step_started = std::time::Instant::now();
-    let stats = dependents::apply(store, &edges, &new_packages).await?;
-    if let Some(id) = journal {
-        dependents::apply::end(store, id).await?;
-    }
-    tracing::debug!(step = "dependents", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
-    step_started = std::time::Instant::now();
+    pending.add(journal, edges);
     if !touched.is_empty() {
         validators.push(UpdateOp::update_many(
             doc! { "_id": { "$in": touched } },
@@ -240,7 +281,7 @@ pub async fn apply(
     store.update_all(coll::PACKAGES, stale_ops).await?;
     tracing::debug!(step = "rest", ms = step_started.elapsed().as_millis() as u64, "batch write step done");
     store.record_rejects(&rejects).await?;
-    Ok(stats)
+    Ok(())
 }
 
 /// `_id` of a version record.
