@@ -332,3 +332,34 @@ async fn a_run_killed_inside_a_window_of_batches_is_repaired_by_the_next_run() {
     indexer(&db, &["dependents", "--rerank"]).await;
     assert_eq!(page_members(&db).await, edges(&db).await);
 }
+
+#[tokio::test]
+async fn a_rerank_after_a_list_shrank_removes_its_pages_past_the_end() {
+    let db = TestDb::new().await;
+    let mut docs = vec![pkg("t", "1", json!({}), json!({}))];
+    docs.extend((0..120).map(|i| pkg(&format!("s{i:03}"), "1", json!({ "t": "1" }), json!({}))));
+    ingest(&db, &docs).await;
+    indexer(&db, &["dependents", "--rerank"]).await;
+    let pages = |db: &TestDb| {
+        let c = db.store.collection("dependent_pages");
+        async move { c.count_documents(doc! { "target": "t", "kind": "prod" }).await.expect("count") }
+    };
+    assert_eq!(pages(&db).await, 3, "120 members: pages of 50, 50, 20");
+    // 70 of them drop the dependency, the 10 shown first among them: 50 members, one
+    // page, and a top 10 refilled from those left
+    let dropped: Vec<Value> = (0..70).map(|i| pkg(&format!("s{i:03}"), "2", json!({}), json!({}))).collect();
+    ingest(&db, &dropped).await;
+    indexer(&db, &["dependents", "--rerank"]).await;
+    assert_eq!(pages(&db).await, 1);
+    assert_eq!(page_members(&db).await, edges(&db).await);
+    assert_eq!(counts(&db).await.get("t"), Some(&(50, 0)));
+    let d = db.store.collection("dependents").find_one(doc! { "_id": "t" }).await.expect("find").expect("doc");
+    assert_eq!(d.get_document("prod").expect("prod").get_i64("pages").expect("pages"), 1, "{d}");
+    let top: Vec<&str> = d
+        .get_array("top")
+        .expect("top")
+        .iter()
+        .filter_map(|i| i.as_document().and_then(|i| i.get_str("n").ok()))
+        .collect();
+    assert_eq!(top, (70..80).map(|i| format!("s{i:03}")).collect::<Vec<_>>(), "{d}");
+}

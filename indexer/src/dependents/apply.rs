@@ -80,6 +80,10 @@ pub async fn apply(store: &Store, changes: &[EdgeChange]) -> Result<ApplyStats, 
                     doc! { "$pull": { "items": { "n": *source } } },
                 ));
             }
+            if !gone.is_empty() {
+                // holes in its pages, maybe in its top 10: the rerank compacts and refills
+                d.dirty = true;
+            }
             if kind == DepKind::Prod {
                 let gone: HashSet<&str> = gone.iter().copied().collect();
                 d.top.retain(|i| !gone.contains(i.name.as_str()));

@@ -3,22 +3,23 @@
 //! lists marked dirty (new members, or members whose popularity changed) are redone
 //! unless everything is asked for. Counts are re-taken from the edges on the way.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, DateTime, Document, doc};
+use mongodb::bson::{self, Bson, DateTime, Document, doc};
 use nodules_store::bulk::UpdateOp;
 use nodules_store::db::coll;
 use nodules_store::lease::{Lease, LeaseError};
 use nodules_store::model::{
-    DEPENDENTS_PAGE_SIZE, DEPENDENTS_TOP, DepKind, DependentItem, DependentsList, dependents_page_id,
+    DEPENDENTS_PAGE_SIZE, DEPENDENTS_TOP, DepKind, DependentItem, Dependents, DependentsList, dependents_page_id,
 };
 use nodules_store::{Store, StoreError};
 
-use super::apply::read_dependents;
-
 /// Lists fetched per round of the dirty query.
 const ROUND: i64 = 200;
+/// Members of the lists reranked together (their items are held in memory at once).
+const GROUP_MEMBERS: i64 = 50_000;
 use nodules_store::bulk::IN_LIST_MAX as IN_CHUNK;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -52,10 +53,11 @@ pub async fn rerank(store: &Store, lease: Option<&Lease>, all: bool) -> Result<R
             l.check()?;
         }
         // by the partial index on `dirty`; each reranked list leaves it
-        let round: Vec<Document> = store
-            .collection(coll::DEPENDENTS)
+        let round: Vec<Dependents> = store
+            .database()
+            .collection::<Dependents>(coll::DEPENDENTS)
             .find(doc! { "dirty": true })
-            .projection(doc! { "_id": 1 })
+            .projection(doc! { "prod": 1, "dev": 1 })
             .limit(ROUND)
             .await
             .map_err(StoreError::mongo("find", coll::DEPENDENTS))?
@@ -65,9 +67,8 @@ pub async fn rerank(store: &Store, lease: Option<&Lease>, all: bool) -> Result<R
         if round.is_empty() {
             break;
         }
-        for d in round {
-            let Ok(target) = d.get_str("_id") else { continue };
-            rerank_one(store, target, &mut stats).await?;
+        for group in groups(round) {
+            rerank_group(store, &group, &mut stats).await?;
         }
     }
     tracing::info!(
@@ -80,80 +81,129 @@ pub async fn rerank(store: &Store, lease: Option<&Lease>, all: bool) -> Result<R
     Ok(stats)
 }
 
-/// Rewrites both lists of `target` in exact order.
-pub async fn rerank_one(store: &Store, target: &str, stats: &mut RerankStats) -> Result<(), StoreError> {
-    let mut set = Document::new();
-    for kind in DepKind::ALL {
-        let mut items = members(store, target, kind).await?;
-        items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
-        let pages = write_pages(store, target, kind, &items).await?;
-        let list = DependentsList {
-            count: items.len() as i64,
-            pages,
-            last_len: items.len().checked_sub(1).map_or(0, |n| (n % DEPENDENTS_PAGE_SIZE + 1) as i64),
-        };
-        stats.members += items.len() as u64;
-        stats.pages += pages as u64;
-        set.insert(kind.as_str(), bson::to_bson(&list).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?);
-        if kind == DepKind::Prod {
-            let top: Vec<&DependentItem> = items.iter().take(DEPENDENTS_TOP).collect();
-            set.insert("top", bson::to_bson(&top).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?);
+/// Splits a round of lists into groups of at most [`GROUP_MEMBERS`] members (a larger
+/// list alone): a group's members are held in memory together.
+fn groups(round: Vec<Dependents>) -> Vec<Vec<Dependents>> {
+    let mut out: Vec<Vec<Dependents>> = Vec::new();
+    let mut members = 0i64;
+    for d in round {
+        let n = d.prod.count + d.dev.count;
+        match out.last_mut() {
+            Some(g) if members + n <= GROUP_MEMBERS => g.push(d),
+            _ => {
+                members = 0;
+                out.push(vec![d]);
+            }
         }
+        members += n;
     }
-    set.insert("ranked_at", DateTime::now());
-    set.insert("dirty", false);
-    store
-        .collection(coll::DEPENDENTS)
-        .update_one(doc! { "_id": target }, doc! { "$set": set })
-        .await
-        .map_err(StoreError::mongo("update", coll::DEPENDENTS))?;
-    stats.lists += 1;
-    // its page shows the top 10: caches and the search index see the change
-    store.bump_packages(&[target.to_string()]).await?;
+    out
+}
+
+/// Rewrites both lists of every target of `group` in exact order, in a few bulk commands
+/// for the whole group (one query for its edges, one per hundred distinct members for
+/// their popularity, one command each for pages, lists and change numbers).
+async fn rerank_group(store: &Store, group: &[Dependents], stats: &mut RerankStats) -> Result<(), StoreError> {
+    let targets: Vec<&str> = group.iter().map(|d| d.name.as_str()).collect();
+    let mut lists = members_of(store, &targets).await?;
+    let mut page_ops = Vec::new();
+    let mut stale_pages = Vec::new();
+    let mut list_ops = Vec::new();
+    for d in group {
+        let mut set = Document::new();
+        for kind in DepKind::ALL {
+            let mut items = lists.remove(&(d.name.clone(), kind)).unwrap_or_default();
+            items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
+            let pages = page_writes(&d.name, kind, &items, &mut page_ops)?;
+            if d.list(kind).pages > pages {
+                stale_pages.push(doc! { "target": &d.name, "kind": kind.as_str(), "page": { "$gt": pages } });
+            }
+            let list = DependentsList {
+                count: items.len() as i64,
+                pages,
+                last_len: items.len().checked_sub(1).map_or(0, |n| (n % DEPENDENTS_PAGE_SIZE + 1) as i64),
+            };
+            stats.members += items.len() as u64;
+            stats.pages += pages as u64;
+            set.insert(kind.as_str(), bson::to_bson(&list).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?);
+            if kind == DepKind::Prod {
+                let top: Vec<&DependentItem> = items.iter().take(DEPENDENTS_TOP).collect();
+                set.insert("top", bson::to_bson(&top).map_err(|e| StoreError::encode(coll::DEPENDENTS, e))?);
+            }
+        }
+        set.insert("ranked_at", DateTime::now());
+        set.insert("dirty", false);
+        list_ops.push(UpdateOp::update(doc! { "_id": &d.name }, doc! { "$set": set }));
+    }
+    store.update_all(coll::DEPENDENT_PAGES, page_ops).await?;
+    store.delete_all(coll::DEPENDENT_PAGES, stale_pages).await?;
+    store.update_all(coll::DEPENDENTS, list_ops).await?;
+    stats.lists += group.len() as u64;
+    // their pages show the top 10: caches and the search index see the change
+    store.bump_packages(&targets.iter().map(|t| t.to_string()).collect::<Vec<_>>()).await?;
     Ok(())
 }
 
-/// Every member of `target`'s `kind` list, with its current popularity and version.
-async fn members(store: &Store, target: &str, kind: DepKind) -> Result<Vec<DependentItem>, StoreError> {
-    let sources: Vec<String> = store
-        .collection(coll::EDGES)
-        .find(doc! { "target": target, "kind": kind.as_str() })
-        .projection(doc! { "source": 1, "_id": 0 })
-        .await
-        .map_err(StoreError::mongo("find", coll::EDGES))?
-        .try_collect::<Vec<Document>>()
-        .await
-        .map_err(StoreError::mongo("find", coll::EDGES))?
-        .into_iter()
-        .filter_map(|d| d.get_str("source").ok().map(str::to_string))
-        .collect();
-    let mut items = Vec::with_capacity(sources.len());
+/// Every member of the lists of `targets`, by (target, kind), with its current popularity
+/// and version: one query for the edges, one per hundred distinct members for their records.
+async fn members_of(
+    store: &Store,
+    targets: &[&str],
+) -> Result<HashMap<(String, DepKind), Vec<DependentItem>>, StoreError> {
+    let mut edges: Vec<(String, DepKind, String)> = Vec::new();
+    for chunk in targets.chunks(IN_CHUNK) {
+        let mut cursor = store
+            .collection(coll::EDGES)
+            .find(doc! { "target": { "$in": chunk } })
+            .projection(doc! { "target": 1, "kind": 1, "source": 1, "_id": 0 })
+            .await
+            .map_err(StoreError::mongo("find", coll::EDGES))?;
+        while let Some(e) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::EDGES))? {
+            let (Ok(t), Some(k), Ok(s)) =
+                (e.get_str("target"), e.get_str("kind").ok().and_then(DepKind::parse), e.get_str("source"))
+            else {
+                continue;
+            };
+            edges.push((t.to_string(), k, s.to_string()));
+        }
+    }
+    // a member's popularity is its record's count (kept equal to its own list's count)
+    let mut sources: Vec<&str> = edges.iter().map(|(_, _, s)| s.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut records: HashMap<String, (Option<String>, i64)> = HashMap::with_capacity(sources.len());
     for chunk in sources.chunks(IN_CHUNK) {
-        let popularity = read_dependents(store, chunk.to_vec()).await?;
-        let versions: std::collections::HashMap<String, String> = store
+        let mut cursor = store
             .packages()
             .find(doc! { "_id": { "$in": chunk } })
-            .projection(doc! { "latest": 1 })
+            .projection(doc! { "latest": 1, "dependents_count": 1 })
             .await
-            .map_err(StoreError::mongo("find", coll::PACKAGES))?
-            .try_collect::<Vec<Document>>()
-            .await
-            .map_err(StoreError::mongo("find", coll::PACKAGES))?
-            .into_iter()
-            .filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d.get_str("latest").ok()?.to_string())))
-            .collect();
-        items.extend(chunk.iter().map(|s| DependentItem {
-            name: s.clone(),
-            version: versions.get(s).cloned(),
-            dependents_count: popularity.get(s).map_or(0, |d| d.prod.count),
-        }));
+            .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+        while let Some(d) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::PACKAGES))? {
+            let Ok(name) = d.get_str("_id") else { continue };
+            let count = match d.get("dependents_count") {
+                Some(Bson::Int64(n)) => *n,
+                Some(Bson::Int32(n)) => i64::from(*n),
+                _ => 0,
+            };
+            records.insert(name.to_string(), (d.get_str("latest").ok().map(str::to_string), count));
+        }
     }
-    Ok(items)
+    let mut out: HashMap<(String, DepKind), Vec<DependentItem>> = HashMap::new();
+    for (target, kind, source) in edges {
+        let (version, dependents_count) = records.get(&source).cloned().unwrap_or((None, 0));
+        out.entry((target, kind)).or_default().push(DependentItem { name: source, version, dependents_count });
+    }
+    Ok(out)
 }
 
-/// Replaces the pages of a list with `items` in order; returns the number of pages.
-async fn write_pages(store: &Store, target: &str, kind: DepKind, items: &[DependentItem]) -> Result<i64, StoreError> {
-    let mut ops = Vec::new();
+/// The page replacements of a list holding `items` in order; returns the number of pages.
+fn page_writes(
+    target: &str,
+    kind: DepKind,
+    items: &[DependentItem],
+    ops: &mut Vec<UpdateOp>,
+) -> Result<i64, StoreError> {
     let mut pages = 0i64;
     for (i, chunk) in items.chunks(DEPENDENTS_PAGE_SIZE).enumerate() {
         let page = i as i64 + 1;
@@ -164,12 +214,5 @@ async fn write_pages(store: &Store, target: &str, kind: DepKind, items: &[Depend
             doc! { "target": target, "kind": kind.as_str(), "page": page, "items": items },
         ));
     }
-    store.update_all(coll::DEPENDENT_PAGES, ops).await?;
-    store
-        .delete_all(
-            coll::DEPENDENT_PAGES,
-            vec![doc! { "target": target, "kind": kind.as_str(), "page": { "$gt": pages } }],
-        )
-        .await?;
     Ok(pages)
 }
