@@ -57,7 +57,24 @@ def env_for(db):
     e = dict(os.environ)
     e["NODULES_DB"] = db
     e["RUST_LOG"] = "info"
+    e["NODULES_DB_TALLY"] = "1"  # `database time` lines: commands, statements, time per collection
     return e
+
+
+def db_time(err):
+    """The `database time` lines of a run: [(command, collection, commands, statements, secs)]."""
+    rows = []
+    for line in err.splitlines():
+        if "database time" not in line:
+            continue
+        f = dict(re.findall(r'(\w+)="?([^" ]+)"?', line))
+        rows.append((f.get("command"), f.get("collection"), int(f.get("commands", 0)), int(f.get("statements", 0)), float(f.get("secs", 0))))
+    return rows
+
+
+def writes(rows):
+    """Statements of insert/update/delete commands."""
+    return sum(r[3] for r in rows if r[0] in ("insert", "update", "delete"))
 
 
 def bench_size(n):
@@ -87,6 +104,7 @@ def bench_size(n):
     drop(env)
     r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
     r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
+    r["ingest_db"] = db_time(err)
     r["ceiling_s"], _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n)], env=env)
     r["ceiling_docs_s"] = float(re.findall(r"([0-9.]+) docs/s", out)[-1])
 
@@ -94,8 +112,10 @@ def bench_size(n):
     r["update_changes"] = sum(1 for _ in open_lines(updates))
     r["edges_touched"] = (field(err, "edges_added") or 0) + (field(err, "edges_removed") or 0)
     r["update_written"] = int(re.findall(r"ingested (\d+)", out)[-1]) + int(re.findall(r"deleted (\d+)", out)[-1])
-    r["rerank_s"], r["rerank_rss"], out, _ = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
-    r["rebuild_s"], r["rebuild_rss"], out, _ = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
+    r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
+    r["rerank_db"] = db_time(err)
+    r["rebuild_s"], r["rebuild_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
+    r["rebuild_db"] = db_time(err)
     top = manifest.get("top_dependents", manifest.get("top", [{}]))
     top_name = top[0]["name"] if top and isinstance(top[0], dict) and "name" in top[0] else None
     if top_name:
@@ -142,10 +162,12 @@ def table(results):
         ("ingest peak RSS (MB)", lambda r: f"{r['ingest_rss']:.0f}"),
         ("plain `insert_many` of as many docs (docs/s)", lambda r: f"{r['ceiling_docs_s']:.0f}"),
         ("**ingest packages/s ÷ ceiling docs/s**", lambda r: f"**{(r['n'] / r['ingest_s']) / r['ceiling_docs_s']:.4f}**"),
+        ("ingest: documents written (insert, update, delete statements)", lambda r: f"{writes(r.get('ingest_db', [])):,}"),
+        ("**ingest statements/s (database time) ÷ ceiling docs/s**", lambda r: f"**{writes(r.get('ingest_db', [])) / max(r['database_s'], 1e-9) / r['ceiling_docs_s']:.2f}**"),
         ("update feed: changes, s, changes/s", lambda r: f"{r['update_changes']}, {r['update_s']:.1f}, {r['update_changes'] / r['update_s']:.0f}"),
         ("update feed: edges touched per written package", lambda r: f"{r['edges_touched'] / max(r['update_written'], 1):.1f}"),
-        ("`dependents --rerank` (s, peak MB)", lambda r: f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}"),
-        ("`dependents --rebuild` (s, peak MB)", lambda r: f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}"),
+        ("`dependents --rerank` (s, peak MB, database commands)", lambda r: f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rerank_db', [])):,}"),
+        ("`dependents --rebuild` (s, peak MB, database commands)", lambda r: f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rebuild_db', [])):,}"),
     ]
     head = "| | " + " | ".join(f"{r['n']:,}" for r in results) + " |"
     lines = [head, "|---" * (len(results) + 1) + "|"]
@@ -155,6 +177,14 @@ def table(results):
         lines.append("")
         lines.append(f"{r['n']:,} packages — dependents reads: " + r.get("pages", "n/a").replace("\n", "; "))
         lines.append(f"{r['n']:,} packages — disk: " + r["disk"])
+        if r.get("ingest_db"):
+            lines.append("")
+            lines.append(f"{r['n']:,} packages — ingest's database time by command (from the driver's command events):")
+            lines.append("")
+            lines.append("| command | collection | commands | statements | s | ms per statement |")
+            lines.append("|---|---|---|---|---|---|")
+            for c, coll, cmds, sts, secs in r["ingest_db"][:10]:
+                lines.append(f"| {c} | {coll} | {cmds:,} | {sts:,} | {secs:.1f} | {secs * 1000 / max(sts, 1):.3f} |")
         lines.append("")
         lines.append(f"{r['n']:,} packages — search:\n\n" + r.get("search", "n/a"))
     return "\n".join(lines)

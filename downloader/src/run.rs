@@ -64,6 +64,7 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
         sweep(&store).await;
     }
     progress.finish();
+    nodules_store::tally::log();
     let c = &ctx.counts;
     tracing::info!(
         files = c.files.load(Ordering::Relaxed),

@@ -199,10 +199,7 @@ impl Store {
         cmd.append(command, collection);
         cmd.append(field, array);
         cmd.append("ordered", false);
-        let started = std::time::Instant::now();
-        let answer = self.database().run_raw_command(cmd).await.map_err(StoreError::mongo(command, collection));
-        tally::add(command, collection, indexes.len(), started.elapsed());
-        let answer = answer?;
+        let answer = self.database().run_raw_command(cmd).await.map_err(StoreError::mongo(command, collection))?;
         if let Ok(errors) = answer.get_array("writeErrors") {
             for e in errors {
                 let Some(e) = e.as_document() else { continue };
@@ -221,43 +218,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-}
-
-/// What the bulk writes of this process cost, by command and collection: the benchmarks
-/// print it to show where database time goes (`log_tally` at the end of a run).
-pub mod tally {
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-    use std::time::Duration;
-
-    /// (command, collection) → (commands, statements, time waited)
-    type Tally = BTreeMap<(&'static str, String), (u64, u64, Duration)>;
-    static TALLY: Mutex<Tally> = Mutex::new(BTreeMap::new());
-
-    pub(crate) fn add(command: &'static str, collection: &str, statements: usize, took: Duration) {
-        let Ok(mut t) = TALLY.lock() else { return };
-        let e = t.entry((command, collection.to_string())).or_default();
-        e.0 += 1;
-        e.1 += statements as u64;
-        e.2 += took;
-    }
-
-    /// Logs one line per command and collection, the most expensive first.
-    pub fn log_tally() {
-        let Ok(t) = TALLY.lock() else { return };
-        let mut rows: Vec<_> = t.iter().collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.1.2));
-        for ((command, collection), (commands, statements, took)) in rows {
-            tracing::info!(
-                command = *command,
-                collection = %collection,
-                commands,
-                statements,
-                secs = format!("{:.2}", took.as_secs_f64()),
-                ms_per_statement = format!("{:.3}", took.as_secs_f64() * 1000.0 / (*statements).max(1) as f64),
-                "database writes"
-            );
-        }
     }
 }

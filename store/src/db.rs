@@ -62,6 +62,9 @@ impl Store {
             options.connect_timeout = Some(Duration::from_secs(10));
         }
         options.app_name.get_or_insert_with(|| "nodules".to_string());
+        if let Some(h) = crate::tally::handler() {
+            options.command_event_handler = Some(h);
+        }
         let client = Client::with_options(options).map_err(StoreError::connect)?;
         let db = client.database(&args.db);
         Ok(Store { client, db })

@@ -17,6 +17,7 @@ pub mod registry; // which registry, which token
 pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job
 pub mod seq; // change numbers
+pub mod tally; // database time by command and collection (benchmarks)
 pub mod testing; // TestDb for tests
 pub mod trees; // file trees of unpacked versions
 

@@ -60,6 +60,7 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
         }
     };
     let line = format!("{line} in {:.1} s", started.elapsed().as_secs_f64());
+    nodules_store::tally::log();
     println!("{line}");
     if let Err(e) = store.record_run(job, started_at, true, &line, doc! {}).await {
         tracing::warn!(error = %e, "cannot record the run");

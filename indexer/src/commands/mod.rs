@@ -127,7 +127,7 @@ where
 }
 
 pub(crate) fn finish(summary: &Summary, dry: bool) {
-    nodules_store::bulk::tally::log_tally();
+    nodules_store::tally::log();
     if let Some(peak) = nodules_store::logging::peak_rss_bytes() {
         tracing::info!(peak_rss_kb = peak / 1024, "peak memory");
     }
