@@ -14,7 +14,8 @@ type Tally = BTreeMap<(String, String), (u64, u64, Duration)>;
 
 static TALLY: Mutex<Tally> = Mutex::new(BTreeMap::new());
 /// Commands sent and not answered yet: request id → (command, collection, statements).
-static IN_FLIGHT: Mutex<Option<HashMap<i32, (String, String, u64)>>> = Mutex::new(None);
+type InFlight = HashMap<i32, (String, String, u64)>;
+static IN_FLIGHT: Mutex<Option<InFlight>> = Mutex::new(None);
 
 /// The event handler that feeds the tally, when `NODULES_DB_TALLY` is set.
 pub fn handler() -> Option<EventHandler<CommandEvent>> {
