@@ -263,14 +263,27 @@ def env_for(db=DB):
     e = dict(os.environ)
     e["NODULES_DB"] = db
     e["RUST_LOG"] = "info"
+    e["NODULES_DB_TALLY"] = "1"  # `database time` lines: commands, statements, time per collection
     e.pop("NODULES_REGISTRY", None)
     return e
+
+
+def db_time(err):
+    """The `database time` lines of a run: [(command, collection, commands, statements, secs)]."""
+    rows = []
+    for line in err.splitlines():
+        if "database time" not in line:
+            continue
+        f = dict(re.findall(r'(\w+)="?([^" ]+)"?', line))
+        rows.append((f.get("command"), f.get("collection"), int(f.get("commands", 0)),
+                     int(f.get("statements", 0)), float(f.get("secs", 0))))
+    return rows
 
 
 def run(args, env=None, rss=False):
     """Runs a command; returns (seconds, stdout, stderr, peak RSS in KiB from /usr/bin/time)."""
     if rss:
-        args = ["/usr/bin/time", "-f", "maxrss_kb=%M"] + args
+        args = ["/usr/bin/time", "-f", "maxrss_kb=%M cpu_s=%U+%S"] + args
     os.sync()  # the previous step's dirty pages are written back now, not during this one
     started = time.monotonic()
     p = subprocess.run(args, capture_output=True, env=env)
@@ -383,6 +396,8 @@ def downloader(registry, *extra):
         files=log_field(err, "files"),
         unpacked=log_field(err, "unpacked_bytes"),
         line=out.strip(),
+        db=db_time(err),
+        cpu_s=sum(float(x) for x in (re.findall(r"cpu_s=([0-9.]+)\+([0-9.]+)", err) or [("0", "0")])[-1]),
     )
     failures = re.findall(r"tarball failed.*", err)
     r["failures"] = failures[:20]
@@ -550,6 +565,14 @@ def report(r):
         lines.append("Not cached (skipped): " + "; ".join(f"`{k}`: {v}" for k, v in r["cache_failures"].items()) + ".")
     if full["failures"]:
         lines.append("Tarballs that failed in the run: " + "; ".join(f"`{f[:160]}`" for f in full["failures"]))
+    if full.get("db"):
+        total = sum(x[4] for x in full["db"])
+        lines += ["", f"Where the full run's time went: wall {full['secs']:.1f} s; the downloader's own CPU "
+                  f"{full['cpu_s']:.1f} s (user + system, all threads); time waiting for the database, summed "
+                  f"over the concurrent workers (from the driver's command events), {total:.1f} s:", "",
+                  "| command | collection | commands | statements | s | ms per statement |", "|---|---|---|---|---|---|"]
+        for c, coll, cmds, sts, secs in full["db"][:12]:
+            lines.append(f"| {c} | {coll} | {cmds:,} | {sts:,} | {secs:.1f} | {secs * 1000 / max(sts, 1):.3f} |")
     lines += ["", interpretation(r, ratio, fraction, upsert_share, (rss_all, rss_small, rss_big), files_s, mb_s)]
     return "\n".join(lines) + "\n"
 
