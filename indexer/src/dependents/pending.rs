@@ -6,6 +6,7 @@
 //! inside a window is repaired by the next run like a crash inside one batch.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use mongodb::bson::oid::ObjectId;
 use nodules_store::{Store, StoreError};
@@ -16,6 +17,8 @@ use super::diff::EdgeChange;
 /// Edge endpoints held before a window is applied: bounds memory (names only, a few MB)
 /// and how stale counts may be while a long dump runs.
 const WINDOW_EDGES: usize = 50_000;
+/// How long changes are held at most (a feed that never pauses still shows them).
+const WINDOW_AGE: Duration = Duration::from_secs(30);
 
 /// Changes not yet applied, one per package (the first `before`, the last `after`).
 #[derive(Debug, Default)]
@@ -23,12 +26,15 @@ pub struct PendingEdges {
     changes: BTreeMap<String, EdgeChange>,
     journals: Vec<ObjectId>,
     edges: usize,
+    /// When the oldest change held arrived.
+    since: Option<Instant>,
 }
 
 impl PendingEdges {
     /// Adds a batch's changes, journaled under `journal`.
     pub fn add(&mut self, journal: Option<ObjectId>, changes: Vec<EdgeChange>) {
         self.journals.extend(journal);
+        self.since.get_or_insert_with(Instant::now);
         for c in changes {
             self.edges += c.before.prod.len() + c.before.dev.len() + c.after.prod.len() + c.after.dev.len();
             match self.changes.get_mut(&c.name) {
@@ -45,7 +51,7 @@ impl PendingEdges {
 
     /// Enough is held that it should be applied now.
     pub fn is_full(&self) -> bool {
-        self.edges >= WINDOW_EDGES
+        self.edges >= WINDOW_EDGES || self.since.is_some_and(|t| t.elapsed() >= WINDOW_AGE)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -56,6 +62,7 @@ impl PendingEdges {
     pub async fn flush(&mut self, store: &Store) -> Result<ApplyStats, StoreError> {
         let changes: Vec<EdgeChange> = std::mem::take(&mut self.changes).into_values().collect();
         self.edges = 0;
+        self.since = None;
         let stats = apply(store, &changes).await?;
         for id in std::mem::take(&mut self.journals) {
             end(store, id).await?;
