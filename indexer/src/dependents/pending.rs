@@ -18,7 +18,7 @@ use super::diff::EdgeChange;
 /// and how stale counts may be while a long dump runs.
 const WINDOW_EDGES: usize = 50_000;
 /// How long changes are held at most (a feed that never pauses still shows them).
-const WINDOW_AGE: Duration = Duration::from_secs(30);
+const WINDOW_AGE: Duration = Duration::from_secs(120);
 
 /// Changes not yet applied, one per package (the first `before`, the last `after`).
 #[derive(Debug, Default)]
