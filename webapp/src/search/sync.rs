@@ -220,19 +220,20 @@ async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(V
             removals.push(name);
         }
     }
-    // downloaded facts of each latest version (one query)
+    // downloaded facts of each latest version (a query per hundred)
     let ids: Vec<String> =
         active.iter().filter_map(|(n, d)| d.get_str("latest").ok().map(|v| format!("{n}@{v}"))).collect();
-    let facts: HashMap<String, Document> = store
-        .collection(coll::SOURCES)
-        .find(doc! { "_id": { "$in": &ids } })
-        .projection(doc! { "facts.has_types": 1, "facts.module_type": 1, "state": 1 })
-        .await?
-        .try_collect::<Vec<Document>>()
-        .await?
-        .into_iter()
-        .filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d)))
-        .collect();
+    let mut facts: HashMap<String, Document> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(nodules_store::bulk::IN_LIST_MAX) {
+        let found: Vec<Document> = store
+            .collection(coll::SOURCES)
+            .find(doc! { "_id": { "$in": chunk } })
+            .projection(doc! { "facts.has_types": 1, "facts.module_type": 1, "state": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        facts.extend(found.into_iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d))));
+    }
     let docs = active
         .into_iter()
         .map(|(name, d)| {
