@@ -77,7 +77,7 @@ def writes(rows):
     return sum(r[3] for r in rows if r[0] in ("insert", "update", "delete"))
 
 
-def bench_size(n):
+def bench_size(n, quick=False):
     gen = os.path.join(WORK, f"gen-{n}")
     dump = os.path.join(gen, "all_docs.json")
     if not os.path.exists(os.path.join(gen, "manifest.json")):
@@ -112,6 +112,12 @@ def bench_size(n):
     r["update_changes"] = sum(1 for _ in open_lines(updates))
     r["edges_touched"] = (field(err, "edges_added") or 0) + (field(err, "edges_removed") or 0)
     r["update_written"] = int(re.findall(r"ingested (\d+)", out)[-1]) + int(re.findall(r"deleted (\d+)", out)[-1])
+    print(json.dumps(r, indent=1), file=sys.stderr, flush=True)  # kept if a later step fails
+    if quick:
+        _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "disk"], env=env)
+        r["disk"] = out.strip()
+        drop(env)
+        return r
     r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
     r["rerank_db"] = db_time(err)
     r["rebuild_s"], r["rebuild_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
@@ -166,8 +172,8 @@ def table(results):
         ("**ingest statements/s (database time) ÷ ceiling docs/s**", lambda r: f"**{writes(r.get('ingest_db', [])) / max(r['database_s'], 1e-9) / r['ceiling_docs_s']:.2f}**"),
         ("update feed: changes, s, changes/s", lambda r: f"{r['update_changes']}, {r['update_s']:.1f}, {r['update_changes'] / r['update_s']:.0f}"),
         ("update feed: edges touched per written package", lambda r: f"{r['edges_touched'] / max(r['update_written'], 1):.1f}"),
-        ("`dependents --rerank` (s, peak MB, database commands)", lambda r: f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rerank_db', [])):,}"),
-        ("`dependents --rebuild` (s, peak MB, database commands)", lambda r: f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rebuild_db', [])):,}"),
+        ("`dependents --rerank` (s, peak MB, database commands)", lambda r: "not run" if "rerank_s" not in r else f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rerank_db', [])):,}"),
+        ("`dependents --rebuild` (s, peak MB, database commands)", lambda r: "not run" if "rebuild_s" not in r else f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rebuild_db', [])):,}"),
     ]
     head = "| | " + " | ".join(f"{r['n']:,}" for r in results) + " |"
     lines = [head, "|---" * (len(results) + 1) + "|"]
@@ -191,12 +197,13 @@ def table(results):
 
 
 def main():
-    sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000]
+    quick = "--quick" in sys.argv  # ingest, ceiling, update feed and disk only
+    sizes = [int(s) for s in sys.argv[1:] if s != "--quick"] or [10_000, 100_000]
     os.makedirs(WORK, exist_ok=True)
     results = []
     for n in sizes:
         print(f"== {n:,} packages", file=sys.stderr, flush=True)
-        results.append(bench_size(n))
+        results.append(bench_size(n, quick))
         print(json.dumps(results[-1], indent=1), file=sys.stderr, flush=True)
     print(table(results))
 
