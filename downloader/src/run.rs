@@ -125,6 +125,7 @@ async fn dry_run(ctx: &Arc<Ctx>, concurrency: usize, progress: &Progress) -> Res
         .store
         .collection(nodules_store::db::coll::SOURCES)
         .find(doc! { "state": "pending" })
+        .batch_size(nodules_store::bulk::SCAN_BATCH)
         .await
         .map_err(StoreError::mongo("find", "sources"))?
         .try_collect()

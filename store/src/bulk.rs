@@ -20,6 +20,13 @@ const MAX_BYTES: usize = 8 * 1024 * 1024;
 /// a real MongoDB is indifferent, and 100 still keeps the round trips few.
 pub const IN_LIST_MAX: usize = 100;
 
+/// Documents per cursor batch of a long scan. The driver's default fills 16 MB per
+/// `getMore`, which keeps the single-threaded development server busy past the driver's
+/// 10 s heartbeat on large collections: the connection is then dropped as dead and the
+/// command fails (seen at 100k packages: `dependents --rerank` ended with "server monitor
+/// timeout"). Small batches keep every command short.
+pub const SCAN_BATCH: u32 = 2000;
+
 /// A filter or update, as a document or already encoded. Large batches (thousands of
 /// version records) are built as raw BSON: a `Document` tree costs ten times the bytes.
 #[derive(Debug, Clone)]

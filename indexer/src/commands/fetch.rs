@@ -108,7 +108,10 @@ fn due_for_refresh(store: Store, age: Duration) -> BoxStream<'static, (String, V
             let store = store.clone();
             async move {
                 let packages = store.packages();
-                let mut find = packages.find(filter).projection(doc! { "etag": 1, "last_modified": 1 });
+                let mut find = packages
+                    .find(filter)
+                    .projection(doc! { "etag": 1, "last_modified": 1 })
+                    .batch_size(nodules_store::bulk::SCAN_BATCH);
                 if let Some(sort) = sort {
                     find = find.sort(sort);
                 }

@@ -41,6 +41,7 @@ pub async fn rebuild(store: &Store, lease: Option<&Lease>) -> Result<RebuildStat
         .packages()
         .find(doc! { "state": "active" })
         .projection(doc! { "dep_targets": 1 })
+        .batch_size(nodules_store::bulk::SCAN_BATCH)
         .await
         .map_err(StoreError::mongo("find", coll::PACKAGES))?;
     let mut batch = Vec::with_capacity(BATCH);
@@ -101,6 +102,7 @@ pub async fn rebuild(store: &Store, lease: Option<&Lease>) -> Result<RebuildStat
         .packages()
         .find(doc! {})
         .projection(doc! { "dependents_count": 1, "dev_dependents_count": 1 })
+        .batch_size(nodules_store::bulk::SCAN_BATCH)
         .await
         .map_err(StoreError::mongo("find", coll::PACKAGES))?;
     let mut ops = Vec::new();

@@ -156,6 +156,7 @@ async fn members_of(
             .collection(coll::EDGES)
             .find(doc! { "target": { "$in": chunk } })
             .projection(doc! { "target": 1, "kind": 1, "source": 1, "_id": 0 })
+            .batch_size(nodules_store::bulk::SCAN_BATCH)
             .await
             .map_err(StoreError::mongo("find", coll::EDGES))?;
         while let Some(e) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::EDGES))? {
