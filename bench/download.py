@@ -37,6 +37,8 @@ import tarfile
 import tempfile
 import threading
 import time
+
+from dbtime import db_time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -266,18 +268,6 @@ def env_for(db=DB):
     e["NODULES_DB_TALLY"] = "1"  # `database time` lines: commands, statements, time per collection
     e.pop("NODULES_REGISTRY", None)
     return e
-
-
-def db_time(err):
-    """The `database time` lines of a run: [(command, collection, commands, statements, secs)]."""
-    rows = []
-    for line in err.splitlines():
-        if "database time" not in line:
-            continue
-        f = dict(re.findall(r'(\w+)="?([^" ]+)"?', line))
-        rows.append((f.get("command"), f.get("collection"), int(f.get("commands", 0)),
-                     int(f.get("statements", 0)), float(f.get("secs", 0))))
-    return rows
 
 
 def run(args, env=None, rss=False):

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from dbtime import db_time
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release")
 WORK = os.environ.get("NODULES_BENCH_DIR", "/tmp/nodules-bench")
@@ -59,17 +61,6 @@ def env_for(db):
     e["RUST_LOG"] = "info"
     e["NODULES_DB_TALLY"] = "1"  # `database time` lines: commands, statements, time per collection
     return e
-
-
-def db_time(err):
-    """The `database time` lines of a run: [(command, collection, commands, statements, secs)]."""
-    rows = []
-    for line in err.splitlines():
-        if "database time" not in line:
-            continue
-        f = dict(re.findall(r'(\w+)="?([^" ]+)"?', line))
-        rows.append((f.get("command"), f.get("collection"), int(f.get("commands", 0)), int(f.get("statements", 0)), float(f.get("secs", 0))))
-    return rows
 
 
 def writes(rows):

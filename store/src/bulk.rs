@@ -5,7 +5,7 @@
 //! server. `ordered: false`, so one rejected statement does not stop the others; the
 //! rejected ones come back with their index and message.
 
-use mongodb::bson::{Bson, Document, RawArrayBuf, RawDocumentBuf};
+use mongodb::bson::{Bson, Document, RawArrayBuf, RawDocumentBuf, doc};
 
 use crate::db::Store;
 use crate::error::{Result, StoreError};
@@ -142,6 +142,24 @@ impl Store {
             failed.push(f);
         }
         Ok(failed)
+    }
+
+    /// Inserts each `(_id, fields)` as a new document; one already there (a replayed batch)
+    /// takes the fields as a `$set` instead. Failures are by index in `records`.
+    pub async fn insert_or_set(&self, collection: &str, records: &[(String, Document)]) -> Result<Vec<WriteFailure>> {
+        let docs = records
+            .iter()
+            .map(|(id, fields)| {
+                let mut d = doc! { "_id": id };
+                d.extend(fields.clone());
+                d.into()
+            })
+            .collect();
+        let set_instead = |i: usize| {
+            let (id, fields) = records.get(i)?;
+            Some(UpdateOp::upsert(doc! { "_id": id }, doc! { "$set": fields.clone() }))
+        };
+        self.insert_or_update(collection, docs, set_instead).await
     }
 
     /// Deletes every document matching each filter.

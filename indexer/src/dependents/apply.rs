@@ -131,19 +131,7 @@ pub async fn apply(store: &Store, changes: &[EdgeChange]) -> Result<ApplyStats, 
         }
     }
     store.update_all(coll::DEPENDENTS, dependents_ops).await?;
-    let docs = fresh
-        .iter()
-        .map(|(name, set)| {
-            let mut d = doc! { "_id": name };
-            d.extend(set.clone());
-            d.into()
-        })
-        .collect();
-    let set_instead = |i: usize| {
-        let (name, set) = fresh.get(i)?;
-        Some(UpdateOp::upsert(doc! { "_id": name }, doc! { "$set": set.clone() }))
-    };
-    store.insert_or_update(coll::DEPENDENTS, docs, set_instead).await?;
+    store.insert_or_set(coll::DEPENDENTS, &fresh).await?;
     lap("docs");
 
     // the targets' own records carry their counts (search ranking, browse lists): bump seq

@@ -232,20 +232,8 @@ pub async fn apply(
             seq += 1;
             names.push(name);
         }
-        let docs = inserts
-            .iter()
-            .map(|(name, set)| {
-                let mut d = doc! { "_id": name };
-                d.extend(set.clone());
-                d.into()
-            })
-            .collect();
-        let set_instead = |i: usize| {
-            let (name, set) = inserts.get(i)?;
-            Some(UpdateOp::upsert(doc! { "_id": name }, doc! { "$set": set.clone() }))
-        };
         let mut failures: Vec<(Option<String>, String)> = Vec::new();
-        for f in store.insert_or_update(coll::PACKAGES, docs, set_instead).await? {
+        for f in store.insert_or_set(coll::PACKAGES, &inserts).await? {
             failures.push((inserts.get(f.index).map(|(n, _)| n.clone()), f.message));
         }
         for f in store.update_all(coll::PACKAGES, ops).await? {
