@@ -85,12 +85,7 @@ impl SearchService {
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || engine.clear()).await??;
         tracing::info!(packages = self.total.load(Ordering::Relaxed), "building the search index");
-        let mut cursor = store
-            .packages()
-            .find(doc! { "state": "active" })
-            .projection(projection())
-            .batch_size(nodules_store::bulk::SCAN_BATCH)
-            .await?;
+        let mut cursor = store.packages().find(doc! { "state": "active" }).projection(projection()).await?;
         let mut batch = Vec::with_capacity(BATCH);
         let mut last_log = Instant::now();
         while let Some(d) = cursor.try_next().await? {
