@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures::TryStreamExt;
 use mongodb::bson::{self, Bson, DateTime, Document, doc};
-use nodules_store::bulk::UpdateOp;
+use nodules_store::bulk::{IN_LIST_MAX as IN_CHUNK, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::lease::{Lease, LeaseError};
 use nodules_store::model::{
@@ -20,7 +20,6 @@ use nodules_store::{Store, StoreError};
 const ROUND: i64 = 200;
 /// Members of the lists reranked together (their items are held in memory at once).
 const GROUP_MEMBERS: i64 = 50_000;
-use nodules_store::bulk::IN_LIST_MAX as IN_CHUNK;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RerankStats {
