@@ -286,6 +286,19 @@ def run(args, env=None, rss=False):
     return secs, out, err, (int(m[-1]) if m else None)
 
 
+def server_cpu():
+    """CPU seconds the development server has used so far (None with MONGODB_URI elsewhere)."""
+    d = os.environ.get("NODULES_DEV_DB_DIR")
+    try:
+        with open(os.path.join(d, "secantusd.pid")) as f:
+            pid = f.read().strip()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (TypeError, OSError, ValueError, IndexError):
+        return None
+
+
 def log_field(err, name):
     m = re.findall(name + r"=\"?([0-9.]+)", err)
     return float(m[-1]) if m else None
@@ -375,6 +388,7 @@ def fresh_queue(registry, names):
 
 
 def downloader(registry, *extra):
+    cpu_before = server_cpu()
     secs, out, err, rss = run(
         [os.path.join(BIN, "nodules-downloader"), "--registry", registry, "run", "--once", *extra], env_for(), rss=True
     )
@@ -389,6 +403,8 @@ def downloader(registry, *extra):
         db=db_time(err),
         cpu_s=sum(float(x) for x in (re.findall(r"cpu_s=([0-9.]+)\+([0-9.]+)", err) or [("0", "0")])[-1]),
     )
+    cpu_after = server_cpu()
+    r["server_cpu_s"] = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     failures = re.findall(r"tarball failed.*", err)
     r["failures"] = failures[:20]
     log(f"downloader {' '.join(extra)}: {r['line']} (peak RSS {rss} KiB)")
@@ -558,7 +574,8 @@ def report(r):
     if full.get("db"):
         total = sum(x[4] for x in full["db"])
         lines += ["", f"Where the full run's time went: wall {full['secs']:.1f} s; the downloader's own CPU "
-                  f"{full['cpu_s']:.1f} s (user + system, all threads); time waiting for the database, summed "
+                  f"{full['cpu_s']:.1f} s (user + system, all threads); the database server's CPU "
+                  f"{full['server_cpu_s'] or 0:.1f} s; time waiting for the database, summed "
                   f"over the concurrent workers (from the driver's command events), {total:.1f} s:", "",
                   "| command | collection | commands | statements | s | ms per statement |", "|---|---|---|---|---|---|"]
         for c, coll, cmds, sts, secs in full["db"][:12]:
@@ -616,6 +633,8 @@ def interpretation(r, ratio, fraction, upsert_share, rss, files_s, mb_s):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, help="only the first N packages of the sample (a quick try)")
+    ap.add_argument("--full-only", action="store_true",
+                    help="only the full run and its database time (for profiling; writes no report)")
     ap.add_argument("--small", type=int, default=100, help="packages of the second full run (peak RSS)")
     args = ap.parse_args()
     if not os.environ.get("MONGODB_URI"):
@@ -645,6 +664,14 @@ def main():
         urls = [local.rstrip("/") + e["path"] for e in good.values()]
         try:
             jobs, r["index_s"] = fresh_queue(local, ok_names)
+            if args.full_only:
+                full = downloader(local)
+                st = stored_figures()
+                log(f"full run {full['secs']:.2f} s, {st['blobs']:,} blobs: {st['blobs'] / full['secs']:,.0f} blobs/s; "
+                    f"downloader CPU {full['cpu_s']:.1f} s, server CPU {full['server_cpu_s']} s")
+                for row in full["db"][:14]:
+                    log("  " + " ".join(str(x) for x in row))
+                return
             r["ref"], r["dry"] = [], []
             for _ in range(2):
                 secs, r["ref_tar_failures"] = reference(urls)
