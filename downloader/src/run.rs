@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::{Document, doc};
 use nodules_store::progress::Progress;
-use nodules_store::queue::Job;
+use nodules_store::queue::{Claimer, Job};
 use nodules_store::registry::Registry;
 use nodules_store::{Store, StoreError};
 
@@ -16,7 +16,7 @@ use crate::cli::RunArgs;
 use crate::fetch::TarballClient;
 use crate::origin::OriginPolicy;
 use crate::unpack::Caps;
-use crate::worker::{Counts, Ctx, requeue_outdated, sweep};
+use crate::worker::{Counts, Ctx, requeue_outdated};
 
 /// How often an idle worker looks for new work.
 const POLL: Duration = Duration::from_secs(5);
@@ -56,12 +56,13 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
         dry_run(&ctx, concurrency, &progress).await?;
     } else {
         requeue_outdated(&store).await?;
-        let workers: Vec<_> =
-            (0..concurrency).map(|_| tokio::spawn(worker(ctx.clone(), args.once, progress.clone()))).collect();
+        let claimer = Arc::new(Claimer::new(store.clone(), &ctx.owner, ctx.lease));
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| tokio::spawn(worker(ctx.clone(), claimer.clone(), args.once, progress.clone())))
+            .collect();
         for w in workers {
             w.await??;
         }
-        sweep(&store).await;
     }
     progress.finish();
     nodules_store::tally::log();
@@ -83,9 +84,9 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
 
 /// Claims and processes jobs; with `once`, stops when nothing is pending anywhere (jobs
 /// leased by other downloaders count: a dead one's lease runs out and its job comes back).
-async fn worker(ctx: Arc<Ctx>, once: bool, progress: Arc<Progress>) -> Result<(), StoreError> {
+async fn worker(ctx: Arc<Ctx>, claimer: Arc<Claimer>, once: bool, progress: Arc<Progress>) -> Result<(), StoreError> {
     loop {
-        match ctx.store.claim_download(&ctx.owner, ctx.lease).await {
+        match claimer.claim().await {
             Ok(Some(job)) => {
                 if let Err(e) = ctx.process(job).await {
                     tracing::warn!(error = %e, "a job could not be recorded; it will come back when its lease runs out");
@@ -107,7 +108,6 @@ async fn worker(ctx: Arc<Ctx>, once: bool, progress: Arc<Progress>) -> Result<()
             }
             Ok(None) => {
                 let _ = requeue_outdated(&ctx.store).await;
-                sweep(&ctx.store).await;
                 tokio::time::sleep(POLL).await;
             }
             Err(e) if e.is_unavailable() => {

@@ -2,25 +2,81 @@
 //! package version (`_id` = `name@version`).
 //!
 //! A job is `pending` until a downloader commits its result (`done`, `capped`) or gives up
-//! (`failed`). Claiming is one `find_one_and_update` that moves `due_at` to the end of a
-//! lease and counts the attempt; a dead worker's lease simply runs out. The result is
+//! (`failed`). Claiming is one update that moves `due_at` to the end of a lease and counts
+//! the attempt; a dead worker's lease simply runs out. The result is
 //! written by an update filtered on `owner: me`, so a worker whose lease lapsed changes
 //! nothing and each result is committed once.
 //!
 //! Only pending jobs have a `due_at`, and importance is folded into it: a job is due
 //! earlier the more depended upon its package is (one second per dependent), and a version
-//! a page asked for is due decades ago. The claim is then a range walk of one index in
-//! `due_at` order — no sort, no scan — on any MongoDB-protocol server.
+//! a page asked for is due decades ago. The order of work is then one index in `due_at`
+//! order.
+//!
+//! Workers claim through a [`Claimer`]: one indexed read fetches the ids of the next few
+//! due jobs, and each claim is an update by `_id` that still requires `due_at <= now`, so a
+//! job another downloader took in between is simply skipped. MongoDB answers a sorted
+//! `find_one_and_update` from the index alone, but the development server materializes
+//! every due job to sort them and then scans the collection to write (32% of its time in
+//! the download benchmark with 352 jobs, growing with the queue); read ahead and by `_id`,
+//! it sorts once per [`READ_AHEAD`] claims and writes by key.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
+use futures::TryStreamExt;
 use mongodb::bson::{Bson, DateTime, Document, doc};
-use mongodb::options::ReturnDocument;
 
 use crate::bulk::UpdateOp;
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
 use crate::model::{Source, SourceState};
+
+/// Due jobs read at once by a [`Claimer`].
+pub const READ_AHEAD: usize = 64;
+/// How long ids read ahead are trusted: a version a page asks for meanwhile waits at most
+/// this long for its turn.
+pub const READ_AHEAD_AGE: Duration = Duration::from_secs(5);
+
+/// Claims jobs for one downloader's workers, the most important due job first (see the
+/// module's comment).
+pub struct Claimer {
+    store: Store,
+    owner: String,
+    lease: Duration,
+    ahead: tokio::sync::Mutex<(VecDeque<String>, Instant)>,
+}
+
+impl Claimer {
+    pub fn new(store: Store, owner: &str, lease: Duration) -> Self {
+        Claimer {
+            store,
+            owner: owner.to_string(),
+            lease,
+            ahead: tokio::sync::Mutex::new((VecDeque::new(), Instant::now())),
+        }
+    }
+
+    /// The next due job, claimed for our lease; `None` when nothing is due.
+    pub async fn claim(&self) -> Result<Option<Job>> {
+        loop {
+            let id = {
+                let mut ahead = self.ahead.lock().await;
+                if ahead.0.is_empty() || ahead.1.elapsed() > READ_AHEAD_AGE {
+                    // the lock is held while reading: the other workers wait for these ids
+                    // instead of reading the same ones
+                    *ahead = (self.store.due_downloads(READ_AHEAD).await?.into(), Instant::now());
+                }
+                match ahead.0.pop_front() {
+                    Some(id) => id,
+                    None => return Ok(None),
+                }
+            };
+            if let Some(job) = self.store.claim_download(&id, &self.owner, self.lease).await? {
+                return Ok(Some(job));
+            }
+        }
+    }
+}
 
 /// Priority of versions a page asked for (an older version's README, source or diff):
 /// ahead of the background work, which is ordered by popularity.
@@ -169,22 +225,47 @@ impl Store {
         self.enqueue_downloads(&[Wanted { priority: ON_DEMAND_PRIORITY, ..wanted }]).await
     }
 
-    /// Claims the most important due job for `owner`, for `lease`.
-    pub async fn claim_download(&self, owner: &str, lease: Duration) -> Result<Option<Job>> {
-        let now = DateTime::now();
-        let claimed = self
-            .collection(coll::SOURCES)
-            .find_one_and_update(
-                // only pending jobs have a due_at
-                doc! { "due_at": { "$lte": now } },
+    /// Claims job `id` for `owner`, for `lease`, if it is still due (not taken meanwhile).
+    ///
+    /// An `update_one` and a read by `_id`, not one `find_one_and_update`: the development
+    /// server writes a `find_one_and_update` by scanning the whole collection (it re-checks
+    /// the query as `$and`, which no index serves), while both of these are key lookups.
+    /// The update alone decides who has the job: it matches only while the job is due.
+    pub async fn claim_download(&self, id: &str, owner: &str, lease: Duration) -> Result<Option<Job>> {
+        let sources = self.collection(coll::SOURCES);
+        let taken = sources
+            .update_one(
+                // only pending jobs have a due_at; a claimed one is due when its lease ends
+                doc! { "_id": id, "due_at": { "$lte": DateTime::now() } },
                 // attempts counts claims: a tarball that crashes the worker still runs out of tries
                 doc! { "$set": { "owner": owner, "due_at": later(millis(lease)) }, "$inc": { "attempts": 1 } },
             )
-            .sort(doc! { "due_at": 1 })
-            .return_document(ReturnDocument::After)
             .await
-            .map_err(StoreError::mongo("findAndModify", coll::SOURCES))?;
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        if taken.matched_count == 0 {
+            return Ok(None);
+        }
+        let claimed = sources
+            .find_one(doc! { "_id": id, "owner": owner })
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
         Ok(claimed.as_ref().map(Job::from_doc))
+    }
+
+    /// Ids of the `n` most important due jobs, in order.
+    pub async fn due_downloads(&self, n: usize) -> Result<Vec<String>> {
+        let docs: Vec<Document> = self
+            .collection(coll::SOURCES)
+            .find(doc! { "due_at": { "$lte": DateTime::now() } })
+            .sort(doc! { "due_at": 1 })
+            .projection(doc! { "_id": 1 })
+            .limit(n as i64)
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
+        Ok(docs.iter().filter_map(|d| d.get_str("_id").ok().map(str::to_string)).collect())
     }
 
     /// Extends a held lease; `false` when it is no longer ours.
