@@ -175,6 +175,75 @@ async fn bad_tarballs_end_as_recorded_failures() {
 }
 
 #[tokio::test]
+async fn a_new_latest_version_releases_the_old_ones_files() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let shared: &[u8] = b"the same LICENSE text in two packages";
+    reg.publish("neighbour", &[("LICENSE", shared)], json!({}));
+    let v1 =
+        reg.publish("moving", &[("LICENSE", shared), ("old.js", b"only in 1.0.0"), ("kept.js", b"in both")], json!({}));
+    index(&db, &reg, &["moving", "neighbour"]).await;
+    assert_eq!(counts(&download(&db, &reg, &[]).await), (2, 0, 0));
+    let blob_of = |tree: &[nodules_store::model::TreeEntry], path: &str| {
+        tree.iter().find(|e| e.path == path).and_then(|e| e.blob.clone()).expect(path)
+    };
+    let tree1 = db.store.tree_page("moving@1.0.0", 1).await.expect("tree");
+    let (license, old, kept) = (blob_of(&tree1, "LICENSE"), blob_of(&tree1, "old.js"), blob_of(&tree1, "kept.js"));
+
+    // 2.0.0 becomes latest: LICENSE and kept.js stay, old.js goes, new.js comes
+    let m2 = json!({ "name": "moving", "version": "2.0.0" });
+    let v2 = tarball(&[
+        ("package.json", m2.to_string().as_bytes()),
+        ("LICENSE", shared),
+        ("kept.js", b"in both"),
+        ("new.js", b"only in 2.0.0"),
+    ]);
+    let mut document = packument_for("moving", &reg.url(), &v1, json!({}));
+    let mut second = document["versions"]["1.0.0"].clone();
+    second["version"] = json!("2.0.0");
+    second["dist"] = json!({
+        "tarball": format!("{}{}", reg.url().trim_end_matches('/'), tarball_path("moving", "2.0.0")),
+        "integrity": nodules_e2e::tarballs::integrity(&v2),
+    });
+    document["versions"]["2.0.0"] = second;
+    document["dist-tags"]["latest"] = json!("2.0.0");
+    document["time"]["2.0.0"] = json!("2025-02-01T00:00:00.000Z");
+    reg.on(&doc_path("moving"), vec![Reply::json(document.to_string())]);
+    reg.on(&tarball_path("moving", "2.0.0"), vec![Reply::bytes(v2)]);
+    index(&db, &reg, &["moving"]).await;
+    assert_eq!(counts(&download(&db, &reg, &[]).await), (1, 0, 0));
+
+    let refs = |id: String| {
+        let store = db.store.clone();
+        async move {
+            let b = store.collection("blobs").find_one(doc! { "_id": &id }).await.expect("find");
+            b.map(|b| b.get_i64("refs").unwrap_or(-1))
+        }
+    };
+    assert_eq!(refs(old).await, None, "a file only the released version had is deleted");
+    assert_eq!(refs(license).await, Some(2), "the LICENSE: neighbour and moving@2.0.0");
+    assert_eq!(refs(kept).await, Some(1), "kept.js: moving@2.0.0 only");
+    let released = db.store.source("moving", "1.0.0").await.expect("read").expect("source");
+    assert_eq!(released.tree_pages, 0);
+    assert!(db.store.tree_page("moving@1.0.0", 1).await.expect("tree").is_empty(), "its tree is gone");
+    let tree2: Vec<String> =
+        db.store.tree_page("moving@2.0.0", 1).await.expect("tree").into_iter().map(|e| e.path).collect();
+    assert_eq!(tree2, vec!["LICENSE", "kept.js", "new.js", "package.json"]);
+    // every blob left is referenced by a stored tree, and no count is off
+    let blobs: Vec<Document> =
+        db.store.collection("blobs").find(doc! {}).await.expect("find").try_collect().await.expect("collect");
+    let mut expected = std::collections::HashMap::<String, i64>::new();
+    for source in ["moving@2.0.0", "neighbour@1.0.0"] {
+        for e in db.store.tree_page(source, 1).await.expect("tree") {
+            *expected.entry(e.blob.expect("stored")).or_default() += 1;
+        }
+    }
+    let actual: std::collections::HashMap<String, i64> =
+        blobs.iter().map(|b| (b.get_str("_id").expect("id").to_string(), b.get_i64("refs").expect("refs"))).collect();
+    assert_eq!(actual, expected);
+}
+
+#[tokio::test]
 async fn two_downloaders_share_the_work_and_fetch_each_tarball_once() {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use futures::TryStreamExt;
 use mongodb::bson::{Binary, Document, doc, spec::BinarySubtype};
-use nodules_store::bulk::UpdateOp;
+use nodules_store::bulk::{IN_LIST_MAX, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::model::{TREE_PAGE_SIZE, TreeEntry};
 use nodules_store::{Store, StoreError};
@@ -22,8 +22,8 @@ pub use nodules_store::blobs::{EncodedBlob as BlobOut, encode as encode_blob};
 /// Most blobs of a run are new, and a plain insert costs the server a third of an upsert
 /// (measured on the development server): so a batch is inserted first, with its reference
 /// counts, and only the blobs already stored (duplicate `_id`) are then counted by an
-/// upsert — an upsert, not an update, so that a blob the garbage collector deletes between
-/// the two is stored again with its bytes.
+/// upsert — an upsert, not an update, so that a blob a release deletes between the two is
+/// stored again with its bytes.
 pub struct BlobWriter {
     store: Store,
     /// One entry per distinct blob of the batch, with how many references it adds.
@@ -96,29 +96,29 @@ impl BlobWriter {
     }
 }
 
-/// Takes one reference off each blob in `ids` (a released version, a superseded duplicate).
+/// Takes one reference off each blob in `ids` (a released version, a superseded duplicate)
+/// and deletes those no reference is left to.
+///
+/// Deleted here, by key, rather than found later by a sweep: a sweep needs an index on
+/// `refs`, and on the development server any secondary index on `blobs` halves the rate
+/// of blob inserts (bench: 13,300 vs 6,650 docs/s). The delete re-checks `refs <= 0`, so
+/// a writer that counted the blob again in between keeps it, and a writer that comes
+/// after stores it again with its bytes (the blob upsert).
 pub async fn release_blobs(store: &Store, ids: &[String]) -> Result<(), StoreError> {
     let mut counts: HashMap<&str, i64> = HashMap::new();
     for id in ids {
         *counts.entry(id.as_str()).or_default() += 1;
     }
+    let released: Vec<&str> = counts.keys().copied().collect();
     let ops = counts
         .into_iter()
         .map(|(id, n)| UpdateOp::update(doc! { "_id": id }, doc! { "$inc": { "refs": -n } }))
         .collect();
     store.update_all(coll::BLOBS, ops).await?;
+    let deletes =
+        released.chunks(IN_LIST_MAX).map(|chunk| doc! { "_id": { "$in": chunk }, "refs": { "$lte": 0 } }).collect();
+    store.delete_all(coll::BLOBS, deletes).await?;
     Ok(())
-}
-
-/// Deletes blobs nothing references. Safe alongside writers: a writer re-adding a blob
-/// upserts it with its bytes, and a blob whose count went up no longer matches.
-pub async fn collect_garbage(store: &Store) -> Result<u64, StoreError> {
-    let r = store
-        .collection(coll::BLOBS)
-        .delete_many(doc! { "refs": { "$lte": 0 } })
-        .await
-        .map_err(StoreError::mongo("delete", coll::BLOBS))?;
-    Ok(r.deleted_count)
 }
 
 /// `_id` of page `page` (from 1) of a version's file tree.
@@ -163,7 +163,13 @@ pub async fn tree_blobs(store: &Store, source: &str) -> Result<Vec<String>, Stor
 }
 
 /// Releases the files of `package`'s other versions that nobody asked for: their trees
-/// go, their blobs lose a reference (collected once none is left).
+/// go, their blobs lose a reference (and go once none is left).
+///
+/// A version is first marked released (`tree_pages` to 0, filtered on it being above 0),
+/// and only the downloader whose mark matched takes the references off: two downloaders
+/// committing two versions of one package, or a run that died half-way and the next one,
+/// never take a version's references off twice (which would delete blobs other packages
+/// still show). Dying after the mark leaves its blobs counted (disk, not a lost file).
 pub async fn release_other_versions(store: &Store, package: &str, keep: &str) -> Result<u64, StoreError> {
     let others: Vec<Document> = store
         .collection(coll::SOURCES)
@@ -182,17 +188,20 @@ pub async fn release_other_versions(store: &Store, package: &str, keep: &str) ->
         if id == keep || pages == 0 || on_demand {
             continue;
         }
-        let blobs = tree_blobs(store, id).await?;
-        release_blobs(store, &blobs).await?;
-        store.delete_all(coll::TREES, vec![doc! { "source": id }]).await?;
-        store
+        let marked = store
             .collection(coll::SOURCES)
             .update_one(
-                doc! { "_id": id },
+                doc! { "_id": id, "tree_pages": { "$gt": 0_i64 } },
                 doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "released": true } },
             )
             .await
             .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        if marked.matched_count == 0 {
+            continue;
+        }
+        let blobs = tree_blobs(store, id).await?;
+        release_blobs(store, &blobs).await?;
+        store.delete_all(coll::TREES, vec![doc! { "source": id }]).await?;
         released += 1;
     }
     Ok(released)

@@ -16,7 +16,7 @@ use crate::extract::{Extracted, extract};
 use crate::facts;
 use crate::fetch::{FetchFailure, TarballClient};
 use crate::integrity::Expected;
-use crate::storage::{BlobOut, BlobWriter, collect_garbage, release_blobs, release_other_versions, write_tree};
+use crate::storage::{BlobOut, BlobWriter, release_blobs, release_other_versions, write_tree};
 use crate::unpack::Caps;
 
 /// Bumped when extraction or fact detection changes: older results are redone.
@@ -293,15 +293,6 @@ pub async fn requeue_outdated(store: &Store) -> Result<u64, StoreError> {
         .await
         .map_err(StoreError::mongo("update", "sources"))?;
     Ok(r.modified_count)
-}
-
-/// Deletes unreferenced blobs now and then.
-pub async fn sweep(store: &Store) {
-    match collect_garbage(store).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(blobs = n, "collected unreferenced blobs"),
-        Err(e) => tracing::warn!(error = %e, "collecting unreferenced blobs failed"),
-    }
 }
 
 async fn renew(store: Store, id: String, owner: String, lease: Duration, lost: Arc<AtomicBool>) {

@@ -133,9 +133,19 @@ impl Store {
                 .await
                 .map_err(StoreError::mongo("createIndex", collection))?;
         }
+        for (collection, name) in OBSOLETE_INDEXES {
+            // absent on new databases: a failure here means nothing to drop
+            let _ = self.collection(collection).drop_index(*name).await;
+        }
         Ok(())
     }
 }
+
+/// Indexes earlier versions created that nothing uses any more.
+const OBSOLETE_INDEXES: &[(&str, &str)] = &[
+    // blobs are deleted by key when their last reference goes (it halved insert rates)
+    (coll::BLOBS, "unreferenced"),
+];
 
 /// (collection, keys, index name, options)
 fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptions>)> {
@@ -185,12 +195,6 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         (coll::SOURCES, doc! { "extractor": 1 }, "extractor", None),
         // a version's file tree pages
         (coll::TREES, doc! { "source": 1, "page": 1 }, "source_page", None),
-        // blobs nothing references any more
-        (
-            coll::BLOBS,
-            doc! { "refs": 1 },
-            "unreferenced",
-            Some(IndexOptions::builder().partial_filter_expression(doc! { "refs": { "$lte": 0 } }).build()),
-        ),
+        // `blobs` has none on purpose: see `release_blobs` in the downloader
     ]
 }

@@ -85,7 +85,8 @@ pub fn query_shapes() -> Vec<QueryShape> {
         shape("sources of a package", coll::SOURCES, doc! { "package": "react" }, None),
         shape("results of an older extractor", coll::SOURCES, doc! { "extractor": { "$lt": 2 } }, None),
         shape("a file tree page", coll::TREES, doc! { "source": "react@1.0.0", "page": 1 }, None),
-        shape("unreferenced blobs", coll::BLOBS, doc! { "refs": { "$lte": 0 } }, None),
+        // the delete of released blobs adds `refs <= 0`, checked on the documents found by key
+        shape("released blobs", coll::BLOBS, doc! { "_id": { "$in": ["a", "b"] } }, None),
         shape("packages marked stale", coll::PACKAGES, doc! { "stale": true }, None),
         shape(
             "packages due for a refresh",
