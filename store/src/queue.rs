@@ -12,9 +12,9 @@
 //! a page asked for is due decades ago. The order of work is then one index in `due_at`
 //! order.
 //!
-//! Workers claim through a [`Claimer`]: one indexed read fetches the ids of the next few
-//! due jobs, and each claim is an update by `_id` that still requires `due_at <= now`, so a
-//! job another downloader took in between is simply skipped. MongoDB answers a sorted
+//! Workers claim through a [`Claimer`]: one indexed read fetches the next few due jobs,
+//! and each claim is an update by `_id` that still requires `due_at <= now` and the claim
+//! count read, so a job another downloader took in between is simply skipped. MongoDB answers a sorted
 //! `find_one_and_update` from the index alone, but the development server materializes
 //! every due job to sort them and then scans the collection to write (32% of its time in
 //! the download benchmark with 352 jobs, growing with the queue); read ahead and by `_id`,
@@ -43,7 +43,7 @@ pub struct Claimer {
     store: Store,
     owner: String,
     lease: Duration,
-    ahead: tokio::sync::Mutex<(VecDeque<String>, Instant)>,
+    ahead: tokio::sync::Mutex<(VecDeque<Job>, Instant)>,
 }
 
 impl Claimer {
@@ -59,19 +59,19 @@ impl Claimer {
     /// The next due job, claimed for our lease; `None` when nothing is due.
     pub async fn claim(&self) -> Result<Option<Job>> {
         loop {
-            let id = {
+            let job = {
                 let mut ahead = self.ahead.lock().await;
                 if ahead.0.is_empty() || ahead.1.elapsed() > READ_AHEAD_AGE {
-                    // the lock is held while reading: the other workers wait for these ids
+                    // the lock is held while reading: the other workers wait for these jobs
                     // instead of reading the same ones
                     *ahead = (self.store.due_downloads(READ_AHEAD).await?.into(), Instant::now());
                 }
                 match ahead.0.pop_front() {
-                    Some(id) => id,
+                    Some(job) => job,
                     None => return Ok(None),
                 }
             };
-            if let Some(job) = self.store.claim_download(&id, &self.owner, self.lease).await? {
+            if let Some(job) = self.store.claim_download(&job, &self.owner, self.lease).await? {
                 return Ok(Some(job));
             }
         }
@@ -225,47 +225,42 @@ impl Store {
         self.enqueue_downloads(&[Wanted { priority: ON_DEMAND_PRIORITY, ..wanted }]).await
     }
 
-    /// Claims job `id` for `owner`, for `lease`, if it is still due (not taken meanwhile).
+    /// Claims `job` (as read by [`Store::due_downloads`]) for `owner`, for `lease`, if it is
+    /// still due and nobody claimed it since it was read.
     ///
-    /// An `update_one` and a read by `_id`, not one `find_one_and_update`: the development
-    /// server writes a `find_one_and_update` by scanning the whole collection (it re-checks
-    /// the query as `$and`, which no index serves), while both of these are key lookups.
-    /// The update alone decides who has the job: it matches only while the job is due.
-    pub async fn claim_download(&self, id: &str, owner: &str, lease: Duration) -> Result<Option<Job>> {
-        let sources = self.collection(coll::SOURCES);
-        let taken = sources
+    /// One `update_one` by `_id`, not a `find_one_and_update`: the development server
+    /// writes a `find_one_and_update` by scanning the whole collection (it re-checks the
+    /// query as `$and`, which no index serves). `attempts` counts claims, so a job whose
+    /// count is still the one read was not claimed since, and the fields read are current
+    /// (a job's tarball and integrity are written when it is queued and never change).
+    pub async fn claim_download(&self, job: &Job, owner: &str, lease: Duration) -> Result<Option<Job>> {
+        let taken = self
+            .collection(coll::SOURCES)
             .update_one(
                 // only pending jobs have a due_at; a claimed one is due when its lease ends
-                doc! { "_id": id, "due_at": { "$lte": DateTime::now() } },
+                doc! { "_id": &job.id, "due_at": { "$lte": DateTime::now() }, "attempts": job.attempts },
                 // attempts counts claims: a tarball that crashes the worker still runs out of tries
                 doc! { "$set": { "owner": owner, "due_at": later(millis(lease)) }, "$inc": { "attempts": 1 } },
             )
             .await
             .map_err(StoreError::mongo("update", coll::SOURCES))?;
-        if taken.matched_count == 0 {
-            return Ok(None);
-        }
-        let claimed = sources
-            .find_one(doc! { "_id": id, "owner": owner })
-            .await
-            .map_err(StoreError::mongo("find", coll::SOURCES))?;
-        Ok(claimed.as_ref().map(Job::from_doc))
+        Ok((taken.matched_count == 1).then(|| Job { attempts: job.attempts + 1, ..job.clone() }))
     }
 
-    /// Ids of the `n` most important due jobs, in order.
-    pub async fn due_downloads(&self, n: usize) -> Result<Vec<String>> {
+    /// The `n` most important due jobs, in order.
+    pub async fn due_downloads(&self, n: usize) -> Result<Vec<Job>> {
         let docs: Vec<Document> = self
             .collection(coll::SOURCES)
             .find(doc! { "due_at": { "$lte": DateTime::now() } })
             .sort(doc! { "due_at": 1 })
-            .projection(doc! { "_id": 1 })
+            .projection(doc! { "package": 1, "version": 1, "tarball": 1, "integrity": 1, "shasum": 1, "attempts": 1 })
             .limit(n as i64)
             .await
             .map_err(StoreError::mongo("find", coll::SOURCES))?
             .try_collect()
             .await
             .map_err(StoreError::mongo("find", coll::SOURCES))?;
-        Ok(docs.iter().filter_map(|d| d.get_str("_id").ok().map(str::to_string)).collect())
+        Ok(docs.iter().map(Job::from_doc).collect())
     }
 
     /// Extends a held lease; `false` when it is no longer ours.
