@@ -244,6 +244,31 @@ async fn a_new_latest_version_releases_the_old_ones_files() {
 }
 
 #[tokio::test]
+async fn a_result_of_an_older_extractor_is_redone_in_place() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    reg.publish("redo", &[("index.js", b"module.exports = 1"), ("README.md", b"# redo")], json!({}));
+    index(&db, &reg, &["redo"]).await;
+    assert_eq!(counts(&download(&db, &reg, &[]).await), (1, 0, 0));
+    let before = db.store.tree_page("redo@1.0.0", 1).await.expect("tree");
+    // as if an older extractor had written it
+    db.store
+        .collection("sources")
+        .update_one(doc! { "_id": "redo@1.0.0" }, doc! { "$set": { "extractor": 0_i64 } })
+        .await
+        .expect("update");
+    let run = download(&db, &reg, &[]).await;
+    assert_eq!(counts(&run), (1, 0, 0), "{}", run.stderr);
+    assert_eq!(reg.requests(&tarball_path("redo", "1.0.0")).len(), 2);
+    let s = source(&db, "redo").await;
+    assert_eq!((s.state, s.tree_pages), (SourceState::Done, 1));
+    let after = db.store.tree_page("redo@1.0.0", 1).await.expect("tree");
+    assert_eq!(after, before, "the same tree, written over the old one");
+    let pages = db.store.collection("trees").count_documents(doc! { "source": "redo@1.0.0" }).await.expect("count");
+    assert_eq!(pages, 1);
+}
+
+#[tokio::test]
 async fn two_downloaders_share_the_work_and_fetch_each_tarball_once() {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;

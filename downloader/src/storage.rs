@@ -127,21 +127,46 @@ pub fn tree_page_id(source: &str, page: i64) -> String {
 }
 
 /// Writes a version's tree (sorted by path) as pages; returns the first path of each page.
+///
+/// A version's first tree is inserted (a third of an upsert's cost on the development
+/// server). Only when a page is there already (the version is redone by a newer
+/// extractor, or a run died after writing it) are the pages replaced and those past the
+/// new end deleted.
 pub async fn write_tree(store: &Store, source: &str, tree: &[TreeEntry]) -> Result<Vec<String>, StoreError> {
-    let mut ops = Vec::new();
-    let mut pages = 0i64;
+    let mut pages = Vec::new();
     for (i, chunk) in tree.chunks(TREE_PAGE_SIZE).enumerate() {
-        pages = i as i64 + 1;
+        let page = i as i64 + 1;
         let entries = mongodb::bson::to_bson(chunk).map_err(|e| StoreError::encode(coll::TREES, e))?;
         let first = chunk.first().map(|e| e.path.clone()).unwrap_or_default();
-        ops.push(UpdateOp::upsert(
-            doc! { "_id": tree_page_id(source, pages) },
-            doc! { "source": source, "page": pages, "first": first, "entries": entries },
-        ));
+        pages.push(doc! { "_id": tree_page_id(source, page), "source": source, "page": page, "first": first, "entries": entries });
     }
-    store.update_all(coll::TREES, ops).await?;
-    store.delete_all(coll::TREES, vec![doc! { "source": source, "page": { "$gt": pages } }]).await?;
-    Ok(tree.chunks(TREE_PAGE_SIZE).filter_map(|c| c.first().map(|e| e.path.clone())).collect())
+    let firsts = pages.iter().map(|p| p.get_str("first").unwrap_or_default().to_string()).collect();
+    let count = pages.len() as i64;
+    let failures = store.insert_all(coll::TREES, pages.iter().cloned().map(Into::into).collect()).await?;
+    if failures.is_empty() {
+        return Ok(firsts);
+    }
+    if let Some(f) = failures.iter().find(|f| !f.is_duplicate_key()) {
+        return Err(tree_refused(source, f));
+    }
+    let ops = failures
+        .iter()
+        .filter_map(|f| pages.get(f.index))
+        .map(|p| UpdateOp::upsert(doc! { "_id": p.get_str("_id").unwrap_or_default() }, p.clone()))
+        .collect();
+    if let Some(f) = store.update_all(coll::TREES, ops).await?.first() {
+        return Err(tree_refused(source, f));
+    }
+    store.delete_all(coll::TREES, vec![doc! { "source": source, "page": { "$gt": count } }]).await?;
+    Ok(firsts)
+}
+
+fn tree_refused(source: &str, f: &nodules_store::bulk::WriteFailure) -> StoreError {
+    StoreError::Answer {
+        op: "insert",
+        collection: coll::TREES.to_string(),
+        answer: Box::new(doc! { "source": source, "refused": &f.message }),
+    }
 }
 
 /// Every blob a stored tree references (one per file entry).
