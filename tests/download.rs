@@ -46,6 +46,12 @@ fn counts(run: &nodules_e2e::Run) -> (u64, u64, u64) {
     (num("downloaded"), num("failed"), num("skipped"))
 }
 
+/// Page 1 of the committed tree of `name@version`.
+async fn tree(db: &TestDb, name: &str, version: &str) -> Vec<nodules_store::model::TreeEntry> {
+    let s = db.store.source(name, version).await.expect("read").unwrap_or_else(|| panic!("no source for {name}"));
+    db.store.tree_page(&s.id, s.tree_gen, 1).await.expect("tree")
+}
+
 async fn source(db: &TestDb, name: &str) -> nodules_store::model::Source {
     db.store.source(name, "1.0.0").await.expect("read").unwrap_or_else(|| panic!("no source for {name}"))
 }
@@ -90,8 +96,7 @@ async fn tarballs_are_verified_unpacked_and_their_facts_read() {
     assert_eq!(readme.path, "README.md");
     let bytes = db.store.blob(&readme.blob, 1 << 20).await.expect("read").expect("stored");
     assert!(String::from_utf8_lossy(&bytes).contains("Hello **world**"));
-    let files: Vec<String> =
-        db.store.tree_page("typed-esm@1.0.0", 1).await.expect("tree").into_iter().map(|e| e.path).collect();
+    let files: Vec<String> = tree(&db, "typed-esm", "1.0.0").await.into_iter().map(|e| e.path).collect();
     assert_eq!(files, vec!["LICENSE", "README.md", "index.d.ts", "index.js", "package.json"]);
 
     let d = source(&db, "dual-cjs").await;
@@ -108,7 +113,7 @@ async fn tarballs_are_verified_unpacked_and_their_facts_read() {
     assert_eq!(blob.get_i64("refs").ok(), Some(2), "{blob:?}");
     // identical files in one tarball (index.js, index.d.ts) and in another (dual-cjs's
     // lib/index.mjs): one blob, a reference each
-    let tree = db.store.tree_page("typed-esm@1.0.0", 1).await.expect("tree");
+    let tree = tree(&db, "typed-esm", "1.0.0").await;
     let blob_of = |path: &str| tree.iter().find(|e| e.path == path).and_then(|e| e.blob.clone()).expect(path);
     assert_eq!(blob_of("index.js"), blob_of("index.d.ts"));
     let blob = db.store.collection("blobs").find_one(doc! { "_id": blob_of("index.js") }).await.expect("find");
@@ -187,7 +192,7 @@ async fn a_new_latest_version_releases_the_old_ones_files() {
     let blob_of = |tree: &[nodules_store::model::TreeEntry], path: &str| {
         tree.iter().find(|e| e.path == path).and_then(|e| e.blob.clone()).expect(path)
     };
-    let tree1 = db.store.tree_page("moving@1.0.0", 1).await.expect("tree");
+    let tree1 = tree(&db, "moving", "1.0.0").await;
     let (license, old, kept) = (blob_of(&tree1, "LICENSE"), blob_of(&tree1, "old.js"), blob_of(&tree1, "kept.js"));
 
     // 2.0.0 becomes latest: LICENSE and kept.js stay, old.js goes, new.js comes
@@ -225,16 +230,16 @@ async fn a_new_latest_version_releases_the_old_ones_files() {
     assert_eq!(refs(kept).await, Some(1), "kept.js: moving@2.0.0 only");
     let released = db.store.source("moving", "1.0.0").await.expect("read").expect("source");
     assert_eq!(released.tree_pages, 0);
-    assert!(db.store.tree_page("moving@1.0.0", 1).await.expect("tree").is_empty(), "its tree is gone");
-    let tree2: Vec<String> =
-        db.store.tree_page("moving@2.0.0", 1).await.expect("tree").into_iter().map(|e| e.path).collect();
+    let pages = db.store.collection("trees").count_documents(doc! { "source": "moving@1.0.0" }).await.expect("count");
+    assert_eq!(pages, 0, "its tree is gone");
+    let tree2: Vec<String> = tree(&db, "moving", "2.0.0").await.into_iter().map(|e| e.path).collect();
     assert_eq!(tree2, vec!["LICENSE", "kept.js", "new.js", "package.json"]);
     // every blob left is referenced by a stored tree, and no count is off
     let blobs: Vec<Document> =
         db.store.collection("blobs").find(doc! {}).await.expect("find").try_collect().await.expect("collect");
     let mut expected = std::collections::HashMap::<String, i64>::new();
-    for source in ["moving@2.0.0", "neighbour@1.0.0"] {
-        for e in db.store.tree_page(source, 1).await.expect("tree") {
+    for (name, version) in [("moving", "2.0.0"), ("neighbour", "1.0.0")] {
+        for e in tree(&db, name, version).await {
             *expected.entry(e.blob.expect("stored")).or_default() += 1;
         }
     }
@@ -250,7 +255,7 @@ async fn a_result_of_an_older_extractor_is_redone_in_place() {
     reg.publish("redo", &[("index.js", b"module.exports = 1"), ("README.md", b"# redo")], json!({}));
     index(&db, &reg, &["redo"]).await;
     assert_eq!(counts(&download(&db, &reg, &[]).await), (1, 0, 0));
-    let before = db.store.tree_page("redo@1.0.0", 1).await.expect("tree");
+    let before = tree(&db, "redo", "1.0.0").await;
     // as if an older extractor had written it
     db.store
         .collection("sources")
@@ -262,10 +267,17 @@ async fn a_result_of_an_older_extractor_is_redone_in_place() {
     assert_eq!(reg.requests(&tarball_path("redo", "1.0.0")).len(), 2);
     let s = source(&db, "redo").await;
     assert_eq!((s.state, s.tree_pages), (SourceState::Done, 1));
-    let after = db.store.tree_page("redo@1.0.0", 1).await.expect("tree");
-    assert_eq!(after, before, "the same tree, written over the old one");
+    let after = tree(&db, "redo", "1.0.0").await;
+    assert_eq!(after, before, "the same tree");
     let pages = db.store.collection("trees").count_documents(doc! { "source": "redo@1.0.0" }).await.expect("count");
-    assert_eq!(pages, 1);
+    assert_eq!(pages, 1, "the old result's pages are gone");
+    // the old result's references were taken back: each file is referenced once
+    let blobs: Vec<Document> =
+        db.store.collection("blobs").find(doc! {}).await.expect("find").try_collect().await.expect("collect");
+    assert_eq!(blobs.len(), 3, "index.js, README.md, package.json");
+    for b in blobs {
+        assert_eq!(b.get_i64("refs").ok(), Some(1), "{:?}", b.get_str("_id"));
+    }
 }
 
 #[tokio::test]

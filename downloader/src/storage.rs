@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use mongodb::bson::{Binary, Document, doc, spec::BinarySubtype};
+use mongodb::bson::{Binary, Bson, Document, doc, spec::BinarySubtype};
 use nodules_store::bulk::{IN_LIST_MAX, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::model::{TREE_PAGE_SIZE, TreeEntry};
+use nodules_store::trees::tree_page_id;
 use nodules_store::{Store, StoreError};
 
 /// Blobs per write command, and bytes.
@@ -121,24 +122,28 @@ pub async fn release_blobs(store: &Store, ids: &[String]) -> Result<(), StoreErr
     Ok(())
 }
 
-/// `_id` of page `page` (from 1) of a version's file tree.
-pub fn tree_page_id(source: &str, page: i64) -> String {
-    format!("{source}\u{0}{page:06}")
-}
-
-/// Writes a version's tree (sorted by path) as pages; returns the first path of each page.
+/// Writes a version's tree (sorted by path) as pages of generation `generation` (random,
+/// new for each tree written); returns the first path of each page.
 ///
-/// A version's first tree is inserted (a third of an upsert's cost on the development
-/// server). Only when a page is there already (the version is redone by a newer
-/// extractor, or a run died after writing it) are the pages replaced and those past the
-/// new end deleted.
-pub async fn write_tree(store: &Store, source: &str, tree: &[TreeEntry]) -> Result<Vec<String>, StoreError> {
+/// Pages are inserted (a third of an upsert's cost on the development server) beside
+/// those of any earlier result, which stay visible until this one is committed and are
+/// then dropped ([`drop_tree`]). Only if a page of this generation is there already (not
+/// expected: a defence) are the pages replaced and those past the new end deleted.
+pub async fn write_tree(
+    store: &Store,
+    source: &str,
+    generation: i64,
+    tree: &[TreeEntry],
+) -> Result<Vec<String>, StoreError> {
     let mut pages = Vec::new();
     for (i, chunk) in tree.chunks(TREE_PAGE_SIZE).enumerate() {
         let page = i as i64 + 1;
         let entries = mongodb::bson::to_bson(chunk).map_err(|e| StoreError::encode(coll::TREES, e))?;
         let first = chunk.first().map(|e| e.path.clone()).unwrap_or_default();
-        pages.push(doc! { "_id": tree_page_id(source, page), "source": source, "page": page, "first": first, "entries": entries });
+        pages.push(doc! {
+            "_id": tree_page_id(source, Some(generation), page),
+            "source": source, "gen": generation, "page": page, "first": first, "entries": entries,
+        });
     }
     let firsts = pages.iter().map(|p| p.get_str("first").unwrap_or_default().to_string()).collect();
     let count = pages.len() as i64;
@@ -157,7 +162,8 @@ pub async fn write_tree(store: &Store, source: &str, tree: &[TreeEntry]) -> Resu
     if let Some(f) = store.update_all(coll::TREES, ops).await?.first() {
         return Err(tree_refused(source, f));
     }
-    store.delete_all(coll::TREES, vec![doc! { "source": source, "page": { "$gt": count } }]).await?;
+    let beyond = doc! { "source": source, "gen": generation, "page": { "$gt": count } };
+    store.delete_all(coll::TREES, vec![beyond]).await?;
     Ok(firsts)
 }
 
@@ -169,11 +175,12 @@ fn tree_refused(source: &str, f: &nodules_store::bulk::WriteFailure) -> StoreErr
     }
 }
 
-/// Every blob a stored tree references (one per file entry).
-pub async fn tree_blobs(store: &Store, source: &str) -> Result<Vec<String>, StoreError> {
+/// Every blob generation `generation` of a version's tree references (one per file entry;
+/// `None`: pages written before generations).
+pub async fn tree_blobs(store: &Store, source: &str, generation: Option<i64>) -> Result<Vec<String>, StoreError> {
     let pages: Vec<Document> = store
         .collection(coll::TREES)
-        .find(doc! { "source": source })
+        .find(doc! { "source": source, "gen": generation })
         .projection(doc! { "entries.b": 1 })
         .await
         .map_err(StoreError::mongo("find", coll::TREES))?
@@ -185,6 +192,16 @@ pub async fn tree_blobs(store: &Store, source: &str) -> Result<Vec<String>, Stor
         .flat_map(|p| p.get_array("entries").into_iter().flatten())
         .filter_map(|e| e.as_document().and_then(|e| e.get_str("b").ok()).map(str::to_string))
         .collect())
+}
+
+/// Takes back what generation `generation` of a version's tree holds: its blobs' references
+/// and its pages. The caller makes sure nothing shows it any more and that only one
+/// downloader does this for it.
+pub async fn drop_tree(store: &Store, source: &str, generation: Option<i64>) -> Result<(), StoreError> {
+    let blobs = tree_blobs(store, source, generation).await?;
+    release_blobs(store, &blobs).await?;
+    store.delete_all(coll::TREES, vec![doc! { "source": source, "gen": generation }]).await?;
+    Ok(())
 }
 
 /// Releases the files of `package`'s other versions that nobody asked for: their trees
@@ -199,7 +216,7 @@ pub async fn release_other_versions(store: &Store, package: &str, keep: &str) ->
     let others: Vec<Document> = store
         .collection(coll::SOURCES)
         .find(doc! { "package": package })
-        .projection(doc! { "tree_pages": 1, "priority": 1, "state": 1 })
+        .projection(doc! { "tree_pages": 1, "tree_gen": 1, "priority": 1, "state": 1 })
         .await
         .map_err(StoreError::mongo("find", coll::SOURCES))?
         .try_collect()
@@ -213,20 +230,21 @@ pub async fn release_other_versions(store: &Store, package: &str, keep: &str) ->
         if id == keep || pages == 0 || on_demand {
             continue;
         }
+        let generation = o.get_i64("tree_gen").ok();
+        // the generation read is in the filter: a redo of this version committed since
+        // (a new generation) is not released, and its commit fails once this one matched
         let marked = store
             .collection(coll::SOURCES)
             .update_one(
-                doc! { "_id": id, "tree_pages": { "$gt": 0_i64 } },
-                doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "released": true } },
+                doc! { "_id": id, "tree_pages": { "$gt": 0_i64 }, "tree_gen": generation },
+                doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "tree_gen": Bson::Null, "released": true } },
             )
             .await
             .map_err(StoreError::mongo("update", coll::SOURCES))?;
         if marked.matched_count == 0 {
             continue;
         }
-        let blobs = tree_blobs(store, id).await?;
-        release_blobs(store, &blobs).await?;
-        store.delete_all(coll::TREES, vec![doc! { "source": id }]).await?;
+        drop_tree(store, id, generation).await?;
         released += 1;
     }
     Ok(released)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mongodb::bson::{self, Document, doc};
+use mongodb::bson::{self, Bson, Document, doc};
 use nodules_store::model::{FileRef, SourceFacts, SourceState, TreeEntry, VersionRecord};
 use nodules_store::queue::Job;
 use nodules_store::{Store, StoreError};
@@ -16,7 +16,7 @@ use crate::extract::{Extracted, extract};
 use crate::facts;
 use crate::fetch::{FetchFailure, TarballClient};
 use crate::integrity::Expected;
-use crate::storage::{BlobOut, BlobWriter, release_blobs, release_other_versions, write_tree};
+use crate::storage::{BlobOut, BlobWriter, drop_tree, release_blobs, release_other_versions, write_tree};
 use crate::unpack::Caps;
 
 /// Bumped when extraction or fact detection changes: older results are redone.
@@ -88,8 +88,19 @@ impl Ctx {
         }
         match ending {
             Ending::Commit { state, fields, blobs } => {
-                if self.store.finish_download(&job.id, &self.owner, state, fields).await? {
+                // a redo commits only over the result it read (not released meanwhile)
+                let also = if job.tree_pages > 0 {
+                    doc! { "tree_gen": job.tree_gen, "tree_pages": job.tree_pages }
+                } else {
+                    Document::new()
+                };
+                let fields_gen = fields.get_i64("tree_gen");
+                if self.store.finish_download(&job.id, &self.owner, state, fields, also).await? {
                     c.downloaded.fetch_add(1, Ordering::Relaxed);
+                    if job.tree_pages > 0 {
+                        // the result this one replaced: nothing shows its tree any more
+                        drop_tree(&self.store, &job.id, job.tree_gen).await?;
+                    }
                     release_other_versions(&self.store, &job.package, &job.id).await?;
                     // its pages and search entry show these facts: let them know
                     self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
@@ -97,13 +108,21 @@ impl Ctx {
                     // another downloader took the job over: its result counts, ours not
                     tracing::warn!(package.name = %job.package, "lease lost before commit; result discarded");
                     release_blobs(&self.store, &blobs).await?;
+                    if let Ok(ours) = fields_gen {
+                        let ours = doc! { "source": &job.id, "gen": ours };
+                        self.store.delete_all(nodules_store::db::coll::TREES, vec![ours]).await?;
+                    }
                     c.skipped.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Ending::Fail(reason) => {
                 tracing::warn!(package.name = %job.package, version = %job.version, reason = %reason, "tarball failed");
                 let fields = doc! { "reason": &reason, "extractor": EXTRACTOR_VERSION as i64 };
-                if self.store.finish_download(&job.id, &self.owner, SourceState::Failed, fields).await? {
+                if self
+                    .store
+                    .finish_download(&job.id, &self.owner, SourceState::Failed, fields, Document::new())
+                    .await?
+                {
                     c.failed.fetch_add(1, Ordering::Relaxed);
                     // its page says "source unavailable: …" from now on
                     self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
@@ -138,7 +157,10 @@ impl Ctx {
             Err(FetchFailure::Capped(r)) => {
                 return Ending::Commit {
                     state: SourceState::Capped,
-                    fields: doc! { "reason": r, "extractor": EXTRACTOR_VERSION as i64, "tree_pages": 0_i64 },
+                    fields: doc! {
+                        "reason": r, "extractor": EXTRACTOR_VERSION as i64, "tree_pages": 0_i64, "tree_firsts": [],
+                        "tree_gen": Bson::Null,
+                    },
                     blobs: Vec::new(),
                 };
             }
@@ -226,13 +248,18 @@ impl Ctx {
             facts.manifest_mismatches = facts::manifest_mismatches(&registry, &manifest, &facts);
         }
         facts.manifest_mismatches.extend(facts::name_mismatch(&job.package, &manifest));
-        let firsts = if self.dry_run { Vec::new() } else { write_tree(&self.store, &job.id, &x.tree).await? };
+        // a new generation each time a tree is written: a redo's pages stand beside the
+        // committed ones until it commits (claim counts restart when a job is requeued)
+        let generation = (rand::random::<u64>() >> 2) as i64;
+        let firsts =
+            if self.dry_run { Vec::new() } else { write_tree(&self.store, &job.id, generation, &x.tree).await? };
         let tree_pages = firsts.len() as i64;
         let state = if x.outcome.capped.is_some() { SourceState::Capped } else { SourceState::Done };
         let mut fields = doc! {
             "facts": bson::to_bson(&facts).map_err(|e| StoreError::encode("sources", e))?,
             "tree_pages": tree_pages,
             "tree_firsts": firsts,
+            "tree_gen": generation,
             "extractor": EXTRACTOR_VERSION as i64,
             "reason": x.outcome.capped.clone(),
         };

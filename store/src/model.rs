@@ -467,6 +467,10 @@ pub struct Source {
     pub tree_pages: i64,
     /// The first path of each tree page, to find a path's page without a query.
     pub tree_firsts: Vec<String>,
+    /// Which write of the tree the pages belong to (random per write; absent for trees
+    /// written before generations): a redo writes new pages beside the old ones, and the
+    /// old ones, with their blob references, go once the new result is committed.
+    pub tree_gen: Option<i64>,
     /// Version of the extractor that produced it: older results are redone.
     pub extractor: u32,
     pub finished_at: Option<DateTime>,

@@ -98,6 +98,10 @@ pub struct Job {
     pub shasum: Option<String>,
     /// Claims so far, this one included.
     pub attempts: i64,
+    /// The committed result's tree when the job was read (a redo replaces it): its
+    /// generation and number of pages.
+    pub tree_gen: Option<i64>,
+    pub tree_pages: i64,
 }
 
 impl Job {
@@ -115,12 +119,18 @@ impl Job {
             tarball: s("tarball"),
             integrity: s("integrity"),
             shasum: s("shasum"),
-            attempts: match d.get("attempts") {
-                Some(Bson::Int64(n)) => *n,
-                Some(Bson::Int32(n)) => i64::from(*n),
-                _ => 0,
-            },
+            attempts: int(d.get("attempts")).unwrap_or(0),
+            tree_gen: int(d.get("tree_gen")),
+            tree_pages: int(d.get("tree_pages")).unwrap_or(0),
         }
+    }
+}
+
+fn int(v: Option<&Bson>) -> Option<i64> {
+    match v {
+        Some(Bson::Int64(n)) => Some(*n),
+        Some(Bson::Int32(n)) => Some(i64::from(*n)),
+        _ => None,
     }
 }
 
@@ -253,7 +263,10 @@ impl Store {
             .collection(coll::SOURCES)
             .find(doc! { "due_at": { "$lte": DateTime::now() } })
             .sort(doc! { "due_at": 1 })
-            .projection(doc! { "package": 1, "version": 1, "tarball": 1, "integrity": 1, "shasum": 1, "attempts": 1 })
+            .projection(doc! {
+                "package": 1, "version": 1, "tarball": 1, "integrity": 1, "shasum": 1, "attempts": 1,
+                "tree_gen": 1, "tree_pages": 1,
+            })
             .limit(n as i64)
             .await
             .map_err(StoreError::mongo("find", coll::SOURCES))?
@@ -278,17 +291,24 @@ impl Store {
 
     /// Commits a result (`done`, `capped` or `failed`) if the lease is still ours.
     /// `fields` are the result's fields (facts, tree_pages, extractor, reason, …).
-    pub async fn finish_download(&self, id: &str, owner: &str, state: SourceState, fields: Document) -> Result<bool> {
+    /// `also`: more the document must still hold (the tree generation a redo replaces).
+    pub async fn finish_download(
+        &self,
+        id: &str,
+        owner: &str,
+        state: SourceState,
+        fields: Document,
+        also: Document,
+    ) -> Result<bool> {
         let mut set = fields;
         set.insert("state", state_str(state));
         set.insert("finished_at", DateTime::now());
         set.insert("owner", Bson::Null);
+        let mut filter = doc! { "_id": id, "owner": owner, "state": "pending" };
+        filter.extend(also);
         let r = self
             .collection(coll::SOURCES)
-            .update_one(
-                doc! { "_id": id, "owner": owner, "state": "pending" },
-                doc! { "$set": set, "$unset": { "due_at": "" } },
-            )
+            .update_one(filter, doc! { "$set": set, "$unset": { "due_at": "" } })
             .await
             .map_err(StoreError::mongo("update", coll::SOURCES))?;
         Ok(r.matched_count == 1)

@@ -82,7 +82,7 @@ pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParam
     let s = source(app, name, version).await?;
     let files = if s.tree_pages >= page {
         app.store()
-            .tree_page(&source_id(name, version), page)
+            .tree_page(&source_id(name, version), s.tree_gen, page)
             .await?
             .into_iter()
             .map(|e| file_json(name, version, e))
@@ -115,7 +115,10 @@ pub async fn file_meta(app: &AppState, name: &str, version: &str, path: &str) ->
     if s.state == SourceState::Pending || s.tree_pages == 0 {
         return Err(AppError::NotFound);
     }
-    let entry =
-        app.store().tree_entry(&source_id(name, version), &s.tree_firsts, path).await?.ok_or(AppError::NotFound)?;
+    let entry = app
+        .store()
+        .tree_entry(&source_id(name, version), s.tree_gen, &s.tree_firsts, path)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(file_json(name, version, entry))
 }
