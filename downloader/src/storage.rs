@@ -127,8 +127,8 @@ pub async fn release_blobs(store: &Store, ids: &[String]) -> Result<(), StoreErr
 ///
 /// Pages are inserted (a third of an upsert's cost on the development server) beside
 /// those of any earlier result, which stay visible until this one is committed and are
-/// then dropped ([`drop_tree`]). Only if a page of this generation is there already (not
-/// expected: a defence) are the pages replaced and those past the new end deleted.
+/// then dropped ([`drop_tree`]). A refused page fails the job, which is tried again with a
+/// new generation.
 pub async fn write_tree(
     store: &Store,
     source: &str,
@@ -136,34 +136,23 @@ pub async fn write_tree(
     tree: &[TreeEntry],
 ) -> Result<Vec<String>, StoreError> {
     let mut pages = Vec::new();
+    let mut firsts = Vec::new();
     for (i, chunk) in tree.chunks(TREE_PAGE_SIZE).enumerate() {
         let page = i as i64 + 1;
         let entries = mongodb::bson::to_bson(chunk).map_err(|e| StoreError::encode(coll::TREES, e))?;
         let first = chunk.first().map(|e| e.path.clone()).unwrap_or_default();
-        pages.push(doc! {
-            "_id": tree_page_id(source, Some(generation), page),
-            "source": source, "gen": generation, "page": page, "first": first, "entries": entries,
-        });
+        firsts.push(first.clone());
+        pages.push(
+            doc! {
+                "_id": tree_page_id(source, Some(generation), page),
+                "source": source, "gen": generation, "page": page, "first": first, "entries": entries,
+            }
+            .into(),
+        );
     }
-    let firsts = pages.iter().map(|p| p.get_str("first").unwrap_or_default().to_string()).collect();
-    let count = pages.len() as i64;
-    let failures = store.insert_all(coll::TREES, pages.iter().cloned().map(Into::into).collect()).await?;
-    if failures.is_empty() {
-        return Ok(firsts);
-    }
-    if let Some(f) = failures.iter().find(|f| !f.is_duplicate_key()) {
+    if let Some(f) = store.insert_all(coll::TREES, pages).await?.first() {
         return Err(tree_refused(source, f));
     }
-    let ops = failures
-        .iter()
-        .filter_map(|f| pages.get(f.index))
-        .map(|p| UpdateOp::upsert(doc! { "_id": p.get_str("_id").unwrap_or_default() }, p.clone()))
-        .collect();
-    if let Some(f) = store.update_all(coll::TREES, ops).await?.first() {
-        return Err(tree_refused(source, f));
-    }
-    let beyond = doc! { "source": source, "gen": generation, "page": { "$gt": count } };
-    store.delete_all(coll::TREES, vec![beyond]).await?;
     Ok(firsts)
 }
 
