@@ -37,11 +37,11 @@ import tarfile
 import tempfile
 import threading
 import time
-
-from dbtime import db_time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from dbtime import db_time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release")

@@ -3,9 +3,9 @@
 //!
 //! A job is `pending` until a downloader commits its result (`done`, `capped`) or gives up
 //! (`failed`). Claiming is one update that moves `due_at` to the end of a lease and counts
-//! the attempt; a dead worker's lease simply runs out. The result is
-//! written by an update filtered on `owner: me`, so a worker whose lease lapsed changes
-//! nothing and each result is committed once.
+//! the attempt; a dead worker's lease simply runs out. The result is written by an update
+//! filtered on `owner: me`, so a worker whose lease lapsed changes nothing and each result
+//! is committed once.
 //!
 //! Only pending jobs have a `due_at`, and importance is folded into it: a job is due
 //! earlier the more depended upon its package is (one second per dependent), and a version
@@ -14,11 +14,11 @@
 //!
 //! Workers claim through a [`Claimer`]: one indexed read fetches the next few due jobs,
 //! and each claim is an update by `_id` that still requires `due_at <= now` and the claim
-//! count read, so a job another downloader took in between is simply skipped. MongoDB answers a sorted
-//! `find_one_and_update` from the index alone, but the development server materializes
-//! every due job to sort them and then scans the collection to write (32% of its time in
-//! the download benchmark with 352 jobs, growing with the queue); read ahead and by `_id`,
-//! it sorts once per [`READ_AHEAD`] claims and writes by key.
+//! count read, so a job another downloader took in between is simply skipped. MongoDB
+//! answers a sorted `find_one_and_update` from the index alone, but the development server
+//! materializes every due job to sort them and then scans the collection to write (32% of
+//! its time in the download benchmark with 352 jobs, growing with the queue); read ahead
+//! and by `_id`, it sorts once per [`READ_AHEAD`] claims and writes by key.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ use crate::model::{Source, SourceState};
 
 /// Due jobs read at once by a [`Claimer`].
 pub const READ_AHEAD: usize = 64;
-/// How long ids read ahead are trusted: a version a page asks for meanwhile waits at most
+/// How long jobs read ahead are trusted: a version a page asks for meanwhile waits at most
 /// this long for its turn.
 pub const READ_AHEAD_AGE: Duration = Duration::from_secs(5);
 
