@@ -299,6 +299,12 @@ def server_cpu():
         return None
 
 
+def server_cpu_since(before):
+    """Server CPU seconds used since `before` (a `server_cpu()` reading), or None."""
+    after = server_cpu()
+    return after - before if before is not None and after is not None else None
+
+
 def log_field(err, name):
     m = re.findall(name + r"=\"?([0-9.]+)", err)
     return float(m[-1]) if m else None
@@ -403,8 +409,7 @@ def downloader(registry, *extra):
         db=db_time(err),
         cpu_s=sum(float(x) for x in (re.findall(r"cpu_s=([0-9.]+)\+([0-9.]+)", err) or [("0", "0")])[-1]),
     )
-    cpu_after = server_cpu()
-    r["server_cpu_s"] = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    r["server_cpu_s"] = server_cpu_since(cpu_before)
     failures = re.findall(r"tarball failed.*", err)
     r["failures"] = failures[:20]
     log(f"downloader {' '.join(extra)}: {r['line']} (peak RSS {rss} KiB)")
@@ -439,9 +444,7 @@ def ceiling(n, size):
     """docs/s of a plain `insert_many` of n docs of size bytes, its line, and the server CPU it took."""
     before = server_cpu()
     _, out, _, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n), str(size)], env_for())
-    after = server_cpu()
-    cpu = after - before if before is not None and after is not None else None
-    return float(re.findall(r"([0-9.]+) docs/s", out)[-1]), out.strip(), cpu
+    return float(re.findall(r"([0-9.]+) docs/s", out)[-1]), out.strip(), server_cpu_since(before)
 
 
 def upsert_probe(n, size):
