@@ -63,11 +63,17 @@ bench-search-1m: build
 	  | tee bench/results/search-1m.md
 	$(BIN)/nodules-bench-search queries $(BENCH_DIR)/search-1m | tee -a bench/results/search-1m.md
 
-# The 1M-package registry: hours on the development server, ~25 GB of disk.
+# The 1M-package registry: hours on the development server, ~25 GB of disk. Its database
+# ($(BENCH_DIR)/db-1m) and the figures of each finished step ($(BENCH_DIR)/scale-1000000.json)
+# are kept, so an interrupted run goes on from the step it was in when run again; delete
+# both to start over.
 bench-1m: build
 	@scripts/devdb install
 	@mkdir -p bench/results
-	scripts/devdb run -- python3 bench/run.py 1000000 | tee bench/results/scale-1m.md
+	@port=$$(scripts/devdb free-port) && scripts/devdb start "$(BENCH_DIR)/db-1m" $$port && \
+	  trap 'scripts/devdb stop "$(BENCH_DIR)/db-1m"' EXIT && set -o pipefail && \
+	  MONGODB_URI="$$(scripts/devdb uri $$port)" NODULES_BENCH_DIR="$(BENCH_DIR)" \
+	  python3 bench/run.py --resume 1000000 | tee bench/results/scale-1m.md
 
 # The downloader on the ~350 real tarballs of sample/packages.txt, fetched once into
 # $(NODULES_BENCH_DIR)/download-cache from the registry npm uses, then served locally.

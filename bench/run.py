@@ -8,7 +8,8 @@ feed, rerank, rebuild, read dependents pages by key, measure disk. Prints a Mark
 Also the search index at each size: build time and peak RSS, query latencies, the time
 from a package write to its appearance in results (`nodules-bench-search`).
 
-Usage: bench/run.py [SIZES...]   (default: 10000 100000; `make bench-1m` adds 1000000)
+Usage: bench/run.py [--quick] [--resume] [SIZES...]   (default: 10000 100000; `make bench-1m`
+runs 1000000 with --resume on a kept database, over several sittings if need be)
 Needs MONGODB_URI (scripts/devdb run sets it) and release binaries in target/release.
 """
 import json
@@ -68,7 +69,11 @@ def writes(rows):
     return sum(r[3] for r in rows if r[0] in ("insert", "update", "delete"))
 
 
-def bench_size(n, quick=False):
+def bench_size(n, quick=False, resume=False):
+    """One size. With `resume`, each finished step's figures are kept in
+    $NODULES_BENCH_DIR/scale-N.json and the database is kept between runs, so that a size
+    that takes hours (1M) can be measured over several sittings: a rerun skips the steps
+    already done (an interrupted ingest starts again on a dropped database)."""
     gen = os.path.join(WORK, f"gen-{n}")
     dump = os.path.join(gen, "all_docs.json")
     if not os.path.exists(os.path.join(gen, "manifest.json")):
@@ -87,35 +92,60 @@ def bench_size(n, quick=False):
     size_mb = os.path.getsize(dump) / 1e6
     db = f"bench_{n}"
     env = env_for(db)
-    r = {"n": n, "dump_mb": size_mb}
+    state = os.path.join(WORK, f"scale-{n}.json")
+    r = json.load(open(state)) if resume and os.path.exists(state) else {}
+    r.update({"n": n, "dump_mb": size_mb})
 
-    r["parse_s"], r["parse_rss"], _, _ = timed([os.path.join(BIN, "nodules-bench-parse"), dump])
-    r["dry_s"], r["dry_rss"], _, _ = run([os.path.join(BIN, "nodules-indexer"), "ingest", "--dry-run", dump], env=env)
+    def done(*keys):
+        if resume and all(k in r for k in keys):
+            print(f"   kept from {state}: {', '.join(keys)}", file=sys.stderr, flush=True)
+            return True
+        return False
 
-    drop(env)
-    r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
-    r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
-    r["ingest_db"] = db_time(err)
-    r["ceiling_s"], _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n)], env=env)
-    r["ceiling_docs_s"] = float(re.findall(r"([0-9.]+) docs/s", out)[-1])
+    def save():
+        print(json.dumps(r, indent=1), file=sys.stderr, flush=True)  # kept if a later step fails
+        if resume:
+            with open(state + ".tmp", "w") as f:
+                json.dump(r, f, indent=1)
+            os.replace(state + ".tmp", state)
 
-    r["update_s"], r["update_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", updates], env=env)
-    r["update_changes"] = sum(1 for _ in open_lines(updates))
-    r["edges_touched"] = (field(err, "edges_added") or 0) + (field(err, "edges_removed") or 0)
-    r["update_written"] = int(re.findall(r"ingested (\d+)", out)[-1]) + int(re.findall(r"deleted (\d+)", out)[-1])
-    print(json.dumps(r, indent=1), file=sys.stderr, flush=True)  # kept if a later step fails
+    if not done("parse_s", "dry_s"):
+        r["parse_s"], r["parse_rss"], _, _ = timed([os.path.join(BIN, "nodules-bench-parse"), dump])
+        r["dry_s"], r["dry_rss"], _, _ = run([os.path.join(BIN, "nodules-indexer"), "ingest", "--dry-run", dump], env=env)
+        save()
+
+    if not done("ingest_s", "ceiling_docs_s", "update_s"):
+        drop(env)
+        for k in [k for k in r if k.startswith(("ingest", "ceiling", "update", "edges", "rerank", "rebuild"))]:
+            del r[k]  # everything after the ingest depends on it
+        r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
+        r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
+        r["ingest_db"] = db_time(err)
+        r["ceiling_s"], _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n)], env=env)
+        r["ceiling_docs_s"] = float(re.findall(r"([0-9.]+) docs/s", out)[-1])
+        save()
+        r["update_s"], r["update_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", updates], env=env)
+        r["update_changes"] = sum(1 for _ in open_lines(updates))
+        r["edges_touched"] = (field(err, "edges_added") or 0) + (field(err, "edges_removed") or 0)
+        r["update_written"] = int(re.findall(r"ingested (\d+)", out)[-1]) + int(re.findall(r"deleted (\d+)", out)[-1])
+        save()
     if quick:
         _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "disk"], env=env)
         r["disk"] = out.strip()
-        drop(env)
+        if not resume:
+            drop(env)
         return r
-    r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
-    r["rerank_db"] = db_time(err)
-    r["rebuild_s"], r["rebuild_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
-    r["rebuild_db"] = db_time(err)
+    if not done("rerank_s"):
+        r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
+        r["rerank_db"] = db_time(err)
+        save()
+    if not done("rebuild_s"):
+        r["rebuild_s"], r["rebuild_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
+        r["rebuild_db"] = db_time(err)
+        save()
     top = manifest.get("top_dependents", manifest.get("top", [{}]))
     top_name = top[0]["name"] if top and isinstance(top[0], dict) and "name" in top[0] else None
-    if top_name:
+    if top_name and not done("pages"):
         _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "pages", top_name], env=env)
         r["pages"] = out.strip()
         got = int(re.findall(r"\((\d+) dependents\)", out)[0])
@@ -123,13 +153,19 @@ def bench_size(n, quick=False):
         r["pages"] += f"; expected {expected} dependents after the update feed, found {got}"
         if got != expected:
             print(f"MISMATCH: {top_name} has {got} dependents, the generator says {expected}", file=sys.stderr)
-    _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "disk"], env=env)
-    r["disk"] = out.strip()
+        save()
+    if not done("disk"):
+        _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "disk"], env=env)
+        r["disk"] = out.strip()
+        save()
     # search: the webapp's first build from this database, query latencies, updates
-    search_dir = os.path.join(WORK, f"search-{n}")
-    search = os.path.join(BIN, "nodules-bench-search")
-    r["search"] = "\n".join(run([search, mode, search_dir], env=env)[2].strip() for mode in ("build", "queries", "update"))
-    drop(env)
+    if not done("search"):
+        search_dir = os.path.join(WORK, f"search-{n}")
+        search = os.path.join(BIN, "nodules-bench-search")
+        r["search"] = "\n".join(run([search, mode, search_dir], env=env)[2].strip() for mode in ("build", "queries", "update"))
+        save()
+    if not resume:
+        drop(env)
     return r
 
 
@@ -189,12 +225,13 @@ def table(results):
 
 def main():
     quick = "--quick" in sys.argv  # ingest, ceiling, update feed and disk only
-    sizes = [int(s) for s in sys.argv[1:] if s != "--quick"] or [10_000, 100_000]
+    resume = "--resume" in sys.argv  # keep each step's figures and the database between runs
+    sizes = [int(s) for s in sys.argv[1:] if not s.startswith("--")] or [10_000, 100_000]
     os.makedirs(WORK, exist_ok=True)
     results = []
     for n in sizes:
         print(f"== {n:,} packages", file=sys.stderr, flush=True)
-        results.append(bench_size(n, quick))
+        results.append(bench_size(n, quick, resume))
         print(json.dumps(results[-1], indent=1), file=sys.stderr, flush=True)
     print(table(results))
 
