@@ -16,8 +16,8 @@ use nodules_store::model::{
 };
 use nodules_store::{Store, StoreError};
 
-/// Lists fetched per round of the dirty query.
-const ROUND: i64 = 200;
+/// Lists read from the dirty query and reranked together.
+const ROUND: usize = 200;
 /// Members of the lists reranked together (their items are held in memory at once).
 const GROUP_MEMBERS: i64 = 50_000;
 
@@ -47,27 +47,40 @@ pub async fn rerank(store: &Store, lease: Option<&Lease>, all: bool) -> Result<R
             .await
             .map_err(StoreError::mongo("update", coll::DEPENDENTS))?;
     }
+    // Passes over the dirty lists until one finds none (a pass can find lists marked dirty
+    // while it ran). One cursor per pass, read ROUND lists at a time: a `limit` per round
+    // would cost the development server the whole dirty set every round (it applies
+    // `limit` after collecting every match), quadratic in the number of dirty lists.
     loop {
-        if let Some(l) = lease {
-            l.check()?;
-        }
-        // by the partial index on `dirty`; each reranked list leaves it
-        let round: Vec<Dependents> = store
+        let mut cursor = store
             .database()
             .collection::<Dependents>(coll::DEPENDENTS)
-            .find(doc! { "dirty": true })
+            .find(doc! { "dirty": true }) // by the partial index on `dirty`
             .projection(doc! { "prod": 1, "dev": 1 })
-            .limit(ROUND)
-            .await
-            .map_err(StoreError::mongo("find", coll::DEPENDENTS))?
-            .try_collect()
+            .batch_size(ROUND as u32)
             .await
             .map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
-        if round.is_empty() {
-            break;
+        let mut round = Vec::with_capacity(ROUND);
+        let mut found = false;
+        loop {
+            let next = cursor.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
+            let end = next.is_none();
+            round.extend(next);
+            if round.len() >= ROUND || (end && !round.is_empty()) {
+                if let Some(l) = lease {
+                    l.check()?;
+                }
+                found = true;
+                for group in groups(std::mem::take(&mut round)) {
+                    rerank_group(store, &group, &mut stats).await?;
+                }
+            }
+            if end {
+                break;
+            }
         }
-        for group in groups(round) {
-            rerank_group(store, &group, &mut stats).await?;
+        if !found {
+            break;
         }
     }
     tracing::info!(
