@@ -262,6 +262,33 @@ async fn rebuild_equals_what_incremental_runs_produced() {
     assert_eq!(e1, e2, "edges");
     assert_eq!(c1, c2, "counts");
     assert_eq!(p1, p2, "page membership");
+
+    // wrong counts on records, repaired by a rebuild that holds the counts of only 7
+    // targets in memory at a time (the 40 targets' counts are added up in the database)
+    let set_counts = |name: &str, n: i64| {
+        let name = name.to_string();
+        let packages = db.store.packages().clone();
+        async move {
+            packages
+                .update_one(
+                    doc! { "_id": &name },
+                    doc! { "$set": { "dependents_count": n, "dev_dependents_count": n } },
+                )
+                .await
+                .expect("update")
+        }
+    };
+    set_counts("lib-3", 999).await;
+    set_counts("app-5", 7).await;
+    let run = indexer(&db, &["dependents", "--rebuild", "--counts-in-memory", "7"]).await;
+    assert!(run.stdout.contains(" 2 package counts changed"), "{}", run.stdout);
+    let (e3, c3, p3) = (edges(&db).await, counts(&db).await, page_members(&db).await);
+    assert_eq!(e1, e3, "edges");
+    assert_eq!(c1, c3, "counts (and the records' counts, checked by `counts`)");
+    assert_eq!(p1, p3, "page membership");
+    let app5 = db.store.packages().find_one(doc! { "_id": "app-5" }).await.expect("find").expect("app-5");
+    assert_eq!(app5.get_i64("dependents_count").unwrap_or(0), 0, "a package nobody depends on: {app5}");
+    assert_eq!(app5.get_i64("dev_dependents_count").unwrap_or(0), 0, "{app5}");
 }
 
 #[tokio::test]

@@ -64,6 +64,10 @@ pub enum Command {
         /// Recompute everything from the stored packages.
         #[arg(long)]
         rebuild: bool,
+        /// With --rebuild: targets whose dependents counts are held in memory before they
+        /// are written out (memory stays flat with the registry's size).
+        #[arg(long, requires = "rebuild", default_value_t = 200_000, value_name = "N")]
+        counts_in_memory: usize,
     },
     /// Show the checkpoint, counts, queues and the last run of each job.
     Status {

@@ -27,6 +27,8 @@ pub enum StoreError {
     },
     #[error("unexpected answer from MongoDB to {op} on `{collection}`: {answer}")]
     Answer { op: &'static str, collection: String, answer: Box<Document> },
+    #[error("MongoDB refused writes to `{collection}`: {detail}")]
+    Refused { collection: String, detail: String },
 }
 
 impl StoreError {

@@ -15,7 +15,7 @@ use crate::dependents::rerank::{RerankError, rerank};
 pub enum Action {
     Rerank,
     RerankAll,
-    Rebuild,
+    Rebuild { counts_in_memory: usize },
 }
 
 impl From<RerankError> for CommandError {
@@ -48,8 +48,8 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
             store.rebuild_browse_lists().await?;
             ("rerank", format!("reranked {} lists, {} dependents, {} pages", s.lists, s.members, s.pages))
         }
-        Action::Rebuild => {
-            let s = rebuild(&store, Some(&lease)).await?;
+        Action::Rebuild { counts_in_memory } => {
+            let s = rebuild(&store, Some(&lease), counts_in_memory).await?;
             (
                 "rebuild",
                 format!(

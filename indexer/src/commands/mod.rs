@@ -65,9 +65,9 @@ impl From<StoreError> for CommandError {
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Status { json } => status::status(&connect(&cli.db).await?, *json).await,
-        Command::Dependents { rerank, all, rebuild } => {
+        Command::Dependents { rerank, all, rebuild, counts_in_memory } => {
             let action = if *rebuild {
-                dependents::Action::Rebuild
+                dependents::Action::Rebuild { counts_in_memory: *counts_in_memory }
             } else if *all {
                 dependents::Action::RerankAll
             } else {
