@@ -226,6 +226,35 @@ async fn a_target_with_5000_dependents_is_read_page_by_page_by_key_in_rank_order
 }
 
 #[tokio::test]
+async fn a_rerank_puts_every_dirty_list_in_order_past_one_round_of_lists() {
+    // 450 lists (more than two rounds of the dirty query's batches), each in insertion
+    // order first: a-i, then b-i, which is the more popular (c-i depends on it)
+    let db = TestDb::new().await;
+    let n = 450;
+    let mut docs = Vec::new();
+    for i in 0..n {
+        docs.push(pkg(&format!("a-{i}"), "1", json!({ format!("t-{i}"): "1" }), json!({})));
+    }
+    for i in 0..n {
+        docs.push(pkg(&format!("b-{i}"), "1", json!({ format!("t-{i}"): "1" }), json!({})));
+        docs.push(pkg(&format!("c-{i}"), "1", json!({ format!("b-{i}"): "1" }), json!({})));
+    }
+    ingest(&db, &docs).await;
+    let lists = db.store.collection("dependents");
+    let dirty = || lists.count_documents(doc! { "dirty": true });
+    assert!(dirty().await.expect("count") >= n as u64, "every new list waits for a rerank");
+    let run = indexer(&db, &["dependents", "--rerank"]).await;
+    assert!(run.stdout.starts_with(&format!("reranked {} lists", 2 * n)), "{}", run.stdout);
+    assert_eq!(dirty().await.expect("count"), 0);
+    for i in [0, 199, 200, 399, 449] {
+        let first = db.store.dependents_page(&format!("t-{i}"), DepKind::Prod, 1).await.expect("read").expect("page");
+        let names: Vec<&str> = first.items.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, [format!("b-{i}"), format!("a-{i}")], "t-{i}: the more popular first");
+    }
+    assert_eq!(page_members(&db).await, edges(&db).await);
+}
+
+#[tokio::test]
 async fn rebuild_equals_what_incremental_runs_produced() {
     let db = TestDb::new().await;
     let mut docs = Vec::new();
