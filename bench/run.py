@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 from dbtime import db_time
@@ -26,6 +27,44 @@ BIN = os.path.join(ROOT, "target", "release")
 WORK = os.environ.get("NODULES_BENCH_DIR", "/tmp/nodules-bench")
 
 
+class StepFailed(Exception):
+    pass
+
+
+def server_pid():
+    """The development server's pid (None with MONGODB_URI elsewhere)."""
+    try:
+        with open(os.path.join(os.environ["NODULES_DEV_DB_DIR"], "secantusd.pid")) as f:
+            return int(f.read().strip())
+    except (KeyError, OSError, ValueError):
+        return None
+
+
+class ServerRss:
+    """Samples the development server's RSS twice a second while a step runs: the
+    server holds every query's whole result in its own memory, so its peak matters at 1M."""
+
+    def __init__(self):
+        self.pid, self.peak_mb, self._stop = server_pid(), None, threading.Event()
+
+    def __enter__(self):
+        if self.pid:
+            threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+
+    def _sample(self):
+        while not self._stop.wait(0.5):
+            try:
+                with open(f"/proc/{self.pid}/status") as f:
+                    kb = int(next(line for line in f if line.startswith("VmRSS:")).split()[1])
+            except (OSError, StopIteration, ValueError):
+                return
+            self.peak_mb = max(self.peak_mb or 0, kb / 1024)
+
+
 def run(args, env=None, quiet=True):
     """Runs a command; returns (seconds, peak RSS in MB, stdout, stderr)."""
     started = time.monotonic()
@@ -33,8 +72,9 @@ def run(args, env=None, quiet=True):
     out, err = p.communicate()
     secs = time.monotonic() - started
     if p.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace")[-3000:])
-        raise SystemExit(f"failed: {' '.join(args)}")
+        tail = err.decode(errors="replace")[-3000:]
+        sys.stderr.write(tail)
+        raise StepFailed(f"failed after {secs:.0f} s (exit {p.returncode}): {' '.join(args)}: {tail.strip().splitlines()[-1:] }")
     rss = peak_from_log(err.decode(errors="replace"))
     return secs, rss, out.decode(errors="replace"), err.decode(errors="replace")
 
@@ -119,7 +159,9 @@ def bench_size(n, quick=False, resume=False):
         drop(env)
         for k in [k for k in r if k.startswith(("ingest", "ceiling", "update", "edges", "rerank", "rebuild"))]:
             del r[k]  # everything after the ingest depends on it
-        r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
+        with ServerRss() as server:
+            r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
+        r["ingest_server_mb"] = server.peak_mb
         r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
         r["ingest_db"] = db_time(err)
         r["ceiling_s"], _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n)], env=env)
@@ -137,12 +179,9 @@ def bench_size(n, quick=False, resume=False):
             drop(env)
         return r
     if not done("rerank_s"):
-        r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
-        r["rerank_db"] = db_time(err)
-        save()
-    if not done("rebuild_s"):
-        r["rebuild_s"], r["rebuild_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
-        r["rebuild_db"] = db_time(err)
+        with ServerRss() as server:
+            r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
+        r["rerank_db"], r["rerank_server_mb"] = db_time(err), server.peak_mb
         save()
     top = manifest.get("top_dependents", manifest.get("top", [{}]))
     top_name = top[0]["name"] if top and isinstance(top[0], dict) and "name" in top[0] else None
@@ -159,11 +198,22 @@ def bench_size(n, quick=False, resume=False):
         _, _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "disk"], env=env)
         r["disk"] = out.strip()
         save()
-    # search: the webapp's first build from this database, query latencies, updates
-    if not done("search"):
+    # search: the webapp's first build from this database, query latencies, updates (at
+    # 1M from the dump instead: `make bench-search-1m`)
+    if n < 1_000_000 and not done("search"):
         search_dir = os.path.join(WORK, f"search-{n}")
         search = os.path.join(BIN, "nodules-bench-search")
         r["search"] = "\n".join(run([search, mode, search_dir], env=env)[2].strip() for mode in ("build", "queries", "update"))
+        save()
+    # last: it drops and rewrites every list the reads above measured
+    if not done("rebuild_s") and not done("rebuild_failed"):
+        with ServerRss() as server:
+            try:
+                r["rebuild_s"], r["rebuild_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rebuild"], env=env)
+                r["rebuild_db"] = db_time(err)
+            except StepFailed as e:
+                r["rebuild_failed"] = str(e)
+        r["rebuild_server_mb"] = server.peak_mb
         save()
     if not resume:
         drop(env)
@@ -201,7 +251,8 @@ def table(results):
         ("update feed: changes, s, changes/s", lambda r: f"{r['update_changes']}, {r['update_s']:.1f}, {r['update_changes'] / r['update_s']:.0f}"),
         ("update feed: edges touched per written package", lambda r: f"{r['edges_touched'] / max(r['update_written'], 1):.1f}"),
         ("`dependents --rerank` (s, peak MB, database commands)", lambda r: "not run" if "rerank_s" not in r else f"{r['rerank_s']:.1f}, {r['rerank_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rerank_db', [])):,}"),
-        ("`dependents --rebuild` (s, peak MB, database commands)", lambda r: "not run" if "rebuild_s" not in r else f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rebuild_db', [])):,}"),
+        ("`dependents --rebuild` (s, peak MB, database commands)", lambda r: r.get("rebuild_failed", "not run") if "rebuild_s" not in r else f"{r['rebuild_s']:.1f}, {r['rebuild_rss'] or 0:.0f}, {sum(x[2] for x in r.get('rebuild_db', [])):,}"),
+        ("development server's peak RSS during ingest, rerank, rebuild (MB)", lambda r: ", ".join("—" if r.get(k) is None else f"{r[k]:,.0f}" for k in ("ingest_server_mb", "rerank_server_mb", "rebuild_server_mb"))),
     ]
     head = "| | " + " | ".join(f"{r['n']:,}" for r in results) + " |"
     lines = [head, "|---" * (len(results) + 1) + "|"]
@@ -232,7 +283,10 @@ def main():
     results = []
     for n in sizes:
         print(f"== {n:,} packages", file=sys.stderr, flush=True)
-        results.append(bench_size(n, quick, resume))
+        try:
+            results.append(bench_size(n, quick, resume))
+        except StepFailed as e:
+            raise SystemExit(f"{n:,} packages: {e}")
         print(json.dumps(results[-1], indent=1), file=sys.stderr, flush=True)
     print(table(results))
 
