@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """What single statements cost the database server, per document: the figures behind the
 indexer's write shapes (BENCHMARKS.md, issue 5). Inserts, updates by `_id` (matching or
-not), upserts, replacements, `$in` finds and updates at several list lengths.
+not), upserts, replacements, `$in` finds and updates at several list lengths; and working
+through a set of marked documents 200 at a time, by rounds of `limit(200)` or by one
+cursor (how `dependents --rerank` reads the dirty lists).
 
 Usage: scripts/devdb run -- .venv/bin/python bench/server_costs.py
 """
@@ -41,7 +43,41 @@ def main():
     for k in (100, 1000):
         timed(f"update many `_id` `$in` lists of {k}", lambda: [updates([{"q": {"_id": {"$in": [f"p{i}" for i in range(j, j + k)]}}, "u": {"$set": {"y": 1}}, "multi": True}]) for j in range(0, N, k)], N)
     timed("find one by `_id`, one round trip each", lambda: [col.find_one({"_id": f"p{i}"}) for i in range(N)], N)
+    marked_sets(db)
     client.drop_database("server_costs")
+
+
+def marked_sets(db):
+    """Clearing D marked documents (a partial index on the mark), 200 at a time."""
+    col = db.marked
+    print()
+    print("| marked documents | rounds of `limit(200)` (s) | one cursor, batches of 200 (s) | ratio |")
+    print("|---|---|---|---|")
+    for d in (2_000, 8_000, 32_000):
+        times = []
+        for how in ("rounds", "cursor"):
+            col.drop()
+            col.create_index("dirty", partialFilterExpression={"dirty": True})
+            col.insert_many([{"_id": f"t{i:06}", "dirty": True, "prod": {"count": i}} for i in range(d)])
+            started = time.perf_counter()
+            if how == "rounds":
+                while True:
+                    ids = [x["_id"] for x in col.find({"dirty": True}, {"prod": 1}).limit(200)]
+                    if not ids:
+                        break
+                    col.update_many({"_id": {"$in": ids}}, {"$set": {"dirty": False}})
+            else:
+                ids = []
+                for x in col.find({"dirty": True}, {"prod": 1}).batch_size(200):
+                    ids.append(x["_id"])
+                    if len(ids) == 200:
+                        col.update_many({"_id": {"$in": ids}}, {"$set": {"dirty": False}})
+                        ids = []
+                if ids:
+                    col.update_many({"_id": {"$in": ids}}, {"$set": {"dirty": False}})
+            times.append(time.perf_counter() - started)
+            assert col.count_documents({"dirty": True}) == 0
+        print(f"| {d:,} | {times[0]:.2f} | {times[1]:.2f} | {times[0] / times[1]:.1f} |")
 
 
 if __name__ == "__main__":
