@@ -329,20 +329,28 @@ async fn an_interrupted_batch_is_repaired_by_the_next_run() {
             pkg("t", "1", json!({}), json!({})),
             pkg("s1", "1", json!({ "t": "1" }), json!({})),
             pkg("s2", "1", json!({ "t": "1" }), json!({})),
+            pkg("s3", "1", json!({ "t": "1" }), json!({})),
         ],
     )
     .await;
-    // a crash after s2's record was written but before its edges were: the journal says so
-    db.store.collection("dependency_edges").delete_one(doc! { "source": "s2" }).await.expect("delete");
+    // a crash after the records of s2 and s3 were written (two batches of one window)
+    // but before their edges were: the journal says so, one entry per batch, s2 in both
     db.store
-        .collection("dependents_journal")
-        .insert_one(doc! { "sources": ["s2"], "at": mongodb::bson::DateTime::now() })
+        .collection("dependency_edges")
+        .delete_many(doc! { "source": { "$in": ["s2", "s3"] } })
         .await
-        .expect("journal");
+        .expect("delete");
+    for sources in [vec!["s2"], vec!["s2", "s3"]] {
+        db.store
+            .collection("dependents_journal")
+            .insert_one(doc! { "sources": sources, "at": mongodb::bson::DateTime::now() })
+            .await
+            .expect("journal");
+    }
     // any writing run repairs it first
     ingest(&db, &[pkg("unrelated", "1", json!({}), json!({}))]).await;
-    assert_eq!(edges(&db).await.get(&key("t", "prod")), Some(&set(&["s1", "s2"])));
-    assert_eq!(counts(&db).await.get("t"), Some(&(2, 0)));
+    assert_eq!(edges(&db).await.get(&key("t", "prod")), Some(&set(&["s1", "s2", "s3"])));
+    assert_eq!(counts(&db).await.get("t"), Some(&(3, 0)));
     assert_eq!(db.store.collection("dependents_journal").count_documents(doc! {}).await.expect("count"), 0);
     // the repaired lists are marked for a rerank, which lays their pages out from the edges
     indexer(&db, &["dependents", "--rerank"]).await;

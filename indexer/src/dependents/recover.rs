@@ -17,7 +17,11 @@ use nodules_store::{Store, StoreError};
 use super::apply::apply;
 use super::diff::EdgeChange;
 
-/// Replays every journal entry; returns how many there were.
+/// Replays every journal entry; returns how many there were. The entries of one killed
+/// run (a window of batches, each with its entry) are repaired together: their sources
+/// reconciled once and the targets they touch recounted once, so a target in every batch
+/// (the most depended-upon ones, whose count reads hundreds of thousands of edges) is not
+/// recounted once per entry. Entries are deleted only after the repair is written.
 pub async fn recover(store: &Store) -> Result<u64, StoreError> {
     let journal = store.collection(coll::DEPENDENTS_JOURNAL);
     let entries: Vec<Document> = journal
@@ -27,25 +31,33 @@ pub async fn recover(store: &Store) -> Result<u64, StoreError> {
         .try_collect()
         .await
         .map_err(StoreError::mongo("find", coll::DEPENDENTS_JOURNAL))?;
-    for entry in &entries {
-        let sources: Vec<String> =
-            entry.get_array("sources").into_iter().flatten().filter_map(|b| b.as_str().map(str::to_string)).collect();
-        tracing::warn!(sources = sources.len(), "repairing dependents of a batch an earlier run did not finish");
-        let mut changes = Vec::new();
-        let mut targets: BTreeSet<String> = BTreeSet::new();
-        for source in &sources {
-            let before = stored_edges(store, source).await?;
-            let (after, version) = recorded_targets(store, source).await?;
-            targets.extend(before.prod.iter().chain(&before.dev).chain(&after.prod).chain(&after.dev).cloned());
-            changes.push(EdgeChange { name: source.clone(), version, before, after });
-        }
-        apply(store, &changes).await?;
-        recount(store, &targets.into_iter().collect::<Vec<_>>()).await?;
-        journal
-            .delete_one(doc! { "_id": entry.get("_id").cloned().unwrap_or_default() })
-            .await
-            .map_err(StoreError::mongo("delete", coll::DEPENDENTS_JOURNAL))?;
+    if entries.is_empty() {
+        return Ok(0);
     }
+    let sources: BTreeSet<String> = entries
+        .iter()
+        .flat_map(|e| e.get_array("sources").into_iter().flatten().filter_map(|b| b.as_str().map(str::to_string)))
+        .collect();
+    tracing::warn!(
+        entries = entries.len(),
+        sources = sources.len(),
+        "repairing dependents of batches an earlier run did not finish"
+    );
+    let mut changes = Vec::new();
+    let mut targets: BTreeSet<String> = BTreeSet::new();
+    for source in &sources {
+        let before = stored_edges(store, source).await?;
+        let (after, version) = recorded_targets(store, source).await?;
+        targets.extend(before.prod.iter().chain(&before.dev).chain(&after.prod).chain(&after.dev).cloned());
+        changes.push(EdgeChange { name: source.clone(), version, before, after });
+    }
+    apply(store, &changes).await?;
+    recount(store, &targets.into_iter().collect::<Vec<_>>()).await?;
+    let ids: Vec<_> = entries.iter().filter_map(|e| e.get("_id").cloned()).collect();
+    journal
+        .delete_many(doc! { "_id": { "$in": ids } })
+        .await
+        .map_err(StoreError::mongo("delete", coll::DEPENDENTS_JOURNAL))?;
     Ok(entries.len() as u64)
 }
 
