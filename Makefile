@@ -70,7 +70,7 @@ bench-search-1m: build
 bench-1m: build
 	@scripts/devdb install
 	@mkdir -p bench/results
-	@port=$$(scripts/devdb free-port) && scripts/devdb start "$(BENCH_DIR)/db-1m" $$port && \
+	@port=$$(scripts/devdb free-port) && DEVDB_START_WAIT=1800 scripts/devdb start "$(BENCH_DIR)/db-1m" $$port && \
 	  trap 'scripts/devdb stop "$(BENCH_DIR)/db-1m"' EXIT && set -o pipefail && \
 	  MONGODB_URI="$$(scripts/devdb uri $$port)" NODULES_BENCH_DIR="$(BENCH_DIR)" NODULES_DEV_DB_DIR="$(BENCH_DIR)/db-1m" \
 	  python3 bench/run.py --resume 1000000 | tee bench/results/scale-1m.md

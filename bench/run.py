@@ -71,6 +71,25 @@ class ServerRss:
 SERVER_BYTES_PER_RECORD = 17_700
 
 
+class Heartbeat:
+    """Calls `beat` every minute while a step runs: a sitting killed with the machine
+    (a session's end) still tells how long it ran."""
+
+    def __init__(self, beat):
+        self.beat, self._stop = beat, threading.Event()
+
+    def __enter__(self):
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+
+    def _run(self):
+        while not self._stop.wait(60):
+            self.beat()
+
+
 def server_memory_short(n):
     """Why the development server cannot hold a scan of n package records here, or None."""
     if server_pid() is None:
@@ -135,7 +154,7 @@ def bench_size(n, quick=False, resume=False):
     """One size. With `resume`, each finished step's figures are kept in
     $NODULES_BENCH_DIR/scale-N.json and the database is kept between runs, so that a size
     that takes hours (1M) can be measured over several sittings: a rerun skips the steps
-    already done (an interrupted ingest starts again on a dropped database)."""
+    already done; an interrupted ingest goes on where it stopped (its sittings are listed)."""
     gen = os.path.join(WORK, f"gen-{n}")
     dump = os.path.join(gen, "all_docs.json")
     if not os.path.exists(os.path.join(gen, "manifest.json")):
@@ -165,8 +184,9 @@ def bench_size(n, quick=False, resume=False):
             return True
         return False
 
-    def save():
-        print(json.dumps(r, indent=1), file=sys.stderr, flush=True)  # kept if a later step fails
+    def save(quiet=False):
+        if not quiet:
+            print(json.dumps(r, indent=1), file=sys.stderr, flush=True)  # kept if a later step fails
         if resume:
             with open(state + ".tmp", "w") as f:
                 json.dump(r, f, indent=1)
@@ -177,18 +197,33 @@ def bench_size(n, quick=False, resume=False):
         r["dry_s"], r["dry_rss"], _, _ = run([os.path.join(BIN, "nodules-indexer"), "ingest", "--dry-run", dump], env=env)
         save()
 
-    if not done("ingest_s", "ceiling_docs_s", "update_s"):
-        drop(env)
+    if not done("ingest_s"):
+        if not (resume and r.get("ingest_sittings")):
+            drop(env)
+            r["ingest_sittings"] = []
+        # else an interrupted ingest (a killed sitting): run it again on the kept database.
+        # The packages stored before the kill have the same revision and are skipped as
+        # unchanged; a batch cut short is written again (the indexer's own recovery).
         for k in [k for k in r if k.startswith(("ingest", "ceiling", "update", "edges", "rerank", "rebuild"))]:
-            del r[k]  # everything after the ingest depends on it
-        with ServerRss() as server:
-            r["ingest_s"], r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
+            if k != "ingest_sittings":
+                del r[k]  # everything after the ingest depends on it
+        sitting = {"started": time.time(), "last_alive": time.time()}
+        r["ingest_sittings"].append(sitting)
+        save()
+        with ServerRss() as server, Heartbeat(lambda: (sitting.update(last_alive=time.time()), save(quiet=True))):
+            secs, r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
+        sitting.update(s=secs, summary=out.strip().splitlines()[-1], last_alive=time.time())
+        # a killed sitting counts until its last heartbeat (at most 60 s short)
+        r["ingest_s"] = sum(x.get("s", x["last_alive"] - x["started"]) for x in r["ingest_sittings"])
         r["ingest_server_mb"] = server.peak_mb
         r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
         r["ingest_db"] = db_time(err)
+        save()
+    if not done("ceiling_docs_s"):
         r["ceiling_s"], _, out, _ = run([os.path.join(BIN, "nodules-bench-db"), "ceiling", str(n)], env=env)
         r["ceiling_docs_s"] = float(re.findall(r"([0-9.]+) docs/s", out)[-1])
         save()
+    if not done("update_s"):
         r["update_s"], r["update_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", updates], env=env)
         r["update_changes"] = sum(1 for _ in open_lines(updates))
         r["edges_touched"] = (field(err, "edges_added") or 0) + (field(err, "edges_removed") or 0)
@@ -288,6 +323,11 @@ def table(results):
         lines.append("")
         lines.append(f"{r['n']:,} packages — dependents reads: " + r.get("pages", "n/a").replace("\n", "; "))
         lines.append(f"{r['n']:,} packages — disk: " + r["disk"])
+        sittings = r.get("ingest_sittings", [])
+        if len(sittings) > 1:
+            lines.append(f"{r['n']:,} packages — the ingest ran in {len(sittings)} sittings (the first ones killed, the last one went on on the kept database): "
+                         + "; ".join(f"{x.get('s', x['last_alive'] - x['started']):,.0f} s" + (f" ({x['summary']})" if "summary" in x else " (killed)") for x in sittings)
+                         + ". Its database time by command below is the last sitting's.")
         if r.get("ingest_db"):
             lines.append("")
             lines.append(f"{r['n']:,} packages — ingest's database time by command (from the driver's command events):")
