@@ -63,7 +63,17 @@ pub async fn rerank(store: &Store, lease: Option<&Lease>, all: bool) -> Result<R
         let mut round = Vec::with_capacity(ROUND);
         let mut found = false;
         loop {
-            let next = cursor.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
+            let next = match cursor.try_next().await {
+                Ok(next) => next,
+                // idle past the server's cursor timeout (10 minutes) while a large group was
+                // reranked: the lists not reached yet are still dirty, the next pass has them
+                Err(e) if cursor_gone(&e) => {
+                    tracing::info!("the dirty lists' cursor expired; starting another pass");
+                    found = true;
+                    None
+                }
+                Err(e) => return Err(StoreError::mongo("find", coll::DEPENDENTS)(e).into()),
+            };
             let end = next.is_none();
             round.extend(next);
             if round.len() >= ROUND || (end && !round.is_empty()) {
@@ -91,6 +101,10 @@ pub async fn rerank(store: &Store, lease: Option<&Lease>, all: bool) -> Result<R
         "reranked"
     );
     Ok(stats)
+}
+
+fn cursor_gone(e: &mongodb::error::Error) -> bool {
+    matches!(&*e.kind, mongodb::error::ErrorKind::Command(c) if c.code == 43) // CursorNotFound
 }
 
 /// Splits a round of lists into groups of at most [`GROUP_MEMBERS`] members (a larger
