@@ -255,6 +255,69 @@ async fn a_rerank_puts_every_dirty_list_in_order_past_one_round_of_lists() {
 }
 
 #[tokio::test]
+async fn a_rerank_whose_dirty_lists_cursor_expires_goes_on_with_another_pass() {
+    // the rerank reads the dirty lists through one cursor that idles while each round is
+    // reranked; a server drops an idle cursor after its timeout (10 minutes), which a round
+    // with a list of 250,000 members can reach. Killed here as soon as it is seen idle.
+    let db = TestDb::new().await;
+    let n = 450;
+    let mut docs = Vec::new();
+    for i in 0..n {
+        docs.push(pkg(&format!("a-{i}"), "1", json!({ format!("t-{i}"): "1" }), json!({})));
+        docs.push(pkg(&format!("b-{i}"), "1", json!({ format!("t-{i}"): "1" }), json!({})));
+        docs.push(pkg(&format!("c-{i}"), "1", json!({ format!("b-{i}"): "1" }), json!({})));
+    }
+    ingest(&db, &docs).await;
+    let child = nodules_e2e::bins::spawn_bin("nodules-indexer", &db, &["dependents", "--rerank"]);
+    let namespace = format!("{}.dependents", db.store.database().name());
+    let admin = db.store.client().database("admin");
+    let started = std::time::Instant::now();
+    let killed = loop {
+        assert!(started.elapsed().as_secs() < 60, "the rerank's cursor was never seen idle");
+        let ids = idle_cursors(&admin, &namespace).await;
+        if !ids.is_empty() {
+            let reply = db
+                .store
+                .database()
+                .run_command(doc! { "killCursors": "dependents", "cursors": ids })
+                .await
+                .expect("killCursors");
+            if !reply.get_array("cursorsKilled").expect("cursorsKilled").is_empty() {
+                break reply;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    let run = nodules_e2e::bins::wait_child(child).await;
+    run.assert_ok();
+    assert!(run.stdout.starts_with(&format!("reranked {} lists", 2 * n)), "{}\nkilled: {killed}", run.stdout);
+    assert_eq!(db.store.collection("dependents").count_documents(doc! { "dirty": true }).await.expect("count"), 0);
+    for i in [0, 199, 200, 449] {
+        let first = db.store.dependents_page(&format!("t-{i}"), DepKind::Prod, 1).await.expect("read").expect("page");
+        let names: Vec<&str> = first.items.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, [format!("b-{i}"), format!("a-{i}")], "t-{i}: the more popular first");
+    }
+    assert_eq!(page_members(&db).await, edges(&db).await);
+}
+
+/// Ids of the idle cursors on `namespace`: from the `currentOp` command (the development
+/// server lists them there) and the `$currentOp` stage with `idleCursors` (MongoDB).
+async fn idle_cursors(admin: &mongodb::Database, namespace: &str) -> Vec<i64> {
+    let mut entries: Vec<Document> = Vec::new();
+    if let Ok(reply) = admin.run_command(doc! { "currentOp": 1 }).await {
+        entries.extend(reply.get_array("inprog").into_iter().flatten().filter_map(|e| e.as_document().cloned()));
+    }
+    if let Ok(cursor) = admin.aggregate([doc! { "$currentOp": { "idleCursors": true } }]).await {
+        entries.extend(cursor.try_collect::<Vec<Document>>().await.unwrap_or_default());
+    }
+    entries
+        .iter()
+        .filter(|e| e.get_str("type").ok() == Some("idleCursor") && e.get_str("ns").ok() == Some(namespace))
+        .filter_map(|e| e.get_i64("cursorId").or_else(|_| e.get_document("cursor")?.get_i64("cursorId")).ok())
+        .collect()
+}
+
+#[tokio::test]
 async fn rebuild_equals_what_incremental_runs_produced() {
     let db = TestDb::new().await;
     let mut docs = Vec::new();
