@@ -212,7 +212,7 @@ def bench_size(n, quick=False, resume=False):
         save()
         with ServerRss() as server, Heartbeat(lambda: (sitting.update(last_alive=time.time()), save(quiet=True))):
             secs, r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
-        sitting.update(s=secs, summary=out.strip().splitlines()[-1], last_alive=time.time())
+        sitting.update(s=secs, summary=(out.strip().splitlines() or [""])[-1], last_alive=time.time())
         # a killed sitting counts until its last heartbeat (at most 60 s short)
         r["ingest_s"] = sum(x.get("s", x["last_alive"] - x["started"]) for x in r["ingest_sittings"])
         r["ingest_server_mb"] = server.peak_mb
@@ -236,8 +236,16 @@ def bench_size(n, quick=False, resume=False):
             drop(env)
         return r
     if not done("rerank_s"):
-        with ServerRss() as server:
-            r["rerank_s"], r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
+        # a killed rerank leaves the lists it did not reach dirty: the next sitting goes on
+        if not (resume and r.get("rerank_sittings")):
+            r["rerank_sittings"] = []
+        sitting = {"started": time.time(), "last_alive": time.time()}
+        r["rerank_sittings"].append(sitting)
+        save()
+        with ServerRss() as server, Heartbeat(lambda: (sitting.update(last_alive=time.time()), save(quiet=True))):
+            secs, r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
+        sitting.update(s=secs, summary=(out.strip().splitlines() or [""])[-1], last_alive=time.time())
+        r["rerank_s"] = sum(x.get("s", x["last_alive"] - x["started"]) for x in r["rerank_sittings"])
         r["rerank_db"], r["rerank_server_mb"] = db_time(err), server.peak_mb
         save()
     top = manifest.get("top_dependents", manifest.get("top", [{}]))
@@ -328,6 +336,11 @@ def table(results):
             lines.append(f"{r['n']:,} packages — the ingest ran in {len(sittings)} sittings (the first ones killed, the last one went on on the kept database): "
                          + "; ".join(f"{x.get('s', x['last_alive'] - x['started']):,.0f} s" + (f" ({x['summary']})" if "summary" in x else " (killed)") for x in sittings)
                          + ". Its database time by command below is the last sitting's.")
+        sittings = r.get("rerank_sittings", [])
+        if len(sittings) > 1:
+            lines.append(f"{r['n']:,} packages — the rerank ran in {len(sittings)} sittings: "
+                         + "; ".join(f"{x.get('s', x['last_alive'] - x['started']):,.0f} s" + (f" ({x['summary']})" if "summary" in x else " (killed)") for x in sittings)
+                         + "; its peak RSS and database commands are the last sitting's.")
         if r.get("ingest_db"):
             lines.append("")
             lines.append(f"{r['n']:,} packages — ingest's database time by command (from the driver's command events):")
