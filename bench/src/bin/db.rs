@@ -77,7 +77,10 @@ async fn main() -> anyhow::Result<()> {
         Some("disk") => {
             let store = Store::connect_and_ping(&DbArgs::new(&uri, &db)).await?;
             let stats = store.database().run_command(doc! { "dbStats": 1, "scale": 1 }).await?;
-            let packages = store.packages().count_documents(doc! {}).await?;
+            // the collection's own count: `count_documents({})` is an aggregate that the
+            // development server answers by decoding every record (~18 GB at 1M: it was
+            // OOM-killed there)
+            let packages = store.packages().estimated_document_count().await?;
             let size = |k: &str| {
                 stats
                     .get(k)
