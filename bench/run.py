@@ -90,6 +90,10 @@ class Heartbeat:
             self.beat()
 
 
+def sitting_s(x):
+    return x.get("s", x["last_alive"] - x["started"])
+
+
 def server_memory_short(n):
     """Why the development server cannot hold a scan of n package records here, or None."""
     if server_pid() is None:
@@ -192,6 +196,19 @@ def bench_size(n, quick=False, resume=False):
                 json.dump(r, f, indent=1)
             os.replace(state + ".tmp", state)
 
+    def sitting(step, command):
+        """Runs `command` as one more sitting of `step` (ingest, rerank): its time is the sum
+        of the sittings, a killed one counting until its last heartbeat (at most a minute
+        short). Returns the command's (peak RSS, stdout, stderr)."""
+        this = {"started": time.time(), "last_alive": time.time()}
+        r[f"{step}_sittings"].append(this)
+        save()
+        with Heartbeat(lambda: (this.update(last_alive=time.time()), save(quiet=True))):
+            secs, rss, out, err = command()
+        this.update(s=secs, summary=(out.strip().splitlines() or [""])[-1], last_alive=time.time())
+        r[f"{step}_s"] = sum(sitting_s(x) for x in r[f"{step}_sittings"])
+        return rss, out, err
+
     if not done("parse_s", "dry_s"):
         r["parse_s"], r["parse_rss"], _, _ = timed([os.path.join(BIN, "nodules-bench-parse"), dump])
         r["dry_s"], r["dry_rss"], _, _ = run([os.path.join(BIN, "nodules-indexer"), "ingest", "--dry-run", dump], env=env)
@@ -207,14 +224,8 @@ def bench_size(n, quick=False, resume=False):
         for k in [k for k in r if k.startswith(("ingest", "ceiling", "update", "edges", "rerank", "rebuild"))]:
             if k != "ingest_sittings":
                 del r[k]  # everything after the ingest depends on it
-        sitting = {"started": time.time(), "last_alive": time.time()}
-        r["ingest_sittings"].append(sitting)
-        save()
-        with ServerRss() as server, Heartbeat(lambda: (sitting.update(last_alive=time.time()), save(quiet=True))):
-            secs, r["ingest_rss"], out, err = run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env)
-        sitting.update(s=secs, summary=(out.strip().splitlines() or [""])[-1], last_alive=time.time())
-        # a killed sitting counts until its last heartbeat (at most 60 s short)
-        r["ingest_s"] = sum(x.get("s", x["last_alive"] - x["started"]) for x in r["ingest_sittings"])
+        with ServerRss() as server:
+            r["ingest_rss"], out, err = sitting("ingest", lambda: run([os.path.join(BIN, "nodules-indexer"), "ingest", dump], env=env))
         r["ingest_server_mb"] = server.peak_mb
         r["normalize_s"], r["database_s"] = field(err, "normalize_s"), field(err, "database_s")
         r["ingest_db"] = db_time(err)
@@ -239,13 +250,8 @@ def bench_size(n, quick=False, resume=False):
         # a killed rerank leaves the lists it did not reach dirty: the next sitting goes on
         if not (resume and r.get("rerank_sittings")):
             r["rerank_sittings"] = []
-        sitting = {"started": time.time(), "last_alive": time.time()}
-        r["rerank_sittings"].append(sitting)
-        save()
-        with ServerRss() as server, Heartbeat(lambda: (sitting.update(last_alive=time.time()), save(quiet=True))):
-            secs, r["rerank_rss"], out, err = timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env)
-        sitting.update(s=secs, summary=(out.strip().splitlines() or [""])[-1], last_alive=time.time())
-        r["rerank_s"] = sum(x.get("s", x["last_alive"] - x["started"]) for x in r["rerank_sittings"])
+        with ServerRss() as server:
+            r["rerank_rss"], out, err = sitting("rerank", lambda: timed([os.path.join(BIN, "nodules-indexer"), "dependents", "--rerank"], env=env))
         r["rerank_db"], r["rerank_server_mb"] = db_time(err), server.peak_mb
         save()
     top = manifest.get("top_dependents", manifest.get("top", [{}]))
@@ -331,16 +337,13 @@ def table(results):
         lines.append("")
         lines.append(f"{r['n']:,} packages — dependents reads: " + r.get("pages", "n/a").replace("\n", "; "))
         lines.append(f"{r['n']:,} packages — disk: " + r["disk"])
-        sittings = r.get("ingest_sittings", [])
-        if len(sittings) > 1:
-            lines.append(f"{r['n']:,} packages — the ingest ran in {len(sittings)} sittings (the first ones killed, the last one went on on the kept database): "
-                         + "; ".join(f"{x.get('s', x['last_alive'] - x['started']):,.0f} s" + (f" ({x['summary']})" if "summary" in x else " (killed)") for x in sittings)
-                         + ". Its database time by command below is the last sitting's.")
-        sittings = r.get("rerank_sittings", [])
-        if len(sittings) > 1:
-            lines.append(f"{r['n']:,} packages — the rerank ran in {len(sittings)} sittings: "
-                         + "; ".join(f"{x.get('s', x['last_alive'] - x['started']):,.0f} s" + (f" ({x['summary']})" if "summary" in x else " (killed)") for x in sittings)
-                         + "; its peak RSS and database commands are the last sitting's.")
+        for step, last in (("ingest", "its database time by command below is the last sitting's"),
+                           ("rerank", "its peak RSS and database commands are the last sitting's")):
+            sittings = r.get(f"{step}_sittings", [])
+            if len(sittings) > 1:
+                lines.append(f"{r['n']:,} packages — the {step} ran in {len(sittings)} sittings (each went on on the kept database): "
+                             + "; ".join(f"{sitting_s(x):,.0f} s" + (f" ({x['summary']})" if "summary" in x else " (killed)") for x in sittings)
+                             + f"; {last}.")
         if r.get("ingest_db"):
             lines.append("")
             lines.append(f"{r['n']:,} packages — ingest's database time by command (from the driver's command events):")
