@@ -338,13 +338,7 @@ impl Store {
 
     /// Jobs waiting (due or leased) and failed, for `status`.
     pub async fn download_counts(&self) -> Result<(u64, u64, u64)> {
-        let c = self.collection(coll::SOURCES);
-        let count = |state: &'static str| {
-            let c = c.clone();
-            async move {
-                c.count_documents(doc! { "state": state }).await.map_err(StoreError::mongo("count", coll::SOURCES))
-            }
-        };
+        let count = |state: &'static str| self.count(coll::SOURCES, doc! { "state": state });
         Ok((count("pending").await?, count("failed").await?, count("done").await? + count("capped").await?))
     }
 }

@@ -20,13 +20,12 @@ pub async fn status(store: &Store, json: bool) -> Result<(), CommandError> {
 }
 
 async fn gather(store: &Store) -> Result<Document, CommandError> {
-    let packages = store.packages();
     let mut by_state = Document::new();
     for state in [PackageState::Active, PackageState::Unpublished, PackageState::Deleted, PackageState::Stub] {
-        let n = packages.count_documents(doc! { "state": state.as_str() }).await.map_err(mongo("count"))?;
+        let n = store.count(coll::PACKAGES, doc! { "state": state.as_str() }).await?;
         by_state.insert(state.as_str(), count(n));
     }
-    let stale = packages.count_documents(doc! { "stale": true }).await.map_err(mongo("count"))?;
+    let stale = store.count(coll::PACKAGES, doc! { "stale": true }).await?;
     let rejects = store.collection(coll::REJECTS).estimated_document_count().await.map_err(mongo("count"))?;
     let checkpoints: Vec<Document> = store
         .collection(coll::CHECKPOINTS)

@@ -88,11 +88,7 @@ pub async fn rebuild(
     stats.edges += batch.len() as u64;
     insert_edges(store, batch).await?;
     add_counts(store, counts).await?;
-    stats.targets = store
-        .collection(coll::DEPENDENTS)
-        .count_documents(doc! {})
-        .await
-        .map_err(StoreError::mongo("count", coll::DEPENDENTS))?;
+    stats.targets = store.count(coll::DEPENDENTS, doc! {}).await?;
 
     // the records' counts first: the rerank orders members by them
     stats.packages_updated = update_record_counts(store, lease).await?;
