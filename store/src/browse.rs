@@ -4,7 +4,7 @@
 //! indexed filters, never sorted by the server.
 
 use futures::TryStreamExt;
-use mongodb::bson::{DateTime, Document, doc};
+use mongodb::bson::{Bson, DateTime, Document, doc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Store, coll};
@@ -12,6 +12,11 @@ use crate::error::{Result, StoreError};
 
 /// Entries kept in a precomputed list.
 pub const BROWSE_LIST_LEN: usize = 1000;
+/// Lower bounds tried in turn for "most depended upon", until one holds the list.
+const DEPENDED_FLOORS: [i64; 7] = [1 << 20, 1 << 17, 1 << 14, 1 << 11, 256, 32, 1];
+/// Windows (hours back) tried in turn for "recently updated": an hour, 8 hours, ~3 days,
+/// ~3 weeks, ~6 months, ~4 years, ~30 years.
+const RECENT_WINDOWS_H: [i64; 7] = [1, 8, 64, 512, 4096, 32_768, 262_144];
 /// Matches read for a keyword or person list (sorted by popularity here).
 const FILTER_LIMIT: i64 = 1000;
 
@@ -44,13 +49,25 @@ const PROJECTION: fn() -> Document = || {
     }
 };
 
+fn count(d: &Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(Bson::Int64(n)) => *n,
+        Some(Bson::Int32(n)) => i64::from(*n),
+        _ => 0,
+    }
+}
+
+fn name(d: &Document) -> &str {
+    d.get_str("_id").unwrap_or_default()
+}
+
 fn item(d: &Document) -> ListItem {
     let latest = d.get_document("latest_version").ok();
     ListItem {
         name: d.get_str("_id").unwrap_or_default().to_string(),
         version: d.get_str("latest").ok().map(str::to_string),
         description: latest.and_then(|l| l.get_str("description").ok()).map(|s| s.chars().take(300).collect()),
-        dependents_count: Some(d.get_i64("dependents_count").unwrap_or(0)),
+        dependents_count: Some(count(d, "dependents_count")),
         modified: d.get_datetime("modified").ok().and_then(|t| t.try_to_rfc3339_string().ok()),
         deprecated: latest.and_then(|l| l.get_str("deprecated").ok()).is_some(),
     }
@@ -65,19 +82,18 @@ impl Store {
             BrowseList::Keyword(k) => doc! { "kw": k.to_lowercase(), "state": "active" },
             BrowseList::Person(p) => doc! { "people": p.to_lowercase(), "state": "active" },
         };
-        let mut items = self.list_items(filter, None, FILTER_LIMIT).await?;
+        let mut items = self.list_items(filter, FILTER_LIMIT).await?;
         items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
         Ok(items)
     }
 
-    /// Packages matching `filter` as list entries, at most `limit`, in `sort` order if given.
-    async fn list_items(&self, filter: Document, sort: Option<Document>, limit: i64) -> Result<Vec<ListItem>> {
+    /// Packages matching `filter` as list entries, at most `limit`.
+    async fn list_items(&self, filter: Document, limit: i64) -> Result<Vec<ListItem>> {
         let docs: Vec<Document> = self
             .packages()
             .find(filter)
-            .with_options(
-                mongodb::options::FindOptions::builder().sort(sort).limit(limit).projection(PROJECTION()).build(),
-            )
+            .limit(limit)
+            .projection(PROJECTION())
             .await
             .map_err(StoreError::mongo("find", coll::PACKAGES))?
             .try_collect()
@@ -126,15 +142,57 @@ impl Store {
     }
 
     /// Recomputes both precomputed lists from the packages (cron: `dependents --rerank`).
-    /// These two sorted queries run off the request path.
+    /// Off the request path.
     pub async fn rebuild_browse_lists(&self) -> Result<()> {
-        for (id, sort) in [("depended", doc! { "dependents_count": -1 }), ("recent", doc! { "modified": -1 })] {
-            let mut items = self.list_items(doc! { "state": "active" }, Some(sort), BROWSE_LIST_LEN as i64).await?;
-            if id == "recent" {
-                items.iter_mut().for_each(|i| i.dependents_count = None);
+        let mut depended = self.top_by("dependents_count", DEPENDED_FLOORS.iter().map(|&n| Bson::Int64(n))).await?;
+        depended.sort_by(|a, b| {
+            count(b, "dependents_count").cmp(&count(a, "dependents_count")).then_with(|| name(a).cmp(name(b)))
+        });
+        depended.truncate(BROWSE_LIST_LEN);
+        self.save_list("depended", &depended.iter().map(item).collect::<Vec<_>>()).await?;
+
+        let now = DateTime::now().timestamp_millis();
+        let floors = RECENT_WINDOWS_H.iter().map(|h| Bson::DateTime(DateTime::from_millis(now - h * 3_600_000)));
+        let mut recent = self.top_by("modified", floors).await?;
+        recent.sort_by(|a, b| {
+            let at = |d: &Document| d.get_datetime("modified").ok().copied();
+            at(b).cmp(&at(a)).then_with(|| name(a).cmp(name(b)))
+        });
+        recent.truncate(BROWSE_LIST_LEN);
+        let mut items: Vec<ListItem> = recent.iter().map(item).collect();
+        items.iter_mut().for_each(|i| i.dependents_count = None);
+        self.save_list("recent", &items).await
+    }
+
+    /// The active packages whose `field` is at least the first of `floors` that gives
+    /// [`BROWSE_LIST_LEN`] of them (every package when none does), unordered. A sorted
+    /// `find` with a `limit` would do on a real MongoDB, but the development server applies
+    /// `limit` after materializing every match: at 1M packages that query alone exhausted
+    /// the server (no answer within the driver's 10 s heartbeat, then ~18 GB). A range on
+    /// the indexed field holds only what the list needs on both servers.
+    async fn top_by(&self, field: &str, floors: impl Iterator<Item = Bson>) -> Result<Vec<Document>> {
+        let mut projection = PROJECTION();
+        projection.insert("state", 1);
+        for floor in floors.map(Some).chain([None]) {
+            let filter = match &floor {
+                Some(f) => doc! { field: { "$gte": f.clone() } },
+                None => doc! {},
+            };
+            let docs: Vec<Document> = self
+                .packages()
+                .find(filter)
+                .projection(projection.clone())
+                .batch_size(crate::bulk::SCAN_BATCH)
+                .await
+                .map_err(StoreError::mongo("find", coll::PACKAGES))?
+                .try_filter(|d| std::future::ready(d.get_str("state") == Ok("active")))
+                .try_collect()
+                .await
+                .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+            if docs.len() >= BROWSE_LIST_LEN || floor.is_none() {
+                return Ok(docs);
             }
-            self.save_list(id, &items).await?;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 }

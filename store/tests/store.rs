@@ -56,3 +56,50 @@ async fn a_second_lease_holder_is_refused_and_an_expired_lease_is_taken_over() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     db.store.acquire_lease("other", Duration::from_secs(60)).await.expect("expired lease taken over");
 }
+
+#[tokio::test]
+async fn browse_lists_are_rebuilt_exactly_past_their_first_windows() {
+    use mongodb::bson::DateTime;
+    use nodules_store::browse::{BROWSE_LIST_LEN, BrowseList};
+
+    let db = TestDb::new().await;
+    db.store.ensure_indexes().await.expect("indexes");
+    let now = DateTime::now().timestamp_millis();
+    // p0 is the most depended upon and the most recently modified; counts fall by one and
+    // times by ten minutes per package, so neither the first floor of counts nor the
+    // first window of time holds 1,000 packages: the rebuild has to widen both
+    let n = BROWSE_LIST_LEN as i64 + 300;
+    let mut docs: Vec<_> = (0..n)
+        .map(|i| {
+            doc! {
+                "_id": format!("p{i:04}"), "state": "active", "latest": "1.0.0",
+                "dependents_count": n - i, "modified": DateTime::from_millis(now - i * 600_000),
+            }
+        })
+        .collect();
+    // more popular and newer than all of them, but not active: never listed
+    docs.push(
+        doc! { "_id": "gone", "state": "unpublished", "dependents_count": 1_000_000i64, "modified": DateTime::now() },
+    );
+    // a tie with p0001, broken by name
+    docs.push(
+        doc! { "_id": "a-tie", "state": "active", "dependents_count": n - 1, "modified": DateTime::from_millis(0) },
+    );
+    db.store.collection("packages").insert_many(docs).await.expect("insert");
+
+    db.store.rebuild_browse_lists().await.expect("rebuild");
+
+    let depended = db.store.browse(&BrowseList::MostDepended).await.expect("depended");
+    let names: Vec<&str> = depended.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names.len(), BROWSE_LIST_LEN);
+    assert_eq!(&names[..4], ["p0000", "a-tie", "p0001", "p0002"]);
+    assert_eq!(names.last(), Some(&"p0998"), "the 1,000th: p0000..p0998 and the tie");
+    assert_eq!(depended[0].dependents_count, Some(n));
+
+    let recent = db.store.browse(&BrowseList::Recent).await.expect("recent");
+    let names: Vec<&str> = recent.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names.len(), BROWSE_LIST_LEN);
+    assert_eq!(&names[..2], ["p0000", "p0001"]);
+    assert_eq!(names.last(), Some(&"p0999"));
+    assert!(!names.contains(&"gone"));
+}
