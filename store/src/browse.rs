@@ -12,11 +12,8 @@ use crate::error::{Result, StoreError};
 
 /// Entries kept in a precomputed list.
 pub const BROWSE_LIST_LEN: usize = 1000;
-/// Lower bounds tried in turn for "most depended upon", until one holds the list.
-const DEPENDED_FLOORS: [i64; 7] = [1 << 20, 1 << 17, 1 << 14, 1 << 11, 256, 32, 1];
-/// Windows (hours back) tried in turn for "recently updated": an hour, 8 hours, ~3 days,
-/// ~3 weeks, ~6 months, ~4 years, ~30 years.
-const RECENT_WINDOWS_H: [i64; 7] = [1, 8, 64, 512, 4096, 32_768, 262_144];
+/// Hours back tried in turn for "recently updated" below its first floor: 1, 2, 4 … 2^18.
+const RECENT_STEPS: u32 = 19;
 /// Matches read for a keyword or person list (sorted by popularity here).
 const FILTER_LIMIT: i64 = 1000;
 
@@ -143,8 +140,20 @@ impl Store {
 
     /// Recomputes both precomputed lists from the packages (cron: `dependents --rerank`).
     /// Off the request path.
+    ///
+    /// Each is read by a range on its indexed sort key, not by a sorted `find` with a
+    /// `limit`: the development server applies `limit` after materializing every match (at
+    /// 1M packages it then answered nothing within the driver's 10 s heartbeat and the
+    /// rerank failed). The range starts at the stored list's last entry, which still holds
+    /// about the list on the next run (counts and times move slowly), and widens only when
+    /// it holds fewer: by quarters of the count, by doubling hours back. Fixed steps from
+    /// "now" do not do: the synthetic registry's newest change is 11 months old and the
+    /// step that first reached it read 125,406 packages in 35 s.
     pub async fn rebuild_browse_lists(&self) -> Result<()> {
-        let mut depended = self.top_by("dependents_count", DEPENDED_FLOORS.iter().map(|&n| Bson::Int64(n))).await?;
+        let last = self.stored_list("depended").await?.get(BROWSE_LIST_LEN - 1).and_then(|i| i.dependents_count);
+        let from = last.unwrap_or(1 << 20).max(1);
+        let floors = std::iter::successors(Some(from), |f| (*f > 1).then_some(f / 4)).map(Bson::Int64);
+        let mut depended = self.top_by("dependents_count", floors).await?;
         depended.sort_by(|a, b| {
             count(b, "dependents_count").cmp(&count(a, "dependents_count")).then_with(|| name(a).cmp(name(b)))
         });
@@ -152,7 +161,13 @@ impl Store {
         self.save_list("depended", &depended.iter().map(item).collect::<Vec<_>>()).await?;
 
         let now = DateTime::now().timestamp_millis();
-        let floors = RECENT_WINDOWS_H.iter().map(|h| Bson::DateTime(DateTime::from_millis(now - h * 3_600_000)));
+        let last = self.stored_list("recent").await?.get(BROWSE_LIST_LEN - 1).and_then(|i| i.modified.clone());
+        let last = last.and_then(|m| DateTime::parse_rfc3339_str(m).ok()).map(|t| t.timestamp_millis().min(now));
+        let from = last.unwrap_or(now);
+        let floors = last
+            .into_iter()
+            .chain((0..RECENT_STEPS).map(|k| from - (1i64 << k) * 3_600_000))
+            .map(|ms| Bson::DateTime(DateTime::from_millis(ms)));
         let mut recent = self.top_by("modified", floors).await?;
         recent.sort_by(|a, b| {
             let at = |d: &Document| d.get_datetime("modified").ok().copied();
@@ -165,11 +180,7 @@ impl Store {
     }
 
     /// The active packages whose `field` is at least the first of `floors` that gives
-    /// [`BROWSE_LIST_LEN`] of them (every package when none does), unordered. A sorted
-    /// `find` with a `limit` would do on a real MongoDB, but the development server applies
-    /// `limit` after materializing every match: at 1M packages that query alone exhausted
-    /// the server (no answer within the driver's 10 s heartbeat, then ~18 GB). A range on
-    /// the indexed field holds only what the list needs on both servers.
+    /// [`BROWSE_LIST_LEN`] of them (every package when none does), unordered.
     async fn top_by(&self, field: &str, floors: impl Iterator<Item = Bson>) -> Result<Vec<Document>> {
         let mut projection = PROJECTION();
         projection.insert("state", 1);

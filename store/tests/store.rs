@@ -102,4 +102,28 @@ async fn browse_lists_are_rebuilt_exactly_past_their_first_windows() {
     assert_eq!(&names[..2], ["p0000", "p0001"]);
     assert_eq!(names.last(), Some(&"p0999"));
     assert!(!names.contains(&"gone"));
+
+    // the next rebuild starts from the stored lists' last entries; five of the first
+    // packages leave and a new one arrives, so that range holds too few and widens again
+    let packages = db.store.collection("packages");
+    packages
+        .update_many(
+            doc! { "_id": { "$in": ["p0000", "p0001", "p0002", "p0003", "p0004"] } },
+            doc! { "$set": { "state": "unpublished" } },
+        )
+        .await
+        .expect("unpublish");
+    packages
+        .insert_one(doc! { "_id": "fresh", "state": "active", "dependents_count": n + 5, "modified": DateTime::now() })
+        .await
+        .expect("insert");
+    db.store.rebuild_browse_lists().await.expect("rebuild");
+    let depended = db.store.browse(&BrowseList::MostDepended).await.expect("depended");
+    let names: Vec<&str> = depended.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!((names.len(), &names[..3]), (BROWSE_LIST_LEN, &["fresh", "a-tie", "p0005"][..]));
+    assert_eq!(names.last(), Some(&"p1002"));
+    let recent = db.store.browse(&BrowseList::Recent).await.expect("recent");
+    let names: Vec<&str> = recent.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!((names.len(), &names[..2]), (BROWSE_LIST_LEN, &["fresh", "p0005"][..]));
+    assert_eq!(names.last(), Some(&"p1003"));
 }
