@@ -16,6 +16,7 @@ pub mod read; // request-path reads and their query shapes
 pub mod registry; // which registry, which token
 pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job
+pub mod scan; // every package record, in windows of seq numbers
 pub mod seq; // change numbers
 pub mod tally; // database time by command and collection (benchmarks)
 pub mod testing; // TestDb for tests

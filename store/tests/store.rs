@@ -127,3 +127,33 @@ async fn browse_lists_are_rebuilt_exactly_past_their_first_windows() {
     assert_eq!((names.len(), &names[..2]), (BROWSE_LIST_LEN, &["fresh", "p0005"][..]));
     assert_eq!(names.last(), Some(&"p1003"));
 }
+
+#[tokio::test]
+async fn a_scan_by_windows_of_seq_sees_every_record_and_those_written_meanwhile_again() {
+    use nodules_store::seq::PACKAGE_SEQ;
+
+    let db = TestDb::new().await;
+    db.store.ensure_indexes().await.expect("indexes");
+    let first = db.store.reserve_seq(PACKAGE_SEQ, 10).await.expect("reserve");
+    let docs: Vec<_> = (0..10).map(|i| doc! { "_id": format!("p{i}"), "seq": first + i, "x": i }).collect();
+    db.store.collection("packages").insert_many(docs).await.expect("insert");
+
+    let mut scan = db.store.scan_packages(doc! { "x": 1 }, 3).await.expect("scan");
+    let mut seen: Vec<String> = Vec::new();
+    let mut windows = 0;
+    while let Some(records) = scan.next_window().await.expect("window") {
+        windows += 1;
+        assert!(records.len() <= 3, "one window at most: {records:?}");
+        seen.extend(records.iter().map(|d| d.get_str("_id").expect("name").to_string()));
+        if windows == 1 {
+            // one record already read and one not yet reached are written again
+            db.store.bump_packages(&["p0".to_string(), "p8".to_string()]).await.expect("bump");
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+    expected.push("p0".into());
+    expected.sort();
+    assert_eq!(seen, expected, "every record, the one written after it was read twice");
+    assert_eq!(scan.position(), (12, 12));
+}

@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
-use nodules_store::bulk::{Body, UpdateOp};
+use nodules_store::bulk::{Body, IN_LIST_MAX, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::lease::Lease;
 use nodules_store::model::{DepKind, DepTargets};
+use nodules_store::scan::SEQ_WINDOW;
 use nodules_store::seq::PACKAGE_SEQ;
 use nodules_store::{Store, StoreError};
 
@@ -42,51 +43,39 @@ pub async fn rebuild(
     }
     store.ensure_indexes().await?;
 
-    // every edge of every active package; counts per target added to the `dependents`
-    // documents whenever `counts_in_memory` targets are pending (all of them dirty: the
-    // rerank lays out their pages)
+    // every edge of every active package, read in windows of change numbers; counts per
+    // target (of the edges actually inserted: a record written during the scan is read
+    // twice) added to the `dependents` documents whenever `counts_in_memory` targets are
+    // pending (all of them dirty: the rerank lays out their pages)
     let mut counts: HashMap<String, (i64, i64)> = HashMap::new();
-    let mut cursor = store
-        .packages()
-        .find(doc! { "state": "active" })
-        .projection(doc! { "dep_targets": 1 })
-        .batch_size(nodules_store::bulk::SCAN_BATCH)
-        .await
-        .map_err(StoreError::mongo("find", coll::PACKAGES))?;
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(d) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::PACKAGES))? {
+    let mut scan = store.scan_packages(doc! { "state": 1, "dep_targets": 1 }, SEQ_WINDOW).await?;
+    let mut batch = EdgeBatch::default();
+    while let Some(records) = scan.next_window().await? {
         if let Some(l) = lease {
             l.check()?;
         }
-        let Ok(source) = d.get_str("_id") else { continue };
-        let targets: DepTargets = d
-            .get_document("dep_targets")
-            .ok()
-            .and_then(|t| mongodb::bson::from_document(t.clone()).ok())
-            .unwrap_or_default();
-        stats.sources += 1;
-        for (kind, list) in [(DepKind::Prod, &targets.prod), (DepKind::Dev, &targets.dev)] {
-            for t in list {
-                let c = counts.entry(t.clone()).or_default();
-                match kind {
-                    DepKind::Prod => c.0 += 1,
-                    DepKind::Dev => c.1 += 1,
+        for d in records {
+            let (Ok(source), Ok("active")) = (d.get_str("_id"), d.get_str("state")) else { continue };
+            let targets: DepTargets = d
+                .get_document("dep_targets")
+                .ok()
+                .and_then(|t| mongodb::bson::from_document(t.clone()).ok())
+                .unwrap_or_default();
+            stats.sources += 1;
+            for (kind, list) in [(DepKind::Prod, &targets.prod), (DepKind::Dev, &targets.dev)] {
+                for t in list {
+                    batch.push(t, source, kind);
                 }
-                batch.push(
-                    doc! { "_id": edge_id(t, source), "target": t, "source": source, "kind": kind.as_str() }.into(),
-                );
             }
         }
-        if batch.len() >= BATCH {
-            stats.edges += batch.len() as u64;
-            insert_edges(store, std::mem::take(&mut batch)).await?;
+        if batch.docs.len() >= BATCH {
+            stats.edges += std::mem::take(&mut batch).insert(store, &mut counts).await?;
         }
         if counts.len() >= counts_in_memory.max(1) {
             add_counts(store, std::mem::take(&mut counts)).await?;
         }
     }
-    stats.edges += batch.len() as u64;
-    insert_edges(store, batch).await?;
+    stats.edges += batch.insert(store, &mut counts).await?;
     add_counts(store, counts).await?;
     stats.targets = store.count(coll::DEPENDENTS, doc! {}).await?;
 
@@ -105,14 +94,53 @@ pub async fn rebuild(
     Ok(stats)
 }
 
-async fn insert_edges(store: &Store, edges: Vec<Body>) -> Result<(), StoreError> {
-    let failed = store.insert_all(coll::EDGES, edges).await?;
-    match failed.first() {
-        None => Ok(()),
-        Some(f) => Err(StoreError::Refused {
-            collection: coll::EDGES.to_string(),
-            detail: format!("{} of the rebuilt edges, the first: {}", failed.len(), f.message),
-        }),
+/// Edges waiting to be inserted, with their target and kind for the counts.
+#[derive(Default)]
+struct EdgeBatch {
+    docs: Vec<Body>,
+    keys: Vec<(String, DepKind)>,
+}
+
+impl EdgeBatch {
+    fn push(&mut self, target: &str, source: &str, kind: DepKind) {
+        self.docs.push(
+            doc! { "_id": edge_id(target, source), "target": target, "source": source, "kind": kind.as_str() }.into(),
+        );
+        self.keys.push((target.to_string(), kind));
+    }
+
+    /// Inserts the edges and counts those inserted into `counts`; an edge already there
+    /// (its source was read twice) is not counted again. Returns the number inserted.
+    async fn insert(self, store: &Store, counts: &mut HashMap<String, (i64, i64)>) -> Result<u64, StoreError> {
+        let mut refused = vec![false; self.docs.len()];
+        for f in store.insert_all(coll::EDGES, self.docs).await? {
+            if !f.is_duplicate_key() {
+                return Err(StoreError::Refused {
+                    collection: coll::EDGES.to_string(),
+                    detail: format!(
+                        "a rebuilt edge to {}: {}",
+                        self.keys.get(f.index).map_or("?", |k| &k.0),
+                        f.message
+                    ),
+                });
+            }
+            if let Some(r) = refused.get_mut(f.index) {
+                *r = true;
+            }
+        }
+        let mut inserted = 0;
+        for ((target, kind), refused) in self.keys.into_iter().zip(refused) {
+            if refused {
+                continue;
+            }
+            inserted += 1;
+            let c = counts.entry(target).or_default();
+            match kind {
+                DepKind::Prod => c.0 += 1,
+                DepKind::Dev => c.1 += 1,
+            }
+        }
+        Ok(inserted)
     }
 }
 
@@ -156,43 +184,23 @@ async fn add_counts(store: &Store, counts: HashMap<String, (i64, i64)>) -> Resul
 }
 
 /// Sets the package records' counts to their `dependents` documents' (0 without one)
-/// where they differ, with new change numbers. Both collections are read in `_id` order
-/// side by side, so memory does not depend on the number of packages.
+/// where they differ, with new change numbers. The records are read in windows of change
+/// numbers, their lists by key a hundred at a time: memory does not depend on the number
+/// of packages, on either server. A record updated here is read once more at the end of
+/// the scan (its new number is past the scan's position) and then left alone.
 async fn update_record_counts(store: &Store, lease: Option<&Lease>) -> Result<u64, RerankError> {
-    let mut packages = store
-        .packages()
-        .find(doc! {})
-        .projection(doc! { "dependents_count": 1, "dev_dependents_count": 1 })
-        .sort(doc! { "_id": 1 })
-        .batch_size(nodules_store::bulk::SCAN_BATCH)
-        .await
-        .map_err(StoreError::mongo("find", coll::PACKAGES))?;
-    let mut lists = store
-        .collection(coll::DEPENDENTS)
-        .find(doc! {})
-        .projection(doc! { "prod.count": 1, "dev.count": 1 })
-        .sort(doc! { "_id": 1 })
-        .batch_size(nodules_store::bulk::SCAN_BATCH)
-        .await
-        .map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
-    let mut list = lists.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
+    let mut scan = store.scan_packages(doc! { "dependents_count": 1, "dev_dependents_count": 1 }, SEQ_WINDOW).await?;
     let mut changed: Vec<(String, i64, i64)> = Vec::new();
     let mut updated = 0u64;
-    while let Some(d) = packages.try_next().await.map_err(StoreError::mongo("find", coll::PACKAGES))? {
-        let Ok(name) = d.get_str("_id") else { continue };
-        // lists of targets that sort before this package have no record: skip them
-        while let Some(l) = &list {
-            if l.get_str("_id").is_ok_and(|t| t >= name) {
-                break;
+    while let Some(records) = scan.next_window().await? {
+        let names: Vec<&str> = records.iter().filter_map(|d| d.get_str("_id").ok()).collect();
+        let lists = list_counts(store, &names).await?;
+        for d in &records {
+            let Ok(name) = d.get_str("_id") else { continue };
+            let (p, dv) = lists.get(name).copied().unwrap_or((0, 0));
+            if stored_count(d, "dependents_count") != p || stored_count(d, "dev_dependents_count") != dv {
+                changed.push((name.to_string(), p, dv));
             }
-            list = lists.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
-        }
-        let (p, dv) = match &list {
-            Some(l) if l.get_str("_id") == Ok(name) => (nested_count(l, "prod"), nested_count(l, "dev")),
-            _ => (0, 0),
-        };
-        if stored_count(&d, "dependents_count") != p || stored_count(&d, "dev_dependents_count") != dv {
-            changed.push((name.to_string(), p, dv));
         }
         if changed.len() >= BATCH {
             if let Some(l) = lease {
@@ -203,6 +211,25 @@ async fn update_record_counts(store: &Store, lease: Option<&Lease>) -> Result<u6
     }
     updated += set_record_counts(store, changed).await?;
     Ok(updated)
+}
+
+/// The prod and dev counts of the lists of `names` that have one.
+async fn list_counts(store: &Store, names: &[&str]) -> Result<HashMap<String, (i64, i64)>, StoreError> {
+    let mut out = HashMap::with_capacity(names.len());
+    for chunk in names.chunks(IN_LIST_MAX) {
+        let mut cursor = store
+            .collection(coll::DEPENDENTS)
+            .find(doc! { "_id": { "$in": chunk } })
+            .projection(doc! { "prod.count": 1, "dev.count": 1 })
+            .await
+            .map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
+        while let Some(l) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))? {
+            if let Ok(name) = l.get_str("_id") {
+                out.insert(name.to_string(), (nested_count(&l, "prod"), nested_count(&l, "dev")));
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn set_record_counts(store: &Store, changed: Vec<(String, i64, i64)>) -> Result<u64, StoreError> {
