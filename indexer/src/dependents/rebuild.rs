@@ -185,7 +185,7 @@ async fn add_counts(store: &Store, counts: HashMap<String, (i64, i64)>) -> Resul
 
 /// Sets the package records' counts to their `dependents` documents' (0 without one)
 /// where they differ, with new change numbers. The records are read in windows of change
-/// numbers, their lists by key a hundred at a time: memory does not depend on the number
+/// numbers, their lists by key 25 at a time: memory does not depend on the number
 /// of packages, on either server. A record updated here is read once more at the end of
 /// the scan (its new number is past the scan's position) and then left alone.
 async fn update_record_counts(store: &Store, lease: Option<&Lease>) -> Result<u64, RerankError> {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures::TryStreamExt;
 use mongodb::bson::{self, Bson, DateTime, Document, doc};
-use nodules_store::bulk::{IN_LIST_MAX as IN_CHUNK, UpdateOp};
+use nodules_store::bulk::{IN_LIST_MAX, IN_MANY_MAX, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::lease::{Lease, LeaseError};
 use nodules_store::model::{
@@ -127,8 +127,8 @@ fn groups(round: Vec<Dependents>) -> Vec<Vec<Dependents>> {
 }
 
 /// Rewrites both lists of every target of `group` in exact order, in a few bulk commands
-/// for the whole group (one query for its edges, one per hundred distinct members for
-/// their popularity, one command each for pages, lists and change numbers).
+/// for the whole group (one query per ten lists for its edges, one per 25 distinct members
+/// for their popularity, one command each for pages, lists and change numbers).
 async fn rerank_group(store: &Store, group: &[Dependents], stats: &mut RerankStats) -> Result<(), StoreError> {
     let targets: Vec<&str> = group.iter().map(|d| d.name.as_str()).collect();
     let mut lists = members_of(store, &targets).await?;
@@ -171,13 +171,13 @@ async fn rerank_group(store: &Store, group: &[Dependents], stats: &mut RerankSta
 }
 
 /// Every member of the lists of `targets`, by (target, kind), with its current popularity
-/// and version: one query for the edges, one per hundred distinct members for their records.
+/// and version: one query per ten lists for the edges, one per 25 distinct members for their records.
 async fn members_of(
     store: &Store,
     targets: &[&str],
 ) -> Result<HashMap<(String, DepKind), Vec<DependentItem>>, StoreError> {
     let mut edges: Vec<(String, DepKind, String)> = Vec::new();
-    for chunk in targets.chunks(IN_CHUNK) {
+    for chunk in targets.chunks(IN_MANY_MAX) {
         let mut cursor = store
             .collection(coll::EDGES)
             .find(doc! { "target": { "$in": chunk } })
@@ -199,7 +199,7 @@ async fn members_of(
     sources.sort_unstable();
     sources.dedup();
     let mut records: HashMap<String, (Option<String>, i64)> = HashMap::with_capacity(sources.len());
-    for chunk in sources.chunks(IN_CHUNK) {
+    for chunk in sources.chunks(IN_LIST_MAX) {
         let mut cursor = store
             .packages()
             .find(doc! { "_id": { "$in": chunk } })
