@@ -61,7 +61,7 @@ fn name(d: &Document) -> &str {
 fn item(d: &Document) -> ListItem {
     let latest = d.get_document("latest_version").ok();
     ListItem {
-        name: d.get_str("_id").unwrap_or_default().to_string(),
+        name: name(d).to_string(),
         version: d.get_str("latest").ok().map(str::to_string),
         description: latest.and_then(|l| l.get_str("description").ok()).map(|s| s.chars().take(300).collect()),
         dependents_count: Some(count(d, "dependents_count")),
