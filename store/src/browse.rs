@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
+use crate::model::int_field;
 
 /// Entries kept in a precomputed list.
 pub const BROWSE_LIST_LEN: usize = 1000;
@@ -47,11 +48,7 @@ const PROJECTION: fn() -> Document = || {
 };
 
 fn count(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(Bson::Int64(n)) => *n,
-        Some(Bson::Int32(n)) => i64::from(*n),
-        _ => 0,
-    }
+    int_field(d, key).unwrap_or(0)
 }
 
 fn name(d: &Document) -> &str {

@@ -509,3 +509,12 @@ pub struct TreeEntry {
 
 /// Entries per file-tree page document.
 pub const TREE_PAGE_SIZE: usize = 1000;
+
+/// An integer field of a stored document, however its writer encoded it (Int32 or Int64).
+pub fn int_field(d: &mongodb::bson::Document, key: &str) -> Option<i64> {
+    match d.get(key) {
+        Some(mongodb::bson::Bson::Int64(n)) => Some(*n),
+        Some(mongodb::bson::Bson::Int32(n)) => Some(i64::from(*n)),
+        _ => None,
+    }
+}

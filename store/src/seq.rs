@@ -1,11 +1,12 @@
 //! `seq` numbers: every write of a package takes the next number from one database
 //! counter, so readers ask "what changed since N" without trusting clocks.
 
-use mongodb::bson::{Bson, doc};
+use mongodb::bson::doc;
 use mongodb::options::ReturnDocument;
 
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
+use crate::model::int_field;
 
 /// Name of the counter that numbers package writes.
 pub const PACKAGE_SEQ: &str = "package_seq";
@@ -22,10 +23,9 @@ impl Store {
             .return_document(ReturnDocument::After)
             .await
             .map_err(StoreError::mongo("findAndModify", coll::COUNTERS))?;
-        let last = match after.as_ref().and_then(|d| d.get("value")) {
-            Some(Bson::Int64(v)) => *v,
-            Some(Bson::Int32(v)) => i64::from(*v),
-            _ => {
+        let last = match after.as_ref().and_then(|d| int_field(d, "value")) {
+            Some(v) => v,
+            None => {
                 return Err(StoreError::Answer {
                     op: "findAndModify",
                     collection: coll::COUNTERS.into(),
@@ -43,11 +43,7 @@ impl Store {
             .find_one(doc! { "_id": counter })
             .await
             .map_err(StoreError::mongo("find", coll::COUNTERS))?;
-        Ok(match found.as_ref().and_then(|d| d.get("value")) {
-            Some(Bson::Int64(v)) => *v,
-            Some(Bson::Int32(v)) => i64::from(*v),
-            _ => 0,
-        })
+        Ok(found.as_ref().and_then(|d| int_field(d, "value")).unwrap_or(0))
     }
 }
 

@@ -4,16 +4,16 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
-use nodules_store::bulk::{Body, IN_LIST_MAX, UpdateOp};
+use nodules_store::bulk::{Body, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::lease::Lease;
-use nodules_store::model::{DepKind, DepTargets};
+use nodules_store::model::{DepKind, DepTargets, int_field};
 use nodules_store::scan::SEQ_WINDOW;
 use nodules_store::seq::PACKAGE_SEQ;
 use nodules_store::{Store, StoreError};
 
+use super::apply::read_dependents;
 use super::diff::edge_id;
 use super::rerank::{RerankError, RerankStats, rerank};
 
@@ -185,7 +185,7 @@ async fn add_counts(store: &Store, counts: HashMap<String, (i64, i64)>) -> Resul
 
 /// Sets the package records' counts to their `dependents` documents' (0 without one)
 /// where they differ, with new change numbers. The records are read in windows of change
-/// numbers, their lists by key 25 at a time: memory does not depend on the number
+/// numbers, their lists by key (25 per query): memory does not depend on the number
 /// of packages, on either server. A record updated here is read once more at the end of
 /// the scan (its new number is past the scan's position) and then left alone.
 async fn update_record_counts(store: &Store, lease: Option<&Lease>) -> Result<u64, RerankError> {
@@ -193,11 +193,11 @@ async fn update_record_counts(store: &Store, lease: Option<&Lease>) -> Result<u6
     let mut changed: Vec<(String, i64, i64)> = Vec::new();
     let mut updated = 0u64;
     while let Some(records) = scan.next_window().await? {
-        let names: Vec<&str> = records.iter().filter_map(|d| d.get_str("_id").ok()).collect();
-        let lists = list_counts(store, &names).await?;
+        let names = records.iter().filter_map(|d| d.get_str("_id").ok().map(str::to_string)).collect();
+        let lists = read_dependents(store, names).await?;
         for d in &records {
             let Ok(name) = d.get_str("_id") else { continue };
-            let (p, dv) = lists.get(name).copied().unwrap_or((0, 0));
+            let (p, dv) = lists.get(name).map_or((0, 0), |l| (l.prod.count, l.dev.count));
             if stored_count(d, "dependents_count") != p || stored_count(d, "dev_dependents_count") != dv {
                 changed.push((name.to_string(), p, dv));
             }
@@ -211,25 +211,6 @@ async fn update_record_counts(store: &Store, lease: Option<&Lease>) -> Result<u6
     }
     updated += set_record_counts(store, changed).await?;
     Ok(updated)
-}
-
-/// The prod and dev counts of the lists of `names` that have one.
-async fn list_counts(store: &Store, names: &[&str]) -> Result<HashMap<String, (i64, i64)>, StoreError> {
-    let mut out = HashMap::with_capacity(names.len());
-    for chunk in names.chunks(IN_LIST_MAX) {
-        let mut cursor = store
-            .collection(coll::DEPENDENTS)
-            .find(doc! { "_id": { "$in": chunk } })
-            .projection(doc! { "prod.count": 1, "dev.count": 1 })
-            .await
-            .map_err(StoreError::mongo("find", coll::DEPENDENTS))?;
-        while let Some(l) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENTS))? {
-            if let Ok(name) = l.get_str("_id") {
-                out.insert(name.to_string(), (nested_count(&l, "prod"), nested_count(&l, "dev")));
-            }
-        }
-    }
-    Ok(out)
 }
 
 async fn set_record_counts(store: &Store, changed: Vec<(String, i64, i64)>) -> Result<u64, StoreError> {
@@ -252,14 +233,6 @@ async fn set_record_counts(store: &Store, changed: Vec<(String, i64, i64)>) -> R
     Ok(n)
 }
 
-fn nested_count(d: &Document, list: &str) -> i64 {
-    d.get_document(list).map_or(0, |l| stored_count(l, "count"))
-}
-
 fn stored_count(d: &Document, key: &str) -> i64 {
-    match d.get(key) {
-        Some(mongodb::bson::Bson::Int64(n)) => *n,
-        Some(mongodb::bson::Bson::Int32(n)) => i64::from(*n),
-        _ => 0,
-    }
+    int_field(d, key).unwrap_or(0)
 }

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use futures::TryStreamExt;
-use mongodb::bson::{self, Bson, DateTime, Document, doc};
+use mongodb::bson::{self, DateTime, Document, doc};
 use nodules_store::bulk::{IN_LIST_MAX, IN_MANY_MAX, UpdateOp};
 use nodules_store::db::coll;
 use nodules_store::lease::{Lease, LeaseError};
 use nodules_store::model::{
     DEPENDENTS_PAGE_SIZE, DEPENDENTS_TOP, DepKind, DependentItem, Dependents, DependentsList, dependents_page_id,
+    int_field,
 };
 use nodules_store::{Store, StoreError};
 
@@ -208,11 +209,7 @@ async fn members_of(
             .map_err(StoreError::mongo("find", coll::PACKAGES))?;
         while let Some(d) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::PACKAGES))? {
             let Ok(name) = d.get_str("_id") else { continue };
-            let count = match d.get("dependents_count") {
-                Some(Bson::Int64(n)) => *n,
-                Some(Bson::Int32(n)) => i64::from(*n),
-                _ => 0,
-            };
+            let count = int_field(&d, "dependents_count").unwrap_or(0);
             records.insert(name.to_string(), (d.get_str("latest").ok().map(str::to_string), count));
         }
     }
