@@ -490,3 +490,50 @@ async fn a_rerank_after_a_list_shrank_removes_its_pages_past_the_end() {
         .collect();
     assert_eq!(top, (70..80).map(|i| format!("s{i:03}")).collect::<Vec<_>>(), "{d}");
 }
+
+#[tokio::test]
+async fn a_rerank_writes_only_the_pages_that_changed_and_renumbers_only_their_targets() {
+    let db = TestDb::new().await;
+    let mut docs = vec![pkg("t", "1", json!({}), json!({})), pkg("u", "1", json!({}), json!({}))];
+    docs.extend((0..120).map(|i| pkg(&format!("s{i:03}"), "1", json!({ "t": "1" }), json!({}))));
+    docs.extend((0..3).map(|i| pkg(&format!("v{i}"), "1", json!({ "u": "1" }), json!({}))));
+    ingest(&db, &docs).await;
+    indexer(&db, &["dependents", "--rerank"]).await;
+    let seq = |name: &'static str| {
+        let c = db.store.packages();
+        async move { c.find_one(doc! { "_id": name }).await.expect("find").expect(name).get_i64("seq").expect("seq") }
+    };
+    let page = |n: i64| {
+        let s = &db.store;
+        async move { s.dependents_page("t", DepKind::Prod, n).await.expect("read").expect("page") }
+    };
+    let (t, u) = (seq("t").await, seq("u").await);
+    let pages: Vec<_> = [page(1).await, page(2).await, page(3).await].into();
+
+    // nothing changed: every list is read again, no page is written, no number given
+    let run = indexer(&db, &["dependents", "--rerank", "--all"]).await;
+    assert!(
+        run.stdout.starts_with("reranked 2 lists, 123 dependents, 4 pages (0 pages and 0 packages changed)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!((seq("t").await, seq("u").await), (t, u));
+
+    // s000, first of t's list, gains a dependent: its count on page 1 of t changes, its
+    // place does not; pages 2 and 3 stay as they were; u is not touched
+    ingest(&db, &[pkg("fan", "1", json!({ "s000": "1" }), json!({}))]).await;
+    let t = seq("t").await;
+    let run = indexer(&db, &["dependents", "--rerank"]).await;
+    // t's page 1 only: s000's new list (one member) was laid out by the ingest as it stays
+    assert!(
+        run.stdout.starts_with("reranked 2 lists, 121 dependents, 4 pages (1 pages and 1 packages changed)"),
+        "{}",
+        run.stdout
+    );
+    assert!(seq("t").await > t, "t's page 1 changed: the webapp must see a new number");
+    assert_eq!(seq("u").await, u);
+    let first = page(1).await;
+    assert_eq!((first.items[0].name.as_str(), first.items[0].dependents_count), ("s000", 1));
+    assert_eq!([page(2).await, page(3).await], pages[1..]);
+    assert_eq!(page_members(&db).await, edges(&db).await);
+}

@@ -72,6 +72,12 @@ pub fn query_shapes() -> Vec<QueryShape> {
             None,
         ),
         shape("edges of a list", coll::EDGES, doc! { "target": "react", "kind": "prod" }, None),
+        shape(
+            "the stored pages of lists (rerank)",
+            coll::DEPENDENT_PAGES,
+            doc! { "target": { "$in": ["react", "vue"] } },
+            None,
+        ),
         shape("edges of a source", coll::EDGES, doc! { "source": "react-dom" }, None),
         shape("lists to rerank", coll::DEPENDENTS, doc! { "dirty": true }, None),
         shape(

@@ -46,7 +46,13 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
         Action::Rerank | Action::RerankAll => {
             let s = rerank(&store, Some(&lease), matches!(action, Action::RerankAll)).await?;
             store.rebuild_browse_lists().await?;
-            ("rerank", format!("reranked {} lists, {} dependents, {} pages", s.lists, s.members, s.pages))
+            (
+                "rerank",
+                format!(
+                    "reranked {} lists, {} dependents, {} pages ({} pages and {} packages changed)",
+                    s.lists, s.members, s.pages, s.pages_changed, s.targets_changed
+                ),
+            )
         }
         Action::Rebuild { counts_in_memory } => {
             let s = rebuild(&store, Some(&lease), counts_in_memory).await?;
