@@ -536,4 +536,9 @@ async fn a_rerank_writes_only_the_pages_that_changed_and_renumbers_only_their_ta
     assert_eq!((first.items[0].name.as_str(), first.items[0].dependents_count), ("s000", 1));
     assert_eq!([page(2).await, page(3).await], pages[1..]);
     assert_eq!(page_members(&db).await, edges(&db).await);
+
+    // `status` counts the active packages without walking them: all records but the rest
+    let status = indexer(&db, &["status", "--json"]).await;
+    let v: Value = serde_json::from_str(&status.stdout).expect("json");
+    assert_eq!(v["packages"]["active"], json!(126), "t, u, s000–s119, v0–v2, fan: {v}");
 }

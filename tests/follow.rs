@@ -148,4 +148,7 @@ async fn unpublished_packages_keep_what_is_known_and_leave_the_site() {
     let status = run_bin("nodules-indexer", &db, &["status", "--json"]).await;
     let v: serde_json::Value = serde_json::from_str(&status.assert_ok().stdout).expect("json");
     assert_eq!(v["packages"]["unpublished"], json!(1), "{v}");
+    // active: all records but the other states' (not counted record by record)
+    let active = db.store.packages().count_documents(doc! { "state": "active" }).await.expect("count");
+    assert_eq!(v["packages"]["active"], json!(active), "{v}");
 }

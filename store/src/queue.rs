@@ -335,12 +335,6 @@ impl Store {
             .await
             .map_err(StoreError::mongo("find", coll::SOURCES))
     }
-
-    /// Jobs waiting (due or leased) and failed, for `status`.
-    pub async fn download_counts(&self) -> Result<(u64, u64, u64)> {
-        let count = |state: &'static str| self.count(coll::SOURCES, doc! { "state": state });
-        Ok((count("pending").await?, count("failed").await?, count("done").await? + count("capped").await?))
-    }
 }
 
 pub fn state_str(state: SourceState) -> &'static str {

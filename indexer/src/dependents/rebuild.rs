@@ -77,7 +77,12 @@ pub async fn rebuild(
     }
     stats.edges += batch.insert(store, &mut counts).await?;
     add_counts(store, counts).await?;
-    stats.targets = store.count(coll::DEPENDENTS, doc! {}).await?;
+    // the collection's own count: a count command walks every list on the development server
+    stats.targets = store
+        .collection(coll::DEPENDENTS)
+        .estimated_document_count()
+        .await
+        .map_err(StoreError::mongo("count", coll::DEPENDENTS))?;
 
     // the records' counts first: the rerank orders members by them
     stats.packages_updated = update_record_counts(store, lease).await?;
