@@ -22,19 +22,20 @@ pub async fn status(store: &Store, json: bool) -> Result<(), CommandError> {
 async fn gather(store: &Store) -> Result<Document, CommandError> {
     // Active packages are all but the few of the other states: counted directly they are a
     // walk over the whole registry, which the development server answers by holding every
-    // match (it was killed for memory at 24 GB on 1M packages). The collection's own count
-    // and the rare states (each an indexed equality) cost almost nothing on either server.
+    // record (it was killed for memory at 24 GB on 1M packages). The collection's own count
+    // (metadata on MongoDB, a walk that holds nothing on the development server) and the
+    // rare states read by the `state` index cost little on either.
     let total = store.packages().estimated_document_count().await.map_err(mongo("count"))?;
     let mut rare = Document::new();
     let mut not_active = 0;
     for state in [PackageState::Unpublished, PackageState::Deleted, PackageState::Stub] {
-        let n = store.count(coll::PACKAGES, doc! { "state": state.as_str() }).await?;
+        let n = store.count_few(coll::PACKAGES, doc! { "state": state.as_str() }).await?;
         not_active += n;
         rare.insert(state.as_str(), count(n));
     }
     let mut by_state = doc! { PackageState::Active.as_str(): count(total.saturating_sub(not_active)) };
     by_state.extend(rare);
-    let stale = store.count(coll::PACKAGES, doc! { "stale": true }).await?;
+    let stale = store.count_few(coll::PACKAGES, doc! { "stale": true }).await?; // by its partial index
     let rejects = store.collection(coll::REJECTS).estimated_document_count().await.map_err(mongo("count"))?;
     let checkpoints: Vec<Document> = store
         .collection(coll::CHECKPOINTS)
