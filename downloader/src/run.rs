@@ -95,15 +95,19 @@ async fn worker(ctx: Arc<Ctx>, claimer: Arc<Claimer>, once: bool, progress: Arc<
                 progress.advance(1, None);
             }
             Ok(None) if once => {
+                // is any job still pending (leased elsewhere, or waiting out a backoff)? One
+                // key read by the `state` index, not a count: the development server counts
+                // by decoding the whole collection
                 let pending = ctx
                     .store
                     .collection(nodules_store::db::coll::SOURCES)
-                    .count_documents(doc! { "state": "pending" })
+                    .find_one(doc! { "state": "pending" })
+                    .projection(doc! { "_id": 1 })
                     .await;
                 match pending {
-                    Ok(0) => return Ok(()),
-                    Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-                    Err(e) => return Err(StoreError::mongo("count", "sources")(e)),
+                    Ok(None) => return Ok(()),
+                    Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(250)).await,
+                    Err(e) => return Err(StoreError::mongo("find", "sources")(e)),
                 }
             }
             Ok(None) => {
