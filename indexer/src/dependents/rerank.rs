@@ -301,7 +301,10 @@ fn page_writes(
         pages = page;
         let id = dependents_page_id(target, kind, page);
         let items = bson::to_bson(chunk).map_err(|e| StoreError::encode(coll::DEPENDENT_PAGES, e))?;
-        if stored.remove(&id) == Some(items_digest(&items)?) {
+        // a digest only where a page is stored (none after the rebuild's drop)
+        if let Some(old) = stored.remove(&id)
+            && old == items_digest(&items)?
+        {
             continue;
         }
         ops.push(UpdateOp::upsert(
