@@ -57,7 +57,9 @@ impl Webapp {
     pub async fn wait_search_ready(&self) {
         let client = reqwest::Client::new();
         let mut last = String::new();
-        for _ in 0..600 {
+        // the first build rests between its reads (it leaves the server to page requests):
+        // 40,000 packages take tens of seconds on a busy machine
+        for _ in 0..2400 {
             if let Ok(r) = client.get(self.url("/readyz")).send().await {
                 last = r.text().await.unwrap_or_default();
                 if last == "ready\n" {
@@ -66,7 +68,7 @@ impl Webapp {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("search index not ready within 30 s; /readyz said {last:?}");
+        panic!("search index not ready within 120 s; /readyz said {last:?}");
     }
 
     /// Stops the process (the index directory stays).

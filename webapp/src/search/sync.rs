@@ -19,6 +19,13 @@ use super::engine::SearchEngine;
 
 /// Packages read per batch.
 const BATCH: usize = 1000;
+/// `seq` numbers per window of the first build: each read holds the server for a short
+/// while only, so page reads queued behind it still answer within their budget.
+const BUILD_WINDOW: i64 = 500;
+/// After each window the first build rests this many times as long as the window took
+/// (reads and indexing): the build takes at most 1 / (1 + BUILD_REST) of the time, and of
+/// a development server that shares two cores with it, leaving the rest to page requests.
+const BUILD_REST: f64 = 1.0;
 /// Changes are re-read for this long after they are first seen: a write whose `seq` was
 /// taken earlier than a number already read (several writers) is not missed.
 const OVERLAP: Duration = Duration::from_secs(10);
@@ -27,8 +34,13 @@ const OVERLAP: Duration = Duration::from_secs(10);
 pub struct SearchService {
     pub engine: Arc<SearchEngine>,
     ready: AtomicBool,
+    /// Packages indexed by the first build so far.
     built: AtomicU64,
-    total: AtomicU64,
+    /// The first build's position in `seq` numbers, and the counter's value it reads up to:
+    /// its progress, known without counting the packages (a count on the development
+    /// server decodes every record: seconds at 40,000, with page reads waiting behind it).
+    scanned: AtomicU64,
+    scan_end: AtomicU64,
 }
 
 impl SearchService {
@@ -42,7 +54,8 @@ impl SearchService {
             engine: Arc::new(engine),
             ready: AtomicBool::new(watermark.is_some()),
             built: AtomicU64::new(0),
-            total: AtomicU64::new(0),
+            scanned: AtomicU64::new(0),
+            scan_end: AtomicU64::new(0),
         });
         let s = service.clone();
         tokio::spawn(async move {
@@ -71,8 +84,8 @@ impl SearchService {
         if self.ready.load(Ordering::Relaxed) {
             return None;
         }
-        let total = self.total.load(Ordering::Relaxed).max(1);
-        Some((self.built.load(Ordering::Relaxed) * 100 / total).min(99))
+        let end = self.scan_end.load(Ordering::Relaxed).max(1);
+        Some((self.scanned.load(Ordering::Relaxed) * 100 / end).min(99))
     }
 
     /// The whole index from the packages; returns the watermark it is current to.
@@ -80,29 +93,35 @@ impl SearchService {
         let started = Instant::now();
         // everything written after this number is picked up by `follow`
         let watermark = store.current_seq(nodules_store::seq::PACKAGE_SEQ).await?;
-        self.total.store(store.packages().estimated_document_count().await.unwrap_or(0), Ordering::Relaxed);
         self.built.store(0, Ordering::Relaxed);
+        self.scanned.store(0, Ordering::Relaxed);
+        self.scan_end.store(u64::try_from(watermark).unwrap_or(0), Ordering::Relaxed);
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || engine.clear()).await??;
-        tracing::info!(packages = self.total.load(Ordering::Relaxed), "building the search index");
-        let mut cursor = store.packages().find(doc! { "state": "active" }).projection(projection()).await?;
-        let mut batch = Vec::with_capacity(BATCH);
+        tracing::info!(up_to_seq = watermark, "building the search index");
+        // windows of `seq` numbers, not one cursor: the development server answers a find by
+        // materializing every match first, and page requests would queue behind it for
+        // seconds (a 503 for the home page while 40,000 packages were read at once)
+        let mut scan = store.scan_packages(projection(), BUILD_WINDOW).await?;
         let mut last_log = Instant::now();
-        while let Some(d) = cursor.try_next().await? {
-            batch.push(d);
-            if batch.len() >= BATCH {
-                self.index_batch(store, std::mem::take(&mut batch)).await?;
-                if last_log.elapsed() > Duration::from_secs(10) {
-                    last_log = Instant::now();
-                    tracing::info!(
-                        indexed = self.built.load(Ordering::Relaxed),
-                        percent = self.building().unwrap_or(100),
-                        "search index in progress"
-                    );
-                }
+        loop {
+            let window_started = Instant::now();
+            let Some(docs) = scan.next_window().await? else { break };
+            // inactive records matter only when written during the scan (a removal)
+            self.index_batch(store, docs).await?;
+            let (done, end) = scan.position();
+            self.scanned.store(u64::try_from(done).unwrap_or(0), Ordering::Relaxed);
+            self.scan_end.store(u64::try_from(end).unwrap_or(0), Ordering::Relaxed);
+            tokio::time::sleep(window_started.elapsed().mul_f64(BUILD_REST)).await;
+            if last_log.elapsed() > Duration::from_secs(10) {
+                last_log = Instant::now();
+                tracing::info!(
+                    indexed = self.built.load(Ordering::Relaxed),
+                    percent = self.building().unwrap_or(100),
+                    "search index in progress"
+                );
             }
         }
-        self.index_batch(store, batch).await?;
         let engine = self.engine.clone();
         let meta = watermark.to_string();
         tokio::task::spawn_blocking(move || engine.commit(&meta)).await??;
