@@ -2,13 +2,16 @@
 pub mod blobs; // file contents, content-addressed
 pub mod browse; // browse lists: precomputed, or indexed filters
 pub mod bulk; // many writes in few round trips
+pub mod checkpoints; // how far each followed feed was read
 pub mod config; // --mongodb-uri, --db
 pub mod db; // Store, collections, ensure_indexes
+pub mod dependents; // dependency edges, counts, ranked pages, crash journal
 pub mod error; // StoreError
 pub mod lease; // one writer per job
 pub mod logging; // stderr logging that keeps progress bars intact
 pub mod model; // package records and their parts
 pub mod names; // valid package names
+pub mod packages; // package records: stored state, writes, refresh
 pub mod pairs; // maps stored as [key, value] arrays
 pub mod progress; // progress bars / periodic log lines
 pub mod queue; // download jobs and their results (sources)
@@ -18,9 +21,11 @@ pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job
 pub mod scan; // every package record, in windows of seq numbers
 pub mod seq; // change numbers
+pub mod status; // status's report: counts, checkpoints, leases, runs
 pub mod tally; // database time by command and collection (benchmarks)
 pub mod testing; // TestDb for tests
 pub mod trees; // file trees of unpacked versions
+pub mod versions; // version records: encoding, batch writes
 
 pub use config::DbArgs;
 pub use db::Store;

@@ -1,20 +1,25 @@
 //! The last run of each job, for `status`.
 
-use mongodb::bson::{DateTime, Document, doc};
+use mongodb::bson::{Bson, DateTime, Document, doc};
 
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
 
 impl Store {
-    /// Records a finished run of `job` (`ingest`, `fetch`, `follow`, …).
+    /// Records a finished run of `job` (`ingest`, `fetch`, `follow`, …) with its summary
+    /// line and its counts by name.
     pub async fn record_run(
         &self,
         job: &str,
         started_at: DateTime,
         ok: bool,
         summary: &str,
-        counts: Document,
+        counts: &[(&str, u64)],
     ) -> Result<()> {
+        let counts: Document = counts
+            .iter()
+            .map(|&(name, n)| (name.to_string(), Bson::Int64(i64::try_from(n).unwrap_or(i64::MAX))))
+            .collect();
         self.collection(coll::RUNS)
             .update_one(
                 doc! { "_id": job },

@@ -2,14 +2,11 @@
 
 use std::time::Instant;
 
-use mongodb::bson::{DateTime, doc};
-use nodules_store::db::coll;
+use mongodb::bson::DateTime;
+use nodules_store::dependents::RerankError;
 
 use super::{CommandError, LEASE_JOB, connect};
 use crate::cli::Cli;
-use crate::dependents::rebuild::rebuild;
-use crate::dependents::recover::recover;
-use crate::dependents::rerank::{RerankError, rerank};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Action {
@@ -32,19 +29,16 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
     let started_at = DateTime::now();
     let store = connect(&cli.db).await?;
     if cli.dry_run {
-        let dirty = store
-            .collection(coll::DEPENDENTS)
-            .count_documents(doc! { "dirty": true })
-            .await
-            .map_err(|e| CommandError::Failed(e.into()))?;
+        let dirty = store.graph().dirty_lists().await?;
         println!("{dirty} lists would be reranked (dry run: nothing written)");
         return Ok(());
     }
     let lease = store.acquire_lease(LEASE_JOB, cli.lease_ttl).await?;
-    recover(&store).await?;
+    let graph = store.graph();
+    graph.recover().await?;
     let (job, line) = match action {
         Action::Rerank | Action::RerankAll => {
-            let s = rerank(&store, Some(&lease), matches!(action, Action::RerankAll)).await?;
+            let s = graph.rerank(Some(&lease), matches!(action, Action::RerankAll)).await?;
             store.rebuild_browse_lists().await?;
             (
                 "rerank",
@@ -55,7 +49,7 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
             )
         }
         Action::Rebuild { counts_in_memory } => {
-            let s = rebuild(&store, Some(&lease), counts_in_memory).await?;
+            let s = graph.rebuild(Some(&lease), counts_in_memory).await?;
             (
                 "rebuild",
                 format!(
@@ -68,7 +62,7 @@ pub async fn run(cli: &Cli, action: Action) -> Result<(), CommandError> {
     let line = format!("{line} in {:.1} s", started.elapsed().as_secs_f64());
     nodules_store::tally::log();
     println!("{line}");
-    if let Err(e) = store.record_run(job, started_at, true, &line, doc! {}).await {
+    if let Err(e) = store.record_run(job, started_at, true, &line, &[]).await {
         tracing::warn!(error = %e, "cannot record the run");
     }
     if let Err(e) = lease.release().await {

@@ -4,9 +4,9 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::stream::{BoxStream, FuturesUnordered};
-use futures::{StreamExt, TryStreamExt};
-use mongodb::bson::{DateTime, Document, doc};
+use mongodb::bson::DateTime;
 use nodules_store::Store;
 use nodules_store::lease::Lease;
 use nodules_store::progress::Progress;
@@ -98,46 +98,9 @@ async fn run(
 fn due_for_refresh(store: Store, age: Duration) -> BoxStream<'static, (String, Validators)> {
     let cutoff =
         DateTime::from_millis(DateTime::now().timestamp_millis() - i64::try_from(age.as_millis()).unwrap_or(0));
-    let queries: Vec<(Document, Option<Document>)> = vec![
-        (doc! { "stale": true }, None),
-        (doc! { "normalizer": { "$lt": i64::from(NORMALIZER_VERSION) } }, None),
-        (doc! { "checked_at": { "$lt": cutoff } }, Some(doc! { "checked_at": 1 })),
-    ];
-    futures::stream::iter(queries)
-        .then(move |(filter, sort)| {
-            let store = store.clone();
-            async move {
-                let packages = store.packages();
-                let mut find = packages
-                    .find(filter)
-                    .projection(doc! { "etag": 1, "last_modified": 1 })
-                    .batch_size(nodules_store::bulk::SCAN_BATCH);
-                if let Some(sort) = sort {
-                    find = find.sort(sort);
-                }
-                match find.await {
-                    Ok(cursor) => cursor
-                        .map_err(|e| tracing::error!(error = %e, "reading packages due for refresh failed"))
-                        .take_while(|r| futures::future::ready(r.is_ok()))
-                        .filter_map(|r| futures::future::ready(r.ok()))
-                        .boxed(),
-                    Err(e) => {
-                        tracing::error!(error = %e, "reading packages due for refresh failed");
-                        futures::stream::empty().boxed()
-                    }
-                }
-            }
-        })
-        .flatten()
-        .filter_map(|d| {
-            futures::future::ready(d.get_str("_id").ok().map(|name| {
-                let v = Validators {
-                    etag: d.get_str("etag").ok().map(str::to_string),
-                    last_modified: d.get_str("last_modified").ok().map(str::to_string),
-                };
-                (name.to_string(), v)
-            }))
-        })
+    store
+        .due_for_refresh(NORMALIZER_VERSION, cutoff)
+        .map(|d| (d.name, Validators { etag: d.etag, last_modified: d.last_modified }))
         .boxed()
 }
 

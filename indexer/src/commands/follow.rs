@@ -20,7 +20,6 @@ use crate::cli::FollowArgs;
 use crate::feed::parse_row;
 use crate::pipeline::budget::{Budget, Budgeted};
 use crate::pipeline::incoming::{DocItem, Incoming, Item};
-use crate::pipeline::stored::read_stored;
 use crate::pipeline::{Pipeline, Summary};
 use crate::registry::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
 
@@ -74,7 +73,7 @@ async fn run(
     let changes = changes_url(&args.url);
     let key = checkpoint_key(&changes);
     let since = match &store {
-        Some(s) => stored_checkpoint(s, &key).await?.unwrap_or_else(|| args.since.clone()),
+        Some(s) => s.checkpoint(&key).await?.unwrap_or_else(|| args.since.clone()),
         None => args.since.clone(),
     };
     tracing::info!(feed = %key.trim_start_matches("follow "), since = %since, continuous = args.continuous, "following");
@@ -97,15 +96,6 @@ async fn run(
     }
     piped?;
     read
-}
-
-async fn stored_checkpoint(store: &Store, key: &str) -> Result<Option<String>, CommandError> {
-    let d = store
-        .collection(nodules_store::db::coll::CHECKPOINTS)
-        .find_one(mongodb::bson::doc! { "_id": key })
-        .await
-        .map_err(|e| CommandError::Failed(e.into()))?;
-    Ok(d.and_then(|d| d.get_str("last_seq").ok().map(str::to_string)))
 }
 
 /// Reads the feed into `tx`, reconnecting from the last sequence read after a drop.
@@ -253,7 +243,7 @@ impl Resolver {
             return window;
         }
         let stored_revs: HashMap<String, Option<String>> = match &self.store {
-            Some(store) => match read_stored(store, &stale).await {
+            Some(store) => match store.stored_packages(&stale).await {
                 Ok(m) => m.into_iter().map(|(k, v)| (k, v.rev)).collect(),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read stored revisions; fetching every change");

@@ -113,10 +113,10 @@ where
     let store = connect(&cli.db).await?;
     let lease = store.acquire_lease(LEASE_JOB, cli.lease_ttl).await?;
     // a batch an earlier run did not finish is repaired before anything else is written
-    crate::dependents::recover::recover(&store).await?;
+    store.graph().recover().await?;
     let (summary, result) = body(Some(store.clone()), Some(&lease)).await;
     finish(&summary, false);
-    if let Err(e) = store.record_run(job, started, result.is_ok(), &summary.to_string(), summary.counts()).await {
+    if let Err(e) = store.record_run(job, started, result.is_ok(), &summary.to_string(), &summary.counts()).await {
         tracing::warn!(error = %e, "cannot record the run");
     }
     // given back so the next run need not wait for it to expire

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use mongodb::bson::{DateTime, doc};
+use mongodb::bson::DateTime;
 use nodules_store::lease::{Lease, LeaseError};
 use nodules_store::progress::Progress;
 use nodules_store::{Store, StoreError};
@@ -14,11 +14,10 @@ use tokio::sync::mpsc::Receiver;
 use super::budget::Budgeted;
 use super::decide::{Decision, Prepared, decide, identify, last_per_package};
 use super::incoming::{Incoming, Item};
-use super::stored::read_stored;
 use super::summary::Summary;
 use super::write::apply;
-use crate::dependents::{ApplyStats, PendingEdges};
 use crate::normalize::document::normalize_streaming;
+use nodules_store::dependents::{ApplyStats, PendingEdges};
 
 /// Batch limits.
 #[derive(Debug, Clone)]
@@ -188,7 +187,7 @@ impl<'a> Pipeline<'a> {
                 let now = DateTime::now();
                 let names: Vec<String> = kept.iter().filter_map(|(_, p)| package_name(p)).collect();
                 let t = std::time::Instant::now();
-                let stored = read_stored(&store, &names).await?;
+                let stored = store.stored_packages(&names).await?;
                 self.timings.db += t.elapsed();
                 let t = std::time::Instant::now();
                 let decisions = tokio::task::spawn_blocking(move || {
@@ -205,7 +204,7 @@ impl<'a> Pipeline<'a> {
                 apply(&store, decisions, now, &mut self.summary, &mut self.pending).await?;
                 self.timings.db += t.elapsed();
                 if let (Some(key), Some(seq)) = (&self.checkpoint_key, &batch_seq) {
-                    save_checkpoint(&store, key, seq).await?;
+                    store.save_checkpoint(key, seq).await?;
                 }
             }
         }
@@ -317,15 +316,4 @@ fn dry_run_one((m, p): (Meta, Prepared)) -> DryCounts {
         }
     }
     c
-}
-
-/// Remembers how far a feed was read.
-pub async fn save_checkpoint(store: &Store, key: &str, seq: &str) -> Result<(), StoreError> {
-    store
-        .collection(nodules_store::db::coll::CHECKPOINTS)
-        .update_one(doc! { "_id": key }, doc! { "$set": { "last_seq": seq, "at": DateTime::now() } })
-        .upsert(true)
-        .await
-        .map_err(StoreError::mongo("update", nodules_store::db::coll::CHECKPOINTS))?;
-    Ok(())
 }

@@ -10,13 +10,13 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::incoming::{DocItem, Incoming};
-use super::stored::StoredPackage;
-use super::write::encode_version;
 use crate::normalize::document::{document_name, normalize_streaming};
 use crate::normalize::raw::RawObject;
 use crate::normalize::{DocError, NORMALIZER_VERSION, normalize_document};
 use mongodb::bson::RawDocumentBuf;
 use nodules_store::model::{Package, VersionRecord};
+use nodules_store::packages::StoredPackage;
+use nodules_store::versions::encode_version;
 
 /// A document with its name and revision worked out.
 #[derive(Debug)]

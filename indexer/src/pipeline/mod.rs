@@ -3,7 +3,6 @@ pub mod batch; // the loop: gather, identify, look up, decide, write
 pub mod budget; // bytes in flight between readers and the writer
 pub mod decide; // what to do with each item, pure
 pub mod incoming; // what readers hand over
-pub mod stored; // what the database holds for a batch
 pub mod summary; // counts and the summary line
 pub mod write; // decisions -> bulk commands
 

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::time::Instant;
 
-use mongodb::bson::{Document, doc};
-
 /// What a run did. Printed as
 /// `ingested N, unchanged U, deleted D, rejected R, failed F in T s`.
 #[derive(Debug, Clone)]
@@ -39,16 +37,16 @@ impl Default for Summary {
 }
 
 impl Summary {
-    pub fn counts(&self) -> Document {
-        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        doc! {
-            "ingested": n(self.ingested),
-            "unchanged": n(self.unchanged),
-            "deleted": n(self.deleted),
-            "rejected": n(self.rejected),
-            "failed": n(self.failed),
-            "marked_stale": n(self.marked_stale),
-        }
+    /// The counts by name, as a run records them.
+    pub fn counts(&self) -> [(&'static str, u64); 6] {
+        [
+            ("ingested", self.ingested),
+            ("unchanged", self.unchanged),
+            ("deleted", self.deleted),
+            ("rejected", self.rejected),
+            ("failed", self.failed),
+            ("marked_stale", self.marked_stale),
+        ]
     }
 
     /// Documents seen, whatever became of them.

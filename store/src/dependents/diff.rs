@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use nodules_store::model::{DepKind, DepTargets};
+use crate::model::{DepKind, DepTargets};
 
 /// A package whose dependency edges (may have) changed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,13 +6,13 @@
 
 use std::collections::BTreeSet;
 
+use crate::bulk::UpdateOp;
+use crate::db::coll;
+use crate::model::{DepKind, DepTargets};
+use crate::seq::PACKAGE_SEQ;
+use crate::{Store, StoreError};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
-use nodules_store::bulk::UpdateOp;
-use nodules_store::db::coll;
-use nodules_store::model::{DepKind, DepTargets};
-use nodules_store::seq::PACKAGE_SEQ;
-use nodules_store::{Store, StoreError};
 
 use super::apply::apply;
 use super::diff::EdgeChange;

@@ -11,16 +11,16 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use futures::TryStreamExt;
-use mongodb::bson::{self, DateTime, Document, doc};
-use nodules_store::bulk::{IN_LIST_MAX, IN_MANY_MAX, UpdateOp};
-use nodules_store::db::coll;
-use nodules_store::lease::{Lease, LeaseError};
-use nodules_store::model::{
+use crate::bulk::{IN_LIST_MAX, IN_MANY_MAX, UpdateOp};
+use crate::db::coll;
+use crate::lease::{Lease, LeaseError};
+use crate::model::{
     DEPENDENTS_PAGE_SIZE, DEPENDENTS_TOP, DepKind, DependentItem, Dependents, DependentsList, dependents_page_id,
     int_field,
 };
-use nodules_store::{Store, StoreError};
+use crate::{Store, StoreError};
+use futures::TryStreamExt;
+use mongodb::bson::{self, DateTime, Document, doc};
 use sha2::{Digest, Sha256};
 
 /// Lists read from the dirty query and reranked together.
@@ -225,7 +225,7 @@ async fn stored_pages(store: &Store, targets: &[&str]) -> Result<HashMap<String,
             .collection(coll::DEPENDENT_PAGES)
             .find(doc! { "target": { "$in": chunk } })
             .projection(doc! { "items": 1 })
-            .batch_size(nodules_store::bulk::SCAN_BATCH)
+            .batch_size(crate::bulk::SCAN_BATCH)
             .await
             .map_err(StoreError::mongo("find", coll::DEPENDENT_PAGES))?;
         while let Some(p) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::DEPENDENT_PAGES))? {
@@ -248,7 +248,7 @@ async fn members_of(
             .collection(coll::EDGES)
             .find(doc! { "target": { "$in": chunk } })
             .projection(doc! { "target": 1, "kind": 1, "source": 1, "_id": 0 })
-            .batch_size(nodules_store::bulk::SCAN_BATCH)
+            .batch_size(crate::bulk::SCAN_BATCH)
             .await
             .map_err(StoreError::mongo("find", coll::EDGES))?;
         while let Some(e) = cursor.try_next().await.map_err(StoreError::mongo("find", coll::EDGES))? {

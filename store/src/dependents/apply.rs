@@ -4,19 +4,19 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use futures::TryStreamExt;
-use mongodb::bson::{self, DateTime, Document, doc};
-use nodules_store::bulk::UpdateOp;
-use nodules_store::db::coll;
-use nodules_store::model::{
+use crate::bulk::UpdateOp;
+use crate::db::coll;
+use crate::model::{
     DEPENDENTS_PAGE_SIZE, DEPENDENTS_TOP, DepKind, DependentItem, Dependents, DependentsList, dependents_page_id,
 };
-use nodules_store::seq::PACKAGE_SEQ;
-use nodules_store::{Store, StoreError};
+use crate::seq::PACKAGE_SEQ;
+use crate::{Store, StoreError};
+use futures::TryStreamExt;
+use mongodb::bson::{self, DateTime, Document, doc};
 
 use super::diff::{EdgeChange, EdgeOp, diff, edge_id};
 
-use nodules_store::bulk::IN_LIST_MAX as IN_CHUNK;
+use crate::bulk::IN_LIST_MAX as IN_CHUNK;
 
 /// What a batch did to the dependents graph.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ pub async fn apply(store: &Store, changes: &[EdgeChange]) -> Result<ApplyStats, 
         .iter()
         .filter(|d| {
             let before = current.get(&d.name).map_or(0, |c| c.prod.count);
-            nodules_store::queue::priority_band(before) != nodules_store::queue::priority_band(d.prod.count)
+            crate::queue::priority_band(before) != crate::queue::priority_band(d.prod.count)
         })
         .map(|d| (d.name.clone(), d.prod.count))
         .map(|(name, count)| {
@@ -164,9 +164,9 @@ pub async fn apply(store: &Store, changes: &[EdgeChange]) -> Result<ApplyStats, 
             UpdateOp::update_many(
                 doc! {
                     "package": name, "state": "pending", "owner": mongodb::bson::Bson::Null,
-                    "priority": { "$lt": nodules_store::queue::ON_DEMAND_PRIORITY },
+                    "priority": { "$lt": crate::queue::ON_DEMAND_PRIORITY },
                 },
-                doc! { "$set": { "priority": count }, "$min": { "due_at": nodules_store::queue::due_for(count) } },
+                doc! { "$set": { "priority": count }, "$min": { "due_at": crate::queue::due_for(count) } },
             )
         })
         .collect();

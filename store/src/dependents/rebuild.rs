@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use crate::bulk::{Body, UpdateOp};
+use crate::db::coll;
+use crate::lease::Lease;
+use crate::model::{DepKind, DepTargets, int_field};
+use crate::scan::SEQ_WINDOW;
+use crate::seq::PACKAGE_SEQ;
+use crate::{Store, StoreError};
 use mongodb::bson::{Document, doc};
-use nodules_store::bulk::{Body, UpdateOp};
-use nodules_store::db::coll;
-use nodules_store::lease::Lease;
-use nodules_store::model::{DepKind, DepTargets, int_field};
-use nodules_store::scan::SEQ_WINDOW;
-use nodules_store::seq::PACKAGE_SEQ;
-use nodules_store::{Store, StoreError};
 
 use super::apply::read_dependents;
 use super::diff::edge_id;

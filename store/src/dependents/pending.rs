@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crate::{Store, StoreError};
 use mongodb::bson::oid::ObjectId;
-use nodules_store::{Store, StoreError};
 
 use super::apply::{ApplyStats, apply, end};
 use super::diff::EdgeChange;
@@ -74,7 +74,7 @@ impl PendingEdges {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nodules_store::model::DepTargets;
+    use crate::model::DepTargets;
 
     fn change(name: &str, before: &[&str], after: &[&str], version: &str) -> EdgeChange {
         let t = |v: &[&str]| DepTargets { prod: v.iter().map(|s| s.to_string()).collect(), dev: vec![] };
