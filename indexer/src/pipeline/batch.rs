@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use mongodb::bson::{DateTime, doc};
+use nodules_npm::normalize::document::normalize_streaming;
+use nodules_npm::progress::Progress;
 use nodules_store::lease::{Lease, LeaseError};
-use nodules_store::progress::Progress;
 use nodules_store::{Store, StoreError};
 use rayon::prelude::*;
 use tokio::sync::mpsc::Receiver;
@@ -18,7 +19,6 @@ use super::stored::read_stored;
 use super::summary::Summary;
 use super::write::apply;
 use crate::dependents::{ApplyStats, PendingEdges};
-use crate::normalize::document::normalize_streaming;
 
 /// Batch limits.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use nodules_store::model::{DepTargets, PackageState, VersionSummary};
 use nodules_store::{Store, StoreError};
 use serde::Deserialize;
 
-use crate::normalize::KnownVersions;
+use nodules_npm::normalize::KnownVersions;
 
 /// The stored facts the pipeline decides on.
 #[derive(Debug, Clone, Deserialize, Default)]
