@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use nodules_npm::registry::RegistryArgs;
 use nodules_store::DbArgs;
-use nodules_store::registry::RegistryArgs;
 
 /// Fetches, verifies (dist.integrity, else dist.shasum) and safely unpacks each package's
 /// latest tarball into MongoDB, with the facts only the tarball knows.

@@ -138,7 +138,7 @@ impl TarballClient {
 }
 
 fn transport(e: &reqwest::Error) -> FetchFailure {
-    let why = nodules_indexer::registry::describe(e);
+    let why = nodules_npm::client::describe(e);
     if e.is_redirect() || why.contains("redirect refused") || why.contains("no public address") {
         return FetchFailure::Permanent(why);
     }

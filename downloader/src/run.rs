@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use mongodb::bson::{Document, doc};
-use nodules_store::progress::Progress;
+use nodules_npm::progress::Progress;
+use nodules_npm::registry::Registry;
 use nodules_store::queue::{Claimer, Job};
-use nodules_store::registry::Registry;
 use nodules_store::{Store, StoreError};
 
 use crate::cli::RunArgs;
@@ -70,7 +70,7 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
     tracing::info!(
         files = c.files.load(Ordering::Relaxed),
         unpacked_bytes = c.bytes.load(Ordering::Relaxed),
-        peak_rss_kb = nodules_store::logging::peak_rss_bytes().unwrap_or(0) / 1024,
+        peak_rss_kb = nodules_npm::logging::peak_rss_bytes().unwrap_or(0) / 1024,
         "done"
     );
     Ok(format!(

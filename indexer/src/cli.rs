@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use nodules_npm::registry::RegistryArgs;
 use nodules_store::DbArgs;
-use nodules_store::registry::RegistryArgs;
 
 /// Turns npm registry documents into Nodules package records.
 ///

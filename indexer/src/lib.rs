@@ -2,6 +2,4 @@
 pub mod cli; // command line
 pub mod commands; // ingest | fetch | follow | dependents | status
 pub mod feed; // streaming dump and _changes readers
-pub mod normalize; // registry document -> Package, pure
 pub mod pipeline; // batches, _rev skip, writes, summary line
-pub mod registry; // documents from the registry over HTTP

@@ -8,15 +8,11 @@ pub mod db; // Store, collections, ensure_indexes
 pub mod dependents; // dependency edges, counts, ranked pages, crash journal
 pub mod error; // StoreError
 pub mod lease; // one writer per job
-pub mod logging; // stderr logging that keeps progress bars intact
 pub mod model; // package records and their parts
-pub mod names; // valid package names
 pub mod packages; // package records: stored state, writes, refresh
 pub mod pairs; // maps stored as [key, value] arrays
-pub mod progress; // progress bars / periodic log lines
 pub mod queue; // download jobs and their results (sources)
 pub mod read; // request-path reads and their query shapes
-pub mod registry; // which registry, which token
 pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job
 pub mod scan; // every package record, in windows of seq numbers

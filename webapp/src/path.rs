@@ -3,7 +3,7 @@
 //! `{name}` cannot match `@scope/name`, so one extractor parses every such URL, and an
 //! invalid name is a 404 before any query.
 
-use nodules_store::names::valid_name;
+use nodules_npm::names::valid_name;
 
 use crate::error::AppError;
 

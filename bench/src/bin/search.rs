@@ -252,7 +252,7 @@ fn each_package(dump: &std::path::Path, mut each: impl FnMut(nodules_store::mode
         let line = buf.trim_ascii();
         let line = line.strip_suffix(b",").unwrap_or(line);
         let Ok(Row { doc: Some(doc) }) = serde_json::from_slice::<Row>(line) else { continue };
-        if let Ok(p) = nodules_indexer::normalize::document::normalize_streaming(doc, None, None, &mut drop) {
+        if let Ok(p) = nodules_npm::normalize::document::normalize_streaming(doc, None, None, &mut drop) {
             n += 1;
             each(p);
         }

@@ -10,8 +10,8 @@
 //!   both sides (the files that imply it are the tarball's);
 //! - versions compare after semver's clean (`v1.0.0` → `1.0.0`).
 
-use nodules_indexer::normalize::Warnings;
-use nodules_indexer::normalize::fields::string_map;
+use nodules_npm::normalize::Warnings;
+use nodules_npm::normalize::fields::string_map;
 use nodules_store::model::{Dependencies, ManifestMismatch, SourceFacts, StringMap, VersionRecord};
 use serde::Serialize;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The tarball's `package.json` bytes → a JSON object, within a size limit.
 
-use nodules_indexer::normalize::warnings::json_type;
+use nodules_npm::normalize::warnings::json_type;
 use serde_json::Value;
 
 use crate::unpack::size_text;

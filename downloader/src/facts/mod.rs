@@ -10,9 +10,9 @@ mod manifest;
 mod modules;
 mod scripts;
 
-use nodules_indexer::normalize::Warnings;
-use nodules_indexer::normalize::fields::{bin, dependencies, engines, string_list};
-use nodules_indexer::normalize::links::funding;
+use nodules_npm::normalize::Warnings;
+use nodules_npm::normalize::fields::{bin, dependencies, engines, string_list};
+use nodules_npm::normalize::links::funding;
 use nodules_store::model::{Dependencies, SourceFacts, StringMap};
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! The scripts npm runs when a package is installed, written or implied.
 
-use nodules_indexer::normalize::Warnings;
-use nodules_indexer::normalize::fields::string_map;
+use nodules_npm::normalize::Warnings;
+use nodules_npm::normalize::fields::string_map;
 use nodules_store::model::StringMap;
 use serde_json::Value;
 

@@ -7,22 +7,22 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::{BoxStream, FuturesUnordered};
 use mongodb::bson::DateTime;
+use nodules_npm::client::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
+use nodules_npm::normalize::NORMALIZER_VERSION;
+use nodules_npm::normalize::document::latest_targets;
+use nodules_npm::normalize::spec::valid_name;
+use nodules_npm::progress::Progress;
+use nodules_npm::registry::Registry;
 use nodules_store::Store;
 use nodules_store::lease::Lease;
-use nodules_store::progress::Progress;
-use nodules_store::registry::Registry;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::CommandError;
 use crate::cli::FetchArgs;
-use crate::normalize::NORMALIZER_VERSION;
-use crate::normalize::document::latest_targets;
-use crate::normalize::spec::valid_name;
 use crate::pipeline::budget::{Budget, Budgeted};
 use crate::pipeline::incoming::{DocItem, Incoming, Item};
 use crate::pipeline::{Pipeline, Summary};
-use crate::registry::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
 
 const IN_FLIGHT_BYTES: usize = 32 << 20;
 

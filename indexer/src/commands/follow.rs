@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
+use nodules_npm::client::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
+use nodules_npm::progress::Progress;
+use nodules_npm::registry::Registry;
 use nodules_store::Store;
 use nodules_store::lease::Lease;
-use nodules_store::progress::Progress;
-use nodules_store::registry::Registry;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
@@ -21,7 +22,6 @@ use crate::feed::parse_row;
 use crate::pipeline::budget::{Budget, Budgeted};
 use crate::pipeline::incoming::{DocItem, Incoming, Item};
 use crate::pipeline::{Pipeline, Summary};
-use crate::registry::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
 
 const IN_FLIGHT_BYTES: usize = 32 << 20;
 /// Longest feed line accepted (a change with its document).
@@ -152,8 +152,12 @@ async fn read_once(
     since: &mut String,
     tx: &mpsc::Sender<Item>,
 ) -> Result<Ended, String> {
-    let resp =
-        http.get(url).header("accept", "application/json").send().await.map_err(|e| crate::registry::describe(&e))?;
+    let resp = http
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| nodules_npm::client::describe(&e))?;
     if !resp.status().is_success() {
         return Err(format!("HTTP {}", resp.status()));
     }
@@ -164,7 +168,7 @@ async fn read_once(
         let chunk = match tokio::time::timeout(HEARTBEAT * 3, stream.next()).await {
             Err(_) => return Err("no data and no heartbeat for 30 s".into()),
             Ok(None) => return Err("the connection closed before the feed's last_seq".into()),
-            Ok(Some(Err(e))) => return Err(format!("connection dropped: {}", crate::registry::describe(&e))),
+            Ok(Some(Err(e))) => return Err(format!("connection dropped: {}", nodules_npm::client::describe(&e))),
             Ok(Some(Ok(c))) => c,
         };
         let mut rest = &chunk[..];

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
+use nodules_npm::progress::Progress;
 use nodules_store::Store;
 use nodules_store::lease::Lease;
-use nodules_store::progress::Progress;
 use tokio::sync::mpsc;
 
 use super::CommandError;

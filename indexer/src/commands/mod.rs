@@ -128,7 +128,7 @@ where
 
 pub(crate) fn finish(summary: &Summary, dry: bool) {
     nodules_store::tally::log();
-    if let Some(peak) = nodules_store::logging::peak_rss_bytes() {
+    if let Some(peak) = nodules_npm::logging::peak_rss_bytes() {
         tracing::info!(peak_rss_kb = peak / 1024, "peak memory");
     }
     if summary.marked_stale > 0 {

@@ -5,11 +5,11 @@
 //! framing CouchDB puts around them (`{"total_rows":…,"rows":[`, `"results":[`, `]}`,
 //! trailing or leading commas).
 
+use nodules_npm::normalize::limits::truncate;
+use nodules_npm::normalize::raw::BorrowedStr;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::normalize::limits::truncate;
-use crate::normalize::raw::BorrowedStr;
 use crate::pipeline::incoming::{DocItem, Incoming, Item};
 
 #[derive(Deserialize)]

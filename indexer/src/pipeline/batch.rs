@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use mongodb::bson::DateTime;
+use nodules_npm::normalize::document::normalize_streaming;
+use nodules_npm::progress::Progress;
 use nodules_store::lease::{Lease, LeaseError};
-use nodules_store::progress::Progress;
 use nodules_store::{Store, StoreError};
 use rayon::prelude::*;
 use tokio::sync::mpsc::Receiver;
@@ -16,7 +17,6 @@ use super::decide::{Decision, Prepared, decide, identify, last_per_package};
 use super::incoming::{Incoming, Item};
 use super::summary::Summary;
 use super::write::apply;
-use crate::normalize::document::normalize_streaming;
 use nodules_store::dependents::{ApplyStats, PendingEdges};
 
 /// Batch limits.

@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use mongodb::bson::DateTime;
+use nodules_npm::normalize::document::{document_name, normalize_streaming};
+use nodules_npm::normalize::raw::RawObject;
+use nodules_npm::normalize::{DocError, NORMALIZER_VERSION, normalize_document};
 use nodules_store::model::{PackageState, SourceMeta};
 use nodules_store::rejects::Reject;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::incoming::{DocItem, Incoming};
-use crate::normalize::document::{document_name, normalize_streaming};
-use crate::normalize::raw::RawObject;
-use crate::normalize::{DocError, NORMALIZER_VERSION, normalize_document};
 use mongodb::bson::RawDocumentBuf;
 use nodules_store::model::{Package, VersionRecord};
 use nodules_store::packages::StoredPackage;

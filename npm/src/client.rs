@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use crate::registry::Registry;
 use bytes::BytesMut;
 use futures::StreamExt;
-use nodules_store::registry::Registry;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
 

@@ -1,6 +1,6 @@
 //! One entry of a document's `versions` → [`VersionRecord`].
 
-use mongodb::bson::DateTime;
+use bson::DateTime;
 use nodules_store::model::{Dependencies, Dist, VersionRecord};
 use serde_json::Value;
 

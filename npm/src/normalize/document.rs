@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use mongodb::bson::DateTime;
+use bson::DateTime;
 use nodules_store::model::{Package, PackageState, Unpublished, VersionRecord, VersionSummary};
 use serde_json::Value;
 use serde_json::value::RawValue;

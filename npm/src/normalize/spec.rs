@@ -44,7 +44,7 @@ fn alias_target(alias: &str) -> Option<String> {
     valid_name(&name).then_some(name)
 }
 
-pub use nodules_store::names::valid_name;
+pub use crate::names::valid_name;
 
 /// The dependents edges a version's dependencies make (see INTERFACE.md): prod from
 /// `dependencies`, `peerDependencies` and `optionalDependencies`; dev from

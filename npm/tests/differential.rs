@@ -11,13 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nodules_indexer::normalize::Warnings;
-use nodules_indexer::normalize::fields::{bin, dependencies, js_trim, keywords};
-use nodules_indexer::normalize::hosted::Hosted;
-use nodules_indexer::normalize::license::{Validity, license, validate};
-use nodules_indexer::normalize::links::{bugs, homepage};
-use nodules_indexer::normalize::person::{people, person};
-use nodules_indexer::normalize::repository::repository;
+use nodules_npm::normalize::Warnings;
+use nodules_npm::normalize::fields::{bin, dependencies, js_trim, keywords};
+use nodules_npm::normalize::hosted::Hosted;
+use nodules_npm::normalize::license::{Validity, license, validate};
+use nodules_npm::normalize::links::{bugs, homepage};
+use nodules_npm::normalize::person::{people, person};
+use nodules_npm::normalize::repository::repository;
 use nodules_store::model::Person;
 use serde_json::{Map, Value, json};
 

@@ -1,0 +1,10 @@
+//! npm knowledge, no database: what a registry document, a manifest and a package name
+//! mean, which registry to ask with which token, and how every HTTP client retries. The one
+//! shared library without database access (it uses `nodules_store::model` types only);
+//! every service depends on it, it depends on no service.
+pub mod client; // registry documents over HTTP: conditional GETs, retried
+pub mod logging; // stderr logging that keeps progress bars intact
+pub mod names; // valid package names
+pub mod normalize; // registry document / manifest -> Package, pure
+pub mod progress; // progress bars / periodic log lines
+pub mod registry; // which registry, which token
