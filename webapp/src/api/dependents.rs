@@ -16,6 +16,7 @@ const MAX_LIMIT: usize = 200;
 const MAX_CURSOR_PAGE: u64 = 999_999_999_999_999_999;
 
 #[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DependentsParams {
     /// `prod` (default) or `dev`.
     #[param(value_type = Option<String>, pattern = "^(prod|dev)$")]

@@ -13,6 +13,7 @@ use crate::state::AppState;
 const MAX_PAGE: u64 = 1_000_000_000;
 
 #[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilesParams {
     /// Page of the tree (1000 entries each), from 1.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1_000_000_000)]
