@@ -32,6 +32,7 @@ demo: build
 
 test: check-tools
 	@scripts/devdb install
+	@scripts/pytools install
 	$(CARGO) build --workspace --locked --bins
 	scripts/devdb run -- $(CARGO) test --workspace --locked --no-fail-fast
 

@@ -37,6 +37,15 @@ async fn a_burst_is_limited_atomically_per_client() {
     assert!((10..=11).contains(&passed), "{passed} passed; concurrent requests never exceed the budget");
     let limited = rs.iter().find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).expect("a 429");
     assert!(limited.headers().get("retry-after").is_some(), "Retry-After");
+    // every counted answer tells the client where it stands
+    let header = |r: &reqwest::Response, h: &str| -> u64 {
+        r.headers().get(h).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{h}"))
+    };
+    assert_eq!((header(limited, "ratelimit-limit"), header(limited, "ratelimit-remaining")), (10, 0));
+    assert!(header(limited, "ratelimit-reset") >= header(limited, "retry-after"));
+    let served = rs.iter().find(|r| r.status() != StatusCode::TOO_MANY_REQUESTS).expect("a served one");
+    assert_eq!(header(served, "ratelimit-limit"), 10);
+    assert!(header(served, "ratelimit-remaining") < 10 && header(served, "ratelimit-reset") <= 10);
     assert!(limited.headers().get("content-security-policy").is_some(), "refusals carry the security headers too");
     // another client has its own budget; pages have a larger one
     let other = burst(&http, &url, 5, Some("198.51.100.2")).await;

@@ -5,19 +5,27 @@ use nodules_store::model::DEPENDENTS_PAGE_SIZE;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::query::number;
 use crate::error::AppError;
 use crate::pages::dependents::parse_kind;
 use crate::state::AppState;
 
 const MAX_LIMIT: usize = 200;
 
+/// The largest page a cursor names: 18 digits, within `i64`.
+const MAX_CURSOR_PAGE: u64 = 999_999_999_999_999_999;
+
 #[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DependentsParams {
     /// `prod` (default) or `dev`.
+    #[param(value_type = Option<String>, pattern = "^(prod|dev)$")]
     pub kind: Option<String>,
-    /// From the previous answer's `next_cursor`.
+    /// From the previous answer's `next_cursor` (`p<page>.<offset>`, offset below 200).
+    #[param(value_type = Option<String>, pattern = r"^p[1-9][0-9]{0,17}\.(0|[1-9][0-9]?|1[0-9]{2})$")]
     pub cursor: Option<String>,
     /// Items per answer, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 
@@ -39,24 +47,22 @@ pub struct DependentJson {
     pub dependents_count: i64,
 }
 
-/// `p<page>.<offset>`: where the next answer starts.
+/// `p<page>.<offset>`: where the next answer starts (digits as the schema's pattern says).
 fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
-    let Some(c) = c.filter(|c| !c.is_empty()) else { return Ok((1, 0)) };
+    let Some(c) = c else { return Ok((1, 0)) };
     let bad = || AppError::BadRequest(format!("`{c}` is not a cursor from this API"));
     let (page, offset) = c.strip_prefix('p').and_then(|r| r.split_once('.')).ok_or_else(bad)?;
-    let page: i64 = page.parse().map_err(|_| bad())?;
-    let offset: usize = offset.parse().map_err(|_| bad())?;
-    if page < 1 || offset >= DEPENDENTS_PAGE_SIZE * 4 {
-        return Err(bad());
-    }
-    Ok((page, offset))
+    let page = number("page", Some(page), 1..=MAX_CURSOR_PAGE).map_err(|_| bad())?.ok_or_else(bad)?;
+    let max_offset = (DEPENDENTS_PAGE_SIZE * 4 - 1) as u64;
+    let offset = number("offset", Some(offset), 0..=max_offset).map_err(|_| bad())?.ok_or_else(bad)?;
+    Ok((page as i64, offset as usize))
 }
 
 /// A package's dependents of one kind, most popular first (as of `ranked_at`).
 #[utoipa::path(
     get,
     path = "/api/v1/packages/{name}/dependents",
-    params(("name" = String, Path, description = "Package name"), DependentsParams),
+    params(("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)"), DependentsParams),
     responses(
         (status = 200, description = "A slice of the list", body = DependentsJson),
         (status = 400, description = "Bad kind, cursor or limit", body = crate::error::ErrorBody),
@@ -64,15 +70,11 @@ fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
     )
 )]
 pub async fn list_dependents(app: &AppState, name: &str, q: DependentsParams) -> Result<DependentsJson, AppError> {
+    if q.kind.as_deref() == Some("") {
+        return Err(AppError::BadRequest("kind must be `prod` or `dev`, not ``".into()));
+    }
     let kind = parse_kind(q.kind.as_deref())?;
-    let limit: usize = match q.limit.as_deref() {
-        None | Some("") => DEPENDENTS_PAGE_SIZE,
-        Some(l) => l
-            .parse()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| AppError::BadRequest(format!("limit must be from 1 to {MAX_LIMIT}, not `{l}`")))?,
-    };
+    let limit = number("limit", q.limit.as_deref(), 1..=MAX_LIMIT as u64)?.map_or(DEPENDENTS_PAGE_SIZE, |l| l as usize);
     let (mut page, mut offset) = parse_cursor(q.cursor.as_deref())?;
     let store = app.store();
     let summary = match store.dependents(name).await? {
@@ -117,5 +119,9 @@ mod tests {
         assert_eq!(parse_cursor(Some("p3.10")).expect("ok"), (3, 10));
         assert!(parse_cursor(Some("p0.1")).is_err());
         assert!(parse_cursor(Some("garbage")).is_err());
+        assert_eq!(parse_cursor(Some("p1.199")).expect("ok"), (1, 199));
+        for bad in ["", "p1.200", "p01.1", "p+1.1", "p1.01", "p1.", "p.1", "p1000000000000000000.0"] {
+            assert!(parse_cursor(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

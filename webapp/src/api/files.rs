@@ -9,9 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// The largest `?page=` asked for: far beyond any tree (a thousand entries a page).
+const MAX_PAGE: u64 = 1_000_000_000;
+
 #[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilesParams {
     /// Page of the tree (1000 entries each), from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<String>,
 }
 
@@ -73,12 +78,15 @@ async fn source(app: &AppState, name: &str, version: &str) -> Result<nodules_sto
 #[utoipa::path(
     get,
     path = "/api/v1/packages/{name}/versions/{version}/files",
-    params(("name" = String, Path), ("version" = String, Path), FilesParams),
-    responses((status = 200, body = FilesJson), (status = 404, body = crate::error::ErrorBody))
+    params(("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)"), ("version" = String, Path, min_length = 1, max_length = 256, description = "A published version, as in `versions[].version`"), FilesParams),
+    responses(
+        (status = 200, description = "A page of the file tree", body = FilesJson),
+        (status = 400, description = "Bad page", body = crate::error::ErrorBody),
+        (status = 404, description = "Unknown package or version", body = crate::error::ErrorBody),
+    )
 )]
 pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParams) -> Result<FilesJson, AppError> {
-    // beyond i64 no page exists: the lookup finds nothing
-    let page = i64::try_from(crate::params::page_number(q.page.as_deref(), None)?).unwrap_or(i64::MAX);
+    let page = super::query::number("page", q.page.as_deref(), 1..=MAX_PAGE)?.unwrap_or(1) as i64;
     let s = source(app, name, version).await?;
     let files = if s.tree_pages >= page {
         app.store()
@@ -107,8 +115,17 @@ pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParam
 #[utoipa::path(
     get,
     path = "/api/v1/packages/{name}/versions/{version}/files/{path}",
-    params(("name" = String, Path), ("version" = String, Path), ("path" = String, Path, description = "Path inside the package")),
-    responses((status = 200, body = FileJson), (status = 404, body = crate::error::ErrorBody))
+    params(
+        ("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)"),
+        ("version" = String, Path, min_length = 1, max_length = 256, description = "A published version, as in `versions[].version`"),
+        ("path" = String, Path, min_length = 1, max_length = 1024,
+         pattern = r"^([^/.\x00][^/\x00]*|\.[^/.\x00][^/\x00]*|\.\.[^/\x00]+)(/([^/.\x00][^/\x00]*|\.[^/.\x00][^/\x00]*|\.\.[^/\x00]+))*$",
+         description = "Path inside the package (`/`-separated, no `.` or `..` segment)"),
+    ),
+    responses(
+        (status = 200, description = "The file's metadata", body = FileJson),
+        (status = 404, description = "Unknown package, version or file", body = crate::error::ErrorBody),
+    )
 )]
 pub async fn file_meta(app: &AppState, name: &str, version: &str, path: &str) -> Result<FileJson, AppError> {
     let s = source(app, name, version).await?;

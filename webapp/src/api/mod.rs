@@ -1,8 +1,10 @@
 //! The JSON API under `/api/v1/`, described by the OpenAPI document the code generates.
+pub mod contract; // what every operation shares, added to the OpenAPI document
 pub mod dependents; // /packages/{name}/dependents, cursor-paginated
 pub mod files; // /packages/{name}/versions/{version}/files[/{path}]
 pub mod health; // /healthz, /readyz
 pub mod openapi; // /api/v1/openapi.json
 pub mod package; // /packages/{name}: the package JSON
+pub mod query; // query parameters read as strictly as the document states them
 pub mod routes; // dispatch under /packages/{*rest}
 pub mod search; // /search and /suggest

@@ -1,5 +1,6 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3 description, generated from the handlers'
-//! annotations and the answer types (utoipa), never written by hand.
+//! annotations and the answer types (utoipa), never written by hand; [`super::contract`]
+//! adds what every operation shares (refusals, errors, headers, links).
 
 use axum::Json;
 use utoipa::OpenApi;
@@ -19,6 +20,13 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The served document: the generated one, completed.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    super::contract::complete(&mut doc);
+    doc
+}
+
+pub async fn openapi_json() -> Json<serde_json::Value> {
+    Json(document())
 }

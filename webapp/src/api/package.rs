@@ -121,7 +121,7 @@ fn mismatch(m: &ManifestMismatch) -> MismatchJson {
 #[utoipa::path(
     get,
     path = "/api/v1/packages/{name}",
-    params(("name" = String, Path, description = "Package name; scoped as `@scope/name` or `@scope%2fname`")),
+    params(("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)")),
     responses(
         (status = 200, description = "The package", body = PackageJson),
         (status = 404, description = "Unknown package", body = crate::error::ErrorBody),

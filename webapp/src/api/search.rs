@@ -32,15 +32,12 @@ pub struct SuggestJson {
     pub suggestions: serde_json::Value,
 }
 
-fn number(q: &HashMap<String, String>, key: &str, default: usize, max: usize) -> Result<usize, AppError> {
-    match q.get(key).map(String::as_str) {
-        None | Some("") => Ok(default),
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| AppError::BadRequest(format!("{key} must be a number from 0 to {max}, not `{v}`"))),
-    }
+/// The longest `q` (in characters) either operation reads: its URL stays far below the
+/// 8 kB request line however it is encoded.
+const MAX_QUERY_CHARS: usize = 500;
+
+fn number(q: &HashMap<String, String>, key: &str, default: usize, range: std::ops::RangeInclusive<u64>) -> Result<usize, AppError> {
+    Ok(super::query::number(key, q.get(key).map(String::as_str), range)?.map_or(default, |n| n as usize))
 }
 
 /// Search (syntax in the README: qualifiers `keywords:`, `author:`, `maintainer:`;
@@ -48,8 +45,19 @@ fn number(q: &HashMap<String, String>, key: &str, default: usize, max: usize) ->
 #[utoipa::path(
     get,
     path = "/api/v1/search",
-    params(("q" = String, Query), ("limit" = Option<usize>, Query, description = "1 to 100, default 20"), ("offset" = Option<usize>, Query)),
-    responses((status = 200, body = SearchJson), (status = 400, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody))
+    params(
+        // at least one character that is not white space (as Rust's `trim` sees it)
+        ("q" = String, Query, min_length = 1, max_length = 500,
+         pattern = "[^\t-\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]",
+         description = "The query; a qualifier without a valid value (`module:foo`, `keywords:`) is a 400"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Results per answer, default 20"),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 1000, description = "Results to skip, default 0"),
+    ),
+    responses(
+        (status = 200, description = "Matches, best first", body = SearchJson),
+        (status = 400, description = "Missing or bad `q`, `limit` or `offset`", body = crate::error::ErrorBody),
+        (status = 503, description = "The search index is being built, or the search took too long", body = crate::error::ErrorBody),
+    )
 )]
 pub async fn api_search(
     State(app): State<AppState>,
@@ -57,12 +65,13 @@ pub async fn api_search(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let raw = super::query::text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?;
+    let query = raw.map(|s| s.trim().to_string()).unwrap_or_default();
     if query.is_empty() {
         return Err(AppError::BadRequest("q is required".into()).into());
     }
-    let limit = number(&q, "limit", 20, 100)?.max(1);
-    let offset = number(&q, "offset", 0, 1000)?;
+    let limit = number(&q, "limit", 20, 1..=100)?;
+    let offset = number(&q, "offset", 0, 0..=1000)?;
     if app.search().and_then(|s| s.building()).is_some() {
         return Err(AppError::SearchUnavailable.into());
     }
@@ -85,15 +94,20 @@ pub async fn api_search(
 #[utoipa::path(
     get,
     path = "/api/v1/suggest",
-    params(("q" = String, Query)),
-    responses((status = 200, body = SuggestJson))
+    params(("q" = Option<String>, Query, max_length = 500, description = "The prefix typed so far; none or blank suggests nothing")),
+    responses(
+        (status = 200, description = "Suggestions, most popular first", body = SuggestJson),
+        (status = 400, description = "`q` too long", body = crate::error::ErrorBody),
+    )
 )]
 pub async fn api_suggest(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let prefix = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    let prefix = super::query::text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
     let suggestions = match (app.search(), prefix.is_empty()) {
         (Some(s), false) => {
             let engine = s.engine.clone();

@@ -2,6 +2,8 @@
 //! files are not counted). GCRA from `governor`: one compare-and-swap per check, so
 //! concurrent requests of one client can never together pass more than the budget.
 //! Idle clients are forgotten every minute, so memory stays bounded however many there are.
+//! Every counted answer tells the client where it stands: `RateLimit-Limit` (the burst),
+//! `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the budget is whole again).
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -10,18 +12,50 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
+use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::client::client_key;
 use crate::error::{ApiError, AppError, PageError};
 use crate::state::AppState;
 
+type Limiter = DefaultKeyedRateLimiter<IpAddr, StateInformationMiddleware>;
+
+/// Where a client stands after a check: the `RateLimit-*` headers of its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateState {
+    /// Requests a client may make at once (the burst).
+    pub limit: u32,
+    /// Requests left of it now.
+    pub remaining: u32,
+    /// Seconds until the whole burst is available again (0 when it is).
+    pub reset_secs: u64,
+}
+
+impl RateState {
+    fn of(s: &StateSnapshot) -> RateState {
+        let quota = s.quota();
+        let limit = quota.burst_size().get();
+        let remaining = s.remaining_burst_capacity().min(limit);
+        let missing = f64::from(limit - remaining) * quota.replenish_interval().as_secs_f64();
+        RateState { limit, remaining, reset_secs: missing.ceil() as u64 }
+    }
+
+    /// Sets the `RateLimit-Limit`, `-Remaining` and `-Reset` headers.
+    pub fn write(&self, h: &mut HeaderMap) {
+        h.insert("ratelimit-limit", HeaderValue::from(self.limit));
+        h.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
+        h.insert("ratelimit-reset", HeaderValue::from(self.reset_secs));
+    }
+}
+
 pub struct RateLimits {
-    api: DefaultKeyedRateLimiter<IpAddr>,
-    pages: DefaultKeyedRateLimiter<IpAddr>,
+    api: Limiter,
+    pages: Limiter,
     trust_proxy: bool,
     /// Requests refused, for `/metrics`.
     pub limited: AtomicU64,
@@ -33,8 +67,8 @@ impl RateLimits {
         let api = quota(per_minute)?;
         let pages = quota(per_minute.saturating_mul(4))?;
         let limits = Arc::new(RateLimits {
-            api: RateLimiter::keyed(api),
-            pages: RateLimiter::keyed(pages),
+            api: RateLimiter::keyed(api).with_middleware::<StateInformationMiddleware>(),
+            pages: RateLimiter::keyed(pages).with_middleware::<StateInformationMiddleware>(),
             trust_proxy,
             limited: AtomicU64::new(0),
         });
@@ -51,14 +85,22 @@ impl RateLimits {
         Some(limits)
     }
 
-    /// `Err(seconds to wait)` when `client` is over its budget for `api` or pages.
-    pub fn check(&self, client: IpAddr, api: bool) -> Result<(), u64> {
+    /// The client's state after counting this request, or `Err` with the state and the
+    /// seconds to wait when `client` is over its budget for `api` or pages.
+    pub fn check(&self, client: IpAddr, api: bool) -> Result<RateState, (RateState, u64)> {
         let limiter = if api { &self.api } else { &self.pages };
-        limiter.check_key(&client).map_err(|not_until| {
-            self.limited.fetch_add(1, Ordering::Relaxed);
-            // rounded up (a client told 1 s for a 1.9 s wait is refused again)
-            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
-        })
+        match limiter.check_key(&client) {
+            Ok(snapshot) => Ok(RateState::of(&snapshot)),
+            Err(not_until) => {
+                self.limited.fetch_add(1, Ordering::Relaxed);
+                // rounded up (a client told 1 s for a 1.9 s wait is refused again)
+                let wait =
+                    not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64;
+                let limit = not_until.quota().burst_size().get();
+                let full = f64::from(limit) * not_until.quota().replenish_interval().as_secs_f64();
+                Err((RateState { limit, remaining: 0, reset_secs: (full.ceil() as u64).max(wait) }, wait))
+            }
+        }
     }
 
     /// Clients currently tracked (for tests of bounded memory).
@@ -88,13 +130,15 @@ pub async fn rate_limit(
     }
     let api = path.starts_with("/api/");
     let client = client_key(peer, req.headers(), limits.trust_proxy);
-    match limits.check(client, api) {
-        Ok(()) => next.run(req).await,
-        Err(secs) => {
+    let (state, mut response) = match limits.check(client, api) {
+        Ok(state) => (state, next.run(req).await),
+        Err((state, secs)) => {
             let e = AppError::RateLimited { retry_after_secs: secs };
-            if api { ApiError(e).into_response() } else { PageError(e).into_response() }
+            (state, if api { ApiError(e).into_response() } else { PageError(e).into_response() })
         }
-    }
+    };
+    state.write(response.headers_mut());
+    response
 }
 
 #[cfg(test)]
@@ -108,8 +152,12 @@ mod tests {
         let b: IpAddr = "203.0.113.2".parse().expect("ip");
         let passed = (0..100).filter(|_| limits.check(a, true).is_ok()).count();
         assert_eq!(passed, 10, "burst of max(60/6, 10)");
-        assert!(limits.check(a, true).is_err());
-        assert!(limits.check(b, true).is_ok(), "another client has its own budget");
+        let (state, wait) = limits.check(a, true).expect_err("over the budget");
+        assert_eq!((state.limit, state.remaining), (10, 0));
+        assert!(wait >= 1 && state.reset_secs >= wait, "{state:?} {wait}");
+        let state = limits.check(b, true).expect("another client has its own budget");
+        assert_eq!((state.limit, state.remaining), (10, 9));
+        assert_eq!(state.reset_secs, 1, "one request of 60 a minute is back after a second");
         assert!(RateLimits::new(0, false).is_none(), "0 turns limiting off");
     }
 }
