@@ -9,9 +9,10 @@ pub mod lease; // one writer per job
 pub mod logging; // stderr logging that keeps progress bars intact
 pub mod model; // package records and their parts
 pub mod names; // valid package names
+pub mod packages; // package records as sets: which are active, what changed
 pub mod pairs; // maps stored as [key, value] arrays
 pub mod progress; // progress bars / periodic log lines
-pub mod queue; // download jobs and their results (sources)
+pub mod queue; // downloads: jobs, claims and their results (sources)
 pub mod read; // request-path reads and their query shapes
 pub mod registry; // which registry, which token
 pub mod rejects; // documents that cannot be a package
@@ -21,6 +22,7 @@ pub mod seq; // change numbers
 pub mod tally; // database time by command and collection (benchmarks)
 pub mod testing; // TestDb for tests
 pub mod trees; // file trees of unpacked versions
+pub mod versions; // version records
 
 pub use config::DbArgs;
 pub use db::Store;

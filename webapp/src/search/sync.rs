@@ -3,16 +3,15 @@
 //! every second it indexes packages whose `seq` is above the watermark. Several webapps
 //! each keep their own index from the same database. No full rebuild on restart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::Document;
 use nodules_store::Store;
-use nodules_store::db::coll;
 
 use super::doc::SearchDoc;
 use super::engine::SearchEngine;
@@ -80,12 +79,12 @@ impl SearchService {
         let started = Instant::now();
         // everything written after this number is picked up by `follow`
         let watermark = store.current_seq(nodules_store::seq::PACKAGE_SEQ).await?;
-        self.total.store(store.packages().estimated_document_count().await.unwrap_or(0), Ordering::Relaxed);
+        self.total.store(store.estimated_package_count().await.unwrap_or(0), Ordering::Relaxed);
         self.built.store(0, Ordering::Relaxed);
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || engine.clear()).await??;
         tracing::info!(packages = self.total.load(Ordering::Relaxed), "building the search index");
-        let mut cursor = store.packages().find(doc! { "state": "active" }).projection(projection()).await?;
+        let mut cursor = store.active_search_records().await?;
         let mut batch = Vec::with_capacity(BATCH);
         let mut last_log = Instant::now();
         while let Some(d) = cursor.try_next().await? {
@@ -167,15 +166,7 @@ impl SearchService {
         let mut max = None;
         let mut from_seq = from;
         loop {
-            let docs: Vec<Document> = store
-                .packages()
-                .find(doc! { "seq": { "$gt": from_seq } })
-                .sort(doc! { "seq": 1 })
-                .limit(BATCH as i64)
-                .projection(projection())
-                .await?
-                .try_collect()
-                .await?;
+            let docs = store.search_records_changed_since(from_seq, BATCH as i64).await?;
             let n = docs.len();
             if let Some(s) = docs.last().and_then(|d| d.get_i64("seq").ok()) {
                 from_seq = s;
@@ -200,14 +191,6 @@ impl SearchService {
     }
 }
 
-fn projection() -> Document {
-    doc! {
-        "state": 1, "seq": 1, "latest": 1, "maintainers.name": 1, "dependents_count": 1, "modified": 1,
-        "latest_version.description": 1, "latest_version.keywords": 1, "latest_version.author.name": 1,
-        "latest_version.license.spdx": 1, "latest_version.deprecated": 1,
-    }
-}
-
 /// Package records (as projected) → documents to index, and names to remove.
 async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(Vec<SearchDoc>, Vec<String>)> {
     let mut removals = Vec::new();
@@ -223,17 +206,7 @@ async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(V
     // downloaded facts of each latest version (a query per hundred)
     let ids: Vec<String> =
         active.iter().filter_map(|(n, d)| d.get_str("latest").ok().map(|v| format!("{n}@{v}"))).collect();
-    let mut facts: HashMap<String, Document> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(nodules_store::bulk::IN_LIST_MAX) {
-        let found: Vec<Document> = store
-            .collection(coll::SOURCES)
-            .find(doc! { "_id": { "$in": chunk } })
-            .projection(doc! { "facts.has_types": 1, "facts.module_type": 1, "state": 1 })
-            .await?
-            .try_collect()
-            .await?;
-        facts.extend(found.into_iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d))));
-    }
+    let facts = store.search_facts(&ids).await?;
     let docs = active
         .into_iter()
         .map(|(name, d)| {
