@@ -19,6 +19,7 @@ pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job
 pub mod scan; // every package record, in windows of seq numbers
 pub mod seq; // change numbers
+pub mod shapes; // the query shapes a process sends (the query-shape test)
 pub mod tally; // database time by command and collection (benchmarks)
 pub mod testing; // TestDb for tests
 pub mod trees; // file trees of unpacked versions
