@@ -13,7 +13,7 @@ pub mod packages; // package records as sets: which are active, what changed
 pub mod pairs; // maps stored as [key, value] arrays
 pub mod progress; // progress bars / periodic log lines
 pub mod queue; // downloads: jobs, claims and their results (sources)
-pub mod read; // request-path reads and their query shapes
+pub mod read; // request-path reads: package, dependents
 pub mod registry; // which registry, which token
 pub mod rejects; // documents that cannot be a package
 pub mod runs; // last run of each job
