@@ -8,7 +8,7 @@ use bytes::Bytes;
 use nodules_store::model::{EntryKind, TreeEntry};
 use tokio::sync::mpsc;
 
-use crate::storage::{BlobOut, encode_blob};
+use nodules_store::blobs::{EncodedBlob as BlobOut, encode as encode_blob};
 use crate::unpack::{Caps, Entry, Outcome, UnpackError, unpack};
 
 /// What extraction produced, besides the blobs already sent.

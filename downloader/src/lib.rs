@@ -7,6 +7,5 @@ pub mod fetch; // downloading tarballs: origin policy, size cap, memory budget
 pub mod integrity; // dist.integrity / dist.shasum
 pub mod origin; // where tarballs may come from
 pub mod run; // run: the worker pool and the summary line
-pub mod storage; // blobs, file trees, releasing old versions
 pub mod unpack; // safe in-memory extraction: caps, path rules, links recorded
 pub mod worker; // one job: claim, fetch, verify, unpack, commit

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
-use mongodb::bson::{Document, doc};
+use futures::StreamExt;
 use nodules_npm::progress::Progress;
 use nodules_npm::registry::Registry;
-use nodules_store::queue::{Claimer, Job};
+use nodules_store::queue::Claimer;
 use nodules_store::{Store, StoreError};
 
 use crate::cli::RunArgs;
@@ -95,19 +94,11 @@ async fn worker(ctx: Arc<Ctx>, claimer: Arc<Claimer>, once: bool, progress: Arc<
                 progress.advance(1, None);
             }
             Ok(None) if once => {
-                // is any job still pending (leased elsewhere, or waiting out a backoff)? One
-                // key read by the `state` index, not a count: the development server counts
-                // by decoding the whole collection
-                let pending = ctx
-                    .store
-                    .collection(nodules_store::db::coll::SOURCES)
-                    .find_one(doc! { "state": "pending" })
-                    .projection(doc! { "_id": 1 })
-                    .await;
-                match pending {
-                    Ok(None) => return Ok(()),
-                    Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(250)).await,
-                    Err(e) => return Err(StoreError::mongo("find", "sources")(e)),
+                // is any job still pending (leased elsewhere, or waiting out a backoff)?
+                match ctx.store.any_download_pending().await {
+                    Ok(false) => return Ok(()),
+                    Ok(true) => tokio::time::sleep(Duration::from_millis(250)).await,
+                    Err(e) => return Err(e),
                 }
             }
             Ok(None) => {
@@ -125,17 +116,7 @@ async fn worker(ctx: Arc<Ctx>, claimer: Arc<Claimer>, once: bool, progress: Arc<
 
 /// Every pending job, processed without claiming or writing anything.
 async fn dry_run(ctx: &Arc<Ctx>, concurrency: usize, progress: &Progress) -> Result<(), StoreError> {
-    let docs: Vec<Document> = ctx
-        .store
-        .collection(nodules_store::db::coll::SOURCES)
-        .find(doc! { "state": "pending" })
-        .batch_size(nodules_store::bulk::SCAN_BATCH)
-        .await
-        .map_err(StoreError::mongo("find", "sources"))?
-        .try_collect()
-        .await
-        .map_err(StoreError::mongo("find", "sources"))?;
-    let jobs = docs.iter().map(Job::from_fields).collect::<Vec<_>>();
+    let jobs = ctx.store.pending_downloads().await?;
     futures::stream::iter(jobs)
         .map(|job| {
             let ctx = ctx.clone();

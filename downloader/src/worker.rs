@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mongodb::bson::{self, Bson, Document, doc};
-use nodules_store::model::{FileRef, SourceFacts, SourceState, TreeEntry, VersionRecord};
-use nodules_store::queue::Job;
+use nodules_store::blobs::{BlobWriter, EncodedBlob};
+use nodules_store::model::{FileRef, SourceFacts, SourceState, TreeEntry};
+use nodules_store::queue::{DownloadResult, Job};
 use nodules_store::{Store, StoreError};
 use tokio::sync::mpsc;
 
@@ -16,7 +16,6 @@ use crate::extract::{Extracted, extract};
 use crate::facts;
 use crate::fetch::{FetchFailure, TarballClient};
 use crate::integrity::Expected;
-use crate::storage::{BlobOut, BlobWriter, drop_tree, release_blobs, release_other_versions, write_tree};
 use crate::unpack::Caps;
 
 /// Bumped when extraction or fact detection changes: older results are redone.
@@ -50,7 +49,7 @@ pub struct Ctx {
 
 /// How one job ended.
 enum Ending {
-    Commit { state: SourceState, fields: Document, blobs: Vec<String> },
+    Commit { state: SourceState, result: DownloadResult, blobs: Vec<String> },
     Fail(String),
     Retry { reason: String, wait: Option<Duration> },
 }
@@ -87,41 +86,32 @@ impl Ctx {
             return Ok(());
         }
         match ending {
-            Ending::Commit { state, fields, blobs } => {
+            Ending::Commit { state, result, blobs } => {
                 // a redo commits only over the result it read (not released meanwhile)
-                let also = if job.tree_pages > 0 {
-                    doc! { "tree_gen": job.tree_gen, "tree_pages": job.tree_pages }
-                } else {
-                    Document::new()
-                };
-                let fields_gen = fields.get_i64("tree_gen");
-                if self.store.finish_download(&job.id, &self.owner, state, fields, also).await? {
+                let result_gen = result.tree_gen();
+                if self.store.finish_download(job, &self.owner, state, result).await? {
                     c.downloaded.fetch_add(1, Ordering::Relaxed);
                     if job.tree_pages > 0 {
                         // the result this one replaced: nothing shows its tree any more
-                        drop_tree(&self.store, &job.id, job.tree_gen).await?;
+                        self.store.drop_tree(&job.id, job.tree_gen).await?;
                     }
-                    release_other_versions(&self.store, &job.package, &job.id).await?;
+                    self.store.release_other_versions(&job.package, &job.id).await?;
                     // its pages and search entry show these facts: let them know
                     self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
                 } else {
                     // another downloader took the job over: its result counts, ours not
                     tracing::warn!(package.name = %job.package, "lease lost before commit; result discarded");
-                    release_blobs(&self.store, &blobs).await?;
-                    if let Ok(ours) = fields_gen {
-                        let ours = doc! { "source": &job.id, "gen": ours };
-                        self.store.delete_all(nodules_store::db::coll::TREES, vec![ours]).await?;
+                    self.store.release_blobs(&blobs).await?;
+                    if let Some(ours) = result_gen {
+                        self.store.delete_tree_pages(&job.id, Some(ours)).await?;
                     }
                     c.skipped.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Ending::Fail(reason) => {
                 tracing::warn!(package.name = %job.package, version = %job.version, reason = %reason, "tarball failed");
-                let fields = doc! { "reason": &reason, "extractor": EXTRACTOR_VERSION as i64 };
-                if self
-                    .store
-                    .finish_download(&job.id, &self.owner, SourceState::Failed, fields, Document::new())
-                    .await?
+                let result = DownloadResult::failed(&reason, EXTRACTOR_VERSION as i64);
+                if self.store.finish_download(job, &self.owner, SourceState::Failed, result).await?
                 {
                     c.failed.fetch_add(1, Ordering::Relaxed);
                     // its page says "source unavailable: …" from now on
@@ -157,10 +147,7 @@ impl Ctx {
             Err(FetchFailure::Capped(r)) => {
                 return Ending::Commit {
                     state: SourceState::Capped,
-                    fields: doc! {
-                        "reason": r, "extractor": EXTRACTOR_VERSION as i64, "tree_pages": 0_i64, "tree_firsts": [],
-                        "tree_gen": Bson::Null,
-                    },
+                    result: DownloadResult::capped_unread(r, EXTRACTOR_VERSION as i64),
                     blobs: Vec::new(),
                 };
             }
@@ -174,7 +161,7 @@ impl Ctx {
             Err(e) => return Ending::Fail(format!("verification crashed: {e}")),
         }
         // blobs stream to the writer while the unpacker runs on a blocking thread
-        let (tx, mut rx) = mpsc::channel::<BlobOut>(16);
+        let (tx, mut rx) = mpsc::channel::<EncodedBlob>(16);
         let caps = self.caps.clone();
         let bytes = downloaded.bytes.clone();
         let with_blobs = !self.dry_run;
@@ -201,11 +188,11 @@ impl Ctx {
         };
         let stored_blobs: Vec<String> = extracted.tree.iter().filter_map(|t| t.blob.clone()).collect();
         if let Some(e) = write_error {
-            let _ = release_blobs(&self.store, &stored_blobs).await;
+            let _ = self.store.release_blobs(&stored_blobs).await;
             return Ending::Retry { reason: format!("storing files failed: {e}"), wait: None };
         }
         if !extracted.superseded.is_empty() {
-            let _ = release_blobs(&self.store, &extracted.superseded).await;
+            let _ = self.store.release_blobs(&extracted.superseded).await;
         }
         self.counts.files.fetch_add(extracted.tree.len() as u64, Ordering::Relaxed);
         self.counts.bytes.fetch_add(extracted.outcome.unpacked_size, Ordering::Relaxed);
@@ -214,10 +201,10 @@ impl Ctx {
             Err(e) => Ending::Retry { reason: format!("storing the result failed: {e}"), wait: None },
         };
         match ending {
-            Ending::Commit { state, fields, .. } => Ending::Commit { state, fields, blobs: stored_blobs },
+            Ending::Commit { state, result, .. } => Ending::Commit { state, result, blobs: stored_blobs },
             other => {
                 if !self.dry_run {
-                    let _ = release_blobs(&self.store, &stored_blobs).await;
+                    let _ = self.store.release_blobs(&stored_blobs).await;
                 }
                 other
             }
@@ -244,46 +231,26 @@ impl Ctx {
         facts.readme = facts::pick_readme(&paths).and_then(|p| file_ref(&x.tree, p));
         facts.license_file = facts::pick_license(&paths).and_then(|p| file_ref(&x.tree, p));
         facts.duplicates = x.outcome.duplicates.clone();
-        if let Some(registry) = self.registry_record(&job.id).await? {
+        if let Some(registry) = self.store.version(&job.package, &job.version).await? {
             facts.manifest_mismatches = facts::manifest_mismatches(&registry, &manifest, &facts);
         }
         facts.manifest_mismatches.extend(facts::name_mismatch(&job.package, &manifest));
         // a new generation each time a tree is written: a redo's pages stand beside the
         // committed ones until it commits (claim counts restart when a job is requeued)
         let generation = (rand::random::<u64>() >> 2) as i64;
-        let firsts =
-            if self.dry_run { Vec::new() } else { write_tree(&self.store, &job.id, generation, &x.tree).await? };
-        let tree_pages = firsts.len() as i64;
+        let firsts = if self.dry_run { Vec::new() } else { self.store.write_tree(&job.id, generation, &x.tree).await? };
         let state = if x.outcome.capped.is_some() { SourceState::Capped } else { SourceState::Done };
-        let mut fields = doc! {
-            "facts": bson::to_bson(&facts).map_err(|e| StoreError::encode("sources", e))?,
-            "tree_pages": tree_pages,
-            "tree_firsts": firsts,
-            "tree_gen": generation,
-            "extractor": EXTRACTOR_VERSION as i64,
-            "reason": x.outcome.capped.clone(),
-        };
-        if !x.outcome.lossy_names.is_empty() {
-            fields.insert("lossy_names", x.outcome.lossy_names.iter().take(100).cloned().collect::<Vec<_>>());
-        }
-        if !x.outcome.skipped.is_empty() {
-            fields.insert("skipped_count", x.outcome.skipped_count as i64);
-            let skipped: Vec<Document> =
-                x.outcome.skipped.iter().take(100).map(|(p, why)| doc! { "path": p, "why": why }).collect();
-            fields.insert("skipped", skipped);
-        }
-        Ok(Ending::Commit { state, fields, blobs: Vec::new() })
-    }
-
-    async fn registry_record(&self, id: &str) -> Result<Option<VersionRecord>, StoreError> {
-        let found = self
-            .store
-            .database()
-            .collection::<VersionRecord>(nodules_store::db::coll::VERSIONS)
-            .find_one(doc! { "_id": id })
-            .await
-            .map_err(StoreError::mongo("find", nodules_store::db::coll::VERSIONS))?;
-        Ok(found)
+        let result = DownloadResult::stored(
+            &facts,
+            firsts,
+            generation,
+            EXTRACTOR_VERSION as i64,
+            x.outcome.capped.clone(),
+            &x.outcome.lossy_names,
+            x.outcome.skipped_count,
+            &x.outcome.skipped,
+        )?;
+        Ok(Ending::Commit { state, result, blobs: Vec::new() })
     }
 }
 
@@ -294,32 +261,7 @@ fn file_ref(tree: &[TreeEntry], path: &str) -> Option<FileRef> {
 
 /// Re-queues results of an older extractor, a few at a time, when there is nothing else.
 pub async fn requeue_outdated(store: &Store) -> Result<u64, StoreError> {
-    let ids: Vec<Document> = {
-        use futures::TryStreamExt;
-        store
-            .collection(nodules_store::db::coll::SOURCES)
-            .find(doc! { "extractor": { "$lt": EXTRACTOR_VERSION as i64 } })
-            .projection(doc! { "_id": 1 })
-            .limit(100)
-            .await
-            .map_err(StoreError::mongo("find", "sources"))?
-            .try_collect()
-            .await
-            .map_err(StoreError::mongo("find", "sources"))?
-    };
-    let ids: Vec<&str> = ids.iter().filter_map(|d| d.get_str("_id").ok()).collect();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let r = store
-        .collection(nodules_store::db::coll::SOURCES)
-        .update_many(
-            doc! { "_id": { "$in": &ids }, "state": { "$ne": "pending" } },
-            doc! { "$set": { "state": "pending", "due_at": mongodb::bson::DateTime::now(), "attempts": 0_i64 } },
-        )
-        .await
-        .map_err(StoreError::mongo("update", "sources"))?;
-    Ok(r.modified_count)
+    store.requeue_outdated_downloads(EXTRACTOR_VERSION as i64).await
 }
 
 async fn renew(store: Store, id: String, owner: String, lease: Duration, lost: Arc<AtomicBool>) {

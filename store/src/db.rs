@@ -62,7 +62,7 @@ impl Store {
             options.connect_timeout = Some(Duration::from_secs(10));
         }
         options.app_name.get_or_insert_with(|| "nodules".to_string());
-        if let Some(h) = crate::tally::handler() {
+        if let Some(h) = crate::shapes::with_recorder(crate::tally::handler()) {
             options.command_event_handler = Some(h);
         }
         let client = Client::with_options(options).map_err(StoreError::connect)?;
@@ -83,6 +83,9 @@ impl Store {
         options.server_selection_timeout.get_or_insert(Duration::from_secs(1));
         options.connect_timeout.get_or_insert(Duration::from_secs(1));
         options.app_name.get_or_insert_with(|| "nodules-webapp".to_string());
+        if let Some(h) = crate::shapes::with_recorder(None) {
+            options.command_event_handler = Some(h);
+        }
         let client = Client::with_options(options).map_err(StoreError::connect)?;
         let db = client.database(&args.db);
         Ok(Store { client, db })

@@ -29,7 +29,7 @@ use mongodb::bson::{Bson, DateTime, Document, doc};
 use crate::bulk::UpdateOp;
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
-use crate::model::{Source, SourceState};
+use crate::model::{Source, SourceFacts, SourceState};
 
 /// Due jobs read at once by a [`Claimer`].
 pub const READ_AHEAD: usize = 64;
@@ -289,23 +289,24 @@ impl Store {
         Ok(r.matched_count == 1)
     }
 
-    /// Commits a result (`done`, `capped` or `failed`) if the lease is still ours.
-    /// `fields` are the result's fields (facts, tree_pages, extractor, reason, …).
-    /// `also`: more the document must still hold (the tree generation a redo replaces).
+    /// Commits `job`'s result (`done`, `capped` or `failed`) if the lease is still ours.
+    /// A result that replaces the job's tree commits only over the tree the job read (a
+    /// redo, not released meanwhile).
     pub async fn finish_download(
         &self,
-        id: &str,
+        job: &Job,
         owner: &str,
         state: SourceState,
-        fields: Document,
-        also: Document,
+        result: DownloadResult,
     ) -> Result<bool> {
-        let mut set = fields;
+        let mut set = result.fields;
         set.insert("state", state_str(state));
         set.insert("finished_at", DateTime::now());
         set.insert("owner", Bson::Null);
-        let mut filter = doc! { "_id": id, "owner": owner, "state": "pending" };
-        filter.extend(also);
+        let mut filter = doc! { "_id": &job.id, "owner": owner, "state": "pending" };
+        if result.replaces_tree && job.tree_pages > 0 {
+            filter.extend(doc! { "tree_gen": job.tree_gen, "tree_pages": job.tree_pages });
+        }
         let r = self
             .collection(coll::SOURCES)
             .update_one(filter, doc! { "$set": set, "$unset": { "due_at": "" } })
@@ -334,6 +335,176 @@ impl Store {
             .find_one(doc! { "_id": source_id(package, version) })
             .await
             .map_err(StoreError::mongo("find", coll::SOURCES))
+    }
+}
+
+impl Store {
+    /// Whether any job is pending (leased elsewhere, or waiting out a backoff). One key
+    /// read by the `state` index, not a count: the development server counts by decoding
+    /// the whole collection.
+    pub async fn any_download_pending(&self) -> Result<bool> {
+        let found = self
+            .collection(coll::SOURCES)
+            .find_one(doc! { "state": "pending" })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
+        Ok(found.is_some())
+    }
+
+    /// Every pending job, claimed or not (a dry run reads them without claiming).
+    pub async fn pending_downloads(&self) -> Result<Vec<Job>> {
+        let docs: Vec<Document> = self
+            .collection(coll::SOURCES)
+            .find(doc! { "state": "pending" })
+            .batch_size(crate::bulk::SCAN_BATCH)
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
+        Ok(docs.iter().map(Job::from_doc).collect())
+    }
+
+    /// Queues again up to 100 results of an extractor older than `extractor`; returns how
+    /// many were queued.
+    pub async fn requeue_outdated_downloads(&self, extractor: i64) -> Result<u64> {
+        let ids: Vec<Document> = self
+            .collection(coll::SOURCES)
+            .find(doc! { "extractor": { "$lt": extractor } })
+            .projection(doc! { "_id": 1 })
+            .limit(100)
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
+        let ids: Vec<&str> = ids.iter().filter_map(|d| d.get_str("_id").ok()).collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let r = self
+            .collection(coll::SOURCES)
+            .update_many(
+                doc! { "_id": { "$in": &ids }, "state": { "$ne": "pending" } },
+                doc! { "$set": { "state": "pending", "due_at": DateTime::now(), "attempts": 0_i64 } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        Ok(r.modified_count)
+    }
+
+    /// Releases the files of `package`'s other versions that nobody asked for: their trees
+    /// go, their blobs lose a reference (and go once none is left). Returns how many.
+    ///
+    /// A version is first marked released (`tree_pages` to 0, filtered on it being above
+    /// 0), and only the downloader whose mark matched takes the references off: two
+    /// downloaders committing two versions of one package, or a run that died half-way and
+    /// the next one, never take a version's references off twice (which would delete blobs
+    /// other packages still show). Dying after the mark leaves its blobs counted (disk, not
+    /// a lost file).
+    pub async fn release_other_versions(&self, package: &str, keep: &str) -> Result<u64> {
+        let others: Vec<Document> = self
+            .collection(coll::SOURCES)
+            .find(doc! { "package": package })
+            .projection(doc! { "tree_pages": 1, "tree_gen": 1, "priority": 1, "state": 1 })
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
+        let mut released = 0;
+        for o in others {
+            let Ok(id) = o.get_str("_id") else { continue };
+            let pages = o.get_i64("tree_pages").unwrap_or(0);
+            let on_demand = o.get_i64("priority").unwrap_or(0) >= ON_DEMAND_PRIORITY;
+            if id == keep || pages == 0 || on_demand {
+                continue;
+            }
+            let generation = o.get_i64("tree_gen").ok();
+            // the generation read is in the filter: a redo of this version committed since
+            // (a new generation) is not released, and its commit fails once this one matched
+            let marked = self
+                .collection(coll::SOURCES)
+                .update_one(
+                    doc! { "_id": id, "tree_pages": { "$gt": 0_i64 }, "tree_gen": generation },
+                    doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "tree_gen": Bson::Null, "released": true } },
+                )
+                .await
+                .map_err(StoreError::mongo("update", coll::SOURCES))?;
+            if marked.matched_count == 0 {
+                continue;
+            }
+            self.drop_tree(id, generation).await?;
+            released += 1;
+        }
+        Ok(released)
+    }
+}
+
+/// What a download commits on its job's document besides its state (see
+/// [`Store::finish_download`]).
+#[derive(Debug, Clone)]
+pub struct DownloadResult {
+    fields: Document,
+    /// The result replaces the job's tree (a redo commits only over the tree it read).
+    replaces_tree: bool,
+}
+
+impl DownloadResult {
+    /// Nothing stored, for `reason`.
+    pub fn failed(reason: &str, extractor: i64) -> Self {
+        DownloadResult { fields: doc! { "reason": reason, "extractor": extractor }, replaces_tree: false }
+    }
+
+    /// Over a cap before anything was unpacked: no tree, `reason` says which cap.
+    pub fn capped_unread(reason: String, extractor: i64) -> Self {
+        DownloadResult {
+            fields: doc! {
+                "reason": reason, "extractor": extractor, "tree_pages": 0_i64, "tree_firsts": [],
+                "tree_gen": Bson::Null,
+            },
+            replaces_tree: true,
+        }
+    }
+
+    /// Unpacked: the facts read and the tree written as generation `tree_gen` (pages
+    /// starting at `tree_firsts`); `reason` when a cap cut the tree short, and what was
+    /// renamed or skipped (the first 100 of each are kept).
+    #[allow(clippy::too_many_arguments)]
+    pub fn stored(
+        facts: &SourceFacts,
+        tree_firsts: Vec<String>,
+        tree_gen: i64,
+        extractor: i64,
+        reason: Option<String>,
+        lossy_names: &[String],
+        skipped_count: u64,
+        skipped: &[(String, String)],
+    ) -> Result<Self> {
+        let mut fields = doc! {
+            "facts": mongodb::bson::to_bson(facts).map_err(|e| StoreError::encode(coll::SOURCES, e))?,
+            "tree_pages": tree_firsts.len() as i64,
+            "tree_firsts": tree_firsts,
+            "tree_gen": tree_gen,
+            "extractor": extractor,
+            "reason": reason,
+        };
+        if !lossy_names.is_empty() {
+            fields.insert("lossy_names", lossy_names.iter().take(100).cloned().collect::<Vec<_>>());
+        }
+        if !skipped.is_empty() {
+            fields.insert("skipped_count", skipped_count as i64);
+            let skipped: Vec<Document> =
+                skipped.iter().take(100).map(|(p, why)| doc! { "path": p, "why": why }).collect();
+            fields.insert("skipped", skipped);
+        }
+        Ok(DownloadResult { fields, replaces_tree: true })
+    }
+
+    /// The generation of the tree this result holds, if any.
+    pub fn tree_gen(&self) -> Option<i64> {
+        self.fields.get_i64("tree_gen").ok()
     }
 }
 

@@ -1,10 +1,12 @@
 //! Reading a version's file tree: pages of entries in path order.
 
+use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 
+use crate::bulk::WriteFailure;
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
-use crate::model::TreeEntry;
+use crate::model::{TREE_PAGE_SIZE, TreeEntry};
 
 fn entries(d: &Document) -> Vec<TreeEntry> {
     d.get_array("entries")
@@ -48,5 +50,79 @@ impl Store {
             return Ok(None);
         }
         Ok(self.tree_page(source, generation, page as i64).await?.into_iter().find(|e| e.path == path))
+    }
+}
+
+impl Store {
+    /// Writes a version's tree (sorted by path) as pages of generation `generation` (random,
+    /// new for each tree written); returns the first path of each page.
+    ///
+    /// Pages are inserted (a third of an upsert's cost on the development server) beside
+    /// those of any earlier result, which stay visible until this one is committed and are
+    /// then dropped ([`Store::drop_tree`]). A refused page fails the job, which is tried
+    /// again with a new generation.
+    pub async fn write_tree(&self, source: &str, generation: i64, tree: &[TreeEntry]) -> Result<Vec<String>> {
+        let mut pages = Vec::new();
+        let mut firsts = Vec::new();
+        for (i, chunk) in tree.chunks(TREE_PAGE_SIZE).enumerate() {
+            let page = i as i64 + 1;
+            let entries = mongodb::bson::to_bson(chunk).map_err(|e| StoreError::encode(coll::TREES, e))?;
+            let first = chunk.first().map(|e| e.path.clone()).unwrap_or_default();
+            firsts.push(first.clone());
+            pages.push(
+                doc! {
+                    "_id": tree_page_id(source, Some(generation), page),
+                    "source": source, "gen": generation, "page": page, "first": first, "entries": entries,
+                }
+                .into(),
+            );
+        }
+        if let Some(f) = self.insert_all(coll::TREES, pages).await?.first() {
+            return Err(tree_refused(source, f));
+        }
+        Ok(firsts)
+    }
+
+    /// Every blob generation `generation` of a version's tree references (one per file
+    /// entry; `None`: pages written before generations).
+    pub async fn tree_blobs(&self, source: &str, generation: Option<i64>) -> Result<Vec<String>> {
+        let pages: Vec<Document> = self
+            .collection(coll::TREES)
+            .find(doc! { "source": source, "gen": generation })
+            .projection(doc! { "entries.b": 1 })
+            .await
+            .map_err(StoreError::mongo("find", coll::TREES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::TREES))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.get_array("entries").into_iter().flatten())
+            .filter_map(|e| e.as_document().and_then(|e| e.get_str("b").ok()).map(str::to_string))
+            .collect())
+    }
+
+    /// Deletes the pages of generation `generation` of a version's tree (their blobs'
+    /// references are the caller's).
+    pub async fn delete_tree_pages(&self, source: &str, generation: Option<i64>) -> Result<()> {
+        self.delete_all(coll::TREES, vec![doc! { "source": source, "gen": generation }]).await?;
+        Ok(())
+    }
+
+    /// Takes back what generation `generation` of a version's tree holds: its blobs'
+    /// references and its pages. The caller makes sure nothing shows it any more and that
+    /// only one downloader does this for it.
+    pub async fn drop_tree(&self, source: &str, generation: Option<i64>) -> Result<()> {
+        let blobs = self.tree_blobs(source, generation).await?;
+        self.release_blobs(&blobs).await?;
+        self.delete_tree_pages(source, generation).await
+    }
+}
+
+fn tree_refused(source: &str, f: &WriteFailure) -> StoreError {
+    StoreError::Answer {
+        op: "insert",
+        collection: coll::TREES.to_string(),
+        answer: Box::new(doc! { "source": source, "refused": &f.message }),
     }
 }

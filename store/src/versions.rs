@@ -83,3 +83,14 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// `package`'s version `version`, by key.
+    pub async fn version(&self, package: &str, version: &str) -> Result<Option<VersionRecord>> {
+        self.database()
+            .collection::<VersionRecord>(coll::VERSIONS)
+            .find_one(doc! { "_id": version_id(package, version) })
+            .await
+            .map_err(StoreError::mongo("find", coll::VERSIONS))
+    }
+}

@@ -89,9 +89,21 @@ pub struct Summary {
     pub failed: u64,
 }
 
+static QUERY_SHAPES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes every binary started from now on record the query shapes it sends in `dir`
+/// (`NODULES_QUERY_SHAPES`, see `nodules_store::shapes`).
+pub fn record_query_shapes(dir: &std::path::Path) {
+    let _ = QUERY_SHAPES.set(dir.to_path_buf());
+}
+
 /// A command for binary `name` against `db` (its URI and database name in the environment).
 pub fn command(name: &str, db: &TestDb, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin_path(name));
+    match QUERY_SHAPES.get() {
+        Some(dir) => cmd.env(nodules_store::shapes::ENV, dir),
+        None => cmd.env_remove(nodules_store::shapes::ENV),
+    };
     cmd.args(args)
         .env("MONGODB_URI", db.uri())
         .env("NODULES_DB", db.name())

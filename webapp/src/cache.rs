@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use moka::future::Cache;
-use mongodb::bson::doc;
 use nodules_store::Store;
 
 /// A cached answer.
@@ -108,27 +106,11 @@ impl PageCache {
         });
     }
 
-    async fn poll(&self, store: &Store) -> Result<(), mongodb::error::Error> {
+    async fn poll(&self, store: &Store) -> Result<(), nodules_store::StoreError> {
         let since = self.watermark.load(Ordering::Relaxed);
-        let changed: Vec<mongodb::bson::Document> = store
-            .packages()
-            .find(doc! { "seq": { "$gt": since } })
-            .sort(doc! { "seq": 1 })
-            .projection(doc! { "_id": 1, "seq": 1 })
-            .limit(5000)
-            .await?
-            .try_collect()
-            .await?;
-        let mut max = since;
-        let names: Vec<String> = changed
-            .iter()
-            .filter_map(|d| {
-                if let Ok(s) = d.get_i64("seq") {
-                    max = max.max(s);
-                }
-                d.get_str("_id").ok().map(str::to_string)
-            })
-            .collect();
+        let changed = store.changed_since(since, 5000).await?;
+        let max = changed.iter().map(|(_, seq)| *seq).fold(since, i64::max);
+        let names: Vec<String> = changed.into_iter().map(|(name, _)| name).collect();
         self.invalidate(names);
         self.watermark.store(max, Ordering::Relaxed);
         Ok(())

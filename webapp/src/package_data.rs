@@ -3,9 +3,6 @@
 
 use std::collections::HashSet;
 
-use futures::TryStreamExt;
-use mongodb::bson::doc;
-use nodules_store::db::coll;
 use nodules_store::model::{Dependents, Package, PackageState, Source, SourceState, VersionRecord};
 use nodules_store::queue::Wanted;
 
@@ -63,14 +60,7 @@ pub async fn load(app: &AppState, name: &str, version: Option<&str>) -> Result<F
 }
 
 async fn version_record(app: &AppState, name: &str, version: &str) -> Result<Option<VersionRecord>, AppError> {
-    let found = app
-        .store()
-        .database()
-        .collection::<VersionRecord>(coll::VERSIONS)
-        .find_one(doc! { "_id": format!("{name}@{version}") })
-        .await
-        .map_err(nodules_store::StoreError::mongo("find", coll::VERSIONS))?;
-    Ok(found)
+    Ok(app.store().version(name, version).await?)
 }
 
 /// Asks the downloader for this version, ahead of its background work.
@@ -93,15 +83,5 @@ pub async fn indexed(app: &AppState, names: Vec<String>) -> Result<HashSet<Strin
     if names.is_empty() {
         return Ok(HashSet::new());
     }
-    let found: Vec<mongodb::bson::Document> = app
-        .store()
-        .packages()
-        .find(doc! { "_id": { "$in": names }, "state": "active" })
-        .projection(doc! { "_id": 1 })
-        .await
-        .map_err(nodules_store::StoreError::mongo("find", coll::PACKAGES))?
-        .try_collect()
-        .await
-        .map_err(nodules_store::StoreError::mongo("find", coll::PACKAGES))?;
-    Ok(found.iter().filter_map(|d| d.get_str("_id").ok().map(str::to_string)).collect())
+    Ok(app.store().active_among(names).await?.into_iter().collect())
 }

@@ -3,16 +3,15 @@
 //! every second it indexes packages whose `seq` is above the watermark. Several webapps
 //! each keep their own index from the same database. No full rebuild on restart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::Document;
 use nodules_store::Store;
-use nodules_store::db::coll;
 
 use super::doc::SearchDoc;
 use super::engine::SearchEngine;
@@ -102,7 +101,7 @@ impl SearchService {
         // windows of `seq` numbers, not one cursor: the development server answers a find by
         // materializing every match first, and page requests would queue behind it for
         // seconds (a 503 for the home page while 40,000 packages were read at once)
-        let mut scan = store.scan_packages(projection(), BUILD_WINDOW).await?;
+        let mut scan = store.scan_search_records(BUILD_WINDOW).await?;
         let mut last_log = Instant::now();
         loop {
             let window_started = Instant::now();
@@ -186,15 +185,7 @@ impl SearchService {
         let mut max = None;
         let mut from_seq = from;
         loop {
-            let docs: Vec<Document> = store
-                .packages()
-                .find(doc! { "seq": { "$gt": from_seq } })
-                .sort(doc! { "seq": 1 })
-                .limit(BATCH as i64)
-                .projection(projection())
-                .await?
-                .try_collect()
-                .await?;
+            let docs = store.search_records_changed_since(from_seq, BATCH as i64).await?;
             let n = docs.len();
             if let Some(s) = docs.last().and_then(|d| d.get_i64("seq").ok()) {
                 from_seq = s;
@@ -219,14 +210,6 @@ impl SearchService {
     }
 }
 
-fn projection() -> Document {
-    doc! {
-        "state": 1, "seq": 1, "latest": 1, "maintainers.name": 1, "dependents_count": 1, "modified": 1,
-        "latest_version.description": 1, "latest_version.keywords": 1, "latest_version.author.name": 1,
-        "latest_version.license.spdx": 1, "latest_version.deprecated": 1,
-    }
-}
-
 /// Package records (as projected) → documents to index, and names to remove.
 async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(Vec<SearchDoc>, Vec<String>)> {
     let mut removals = Vec::new();
@@ -242,17 +225,7 @@ async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(V
     // downloaded facts of each latest version (a query per hundred)
     let ids: Vec<String> =
         active.iter().filter_map(|(n, d)| d.get_str("latest").ok().map(|v| format!("{n}@{v}"))).collect();
-    let mut facts: HashMap<String, Document> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(nodules_store::bulk::IN_LIST_MAX) {
-        let found: Vec<Document> = store
-            .collection(coll::SOURCES)
-            .find(doc! { "_id": { "$in": chunk } })
-            .projection(doc! { "facts.has_types": 1, "facts.module_type": 1, "state": 1 })
-            .await?
-            .try_collect()
-            .await?;
-        facts.extend(found.into_iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d))));
-    }
+    let facts = store.search_facts(&ids).await?;
     let docs = active
         .into_iter()
         .map(|(name, d)| {
