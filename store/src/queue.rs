@@ -301,7 +301,7 @@ impl Store {
         also: Document,
     ) -> Result<bool> {
         let mut set = fields;
-        set.insert("state", state_str(state));
+        set.insert("state", state.as_str());
         set.insert("finished_at", DateTime::now());
         set.insert("owner", Bson::Null);
         let mut filter = doc! { "_id": id, "owner": owner, "state": "pending" };
@@ -334,14 +334,5 @@ impl Store {
             .find_one(doc! { "_id": source_id(package, version) })
             .await
             .map_err(StoreError::mongo("find", coll::SOURCES))
-    }
-}
-
-pub fn state_str(state: SourceState) -> &'static str {
-    match state {
-        SourceState::Pending => "pending",
-        SourceState::Done => "done",
-        SourceState::Failed => "failed",
-        SourceState::Capped => "capped",
     }
 }

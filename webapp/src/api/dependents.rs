@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::AppError;
-use crate::pages::dependents::parse_kind;
 use crate::state::AppState;
 
 const MAX_LIMIT: usize = 200;
@@ -42,7 +41,11 @@ pub struct DependentJson {
 /// `p<page>.<offset>`: where the next answer starts.
 fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
     let Some(c) = c.filter(|c| !c.is_empty()) else { return Ok((1, 0)) };
-    let bad = || AppError::BadRequest(format!("`{c}` is not a cursor from this API"));
+    let bad = || AppError::InvalidParam {
+        name: "cursor",
+        value: c.to_string(),
+        expected: "a `next_cursor` of this API".to_string(),
+    };
     let (page, offset) = c.strip_prefix('p').and_then(|r| r.split_once('.')).ok_or_else(bad)?;
     let page: i64 = page.parse().map_err(|_| bad())?;
     let offset: usize = offset.parse().map_err(|_| bad())?;
@@ -55,7 +58,7 @@ fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
 /// A package's dependents of one kind, most popular first (as of `ranked_at`).
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}/dependents",
+    path = crate::routes::API_DEPENDENTS,
     params(("name" = String, Path, description = "Package name"), DependentsParams),
     responses(
         (status = 200, description = "A slice of the list", body = DependentsJson),
@@ -64,14 +67,14 @@ fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
     )
 )]
 pub async fn list_dependents(app: &AppState, name: &str, q: DependentsParams) -> Result<DependentsJson, AppError> {
-    let kind = parse_kind(q.kind.as_deref())?;
+    let kind = crate::params::dep_kind(q.kind.as_deref())?;
     let limit: usize = match q.limit.as_deref() {
         None | Some("") => DEPENDENTS_PAGE_SIZE,
-        Some(l) => l
-            .parse()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| AppError::BadRequest(format!("limit must be from 1 to {MAX_LIMIT}, not `{l}`")))?,
+        Some(l) => l.parse().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| AppError::InvalidParam {
+            name: "limit",
+            value: l.to_string(),
+            expected: format!("from 1 to {MAX_LIMIT}"),
+        })?,
     };
     let (mut page, mut offset) = parse_cursor(q.cursor.as_deref())?;
     let store = app.store();

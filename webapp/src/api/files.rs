@@ -72,7 +72,7 @@ async fn source(app: &AppState, name: &str, version: &str) -> Result<nodules_sto
 /// The file tree of an unpacked version.
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}/versions/{version}/files",
+    path = crate::routes::API_FILES,
     params(("name" = String, Path), ("version" = String, Path), FilesParams),
     responses((status = 200, body = FilesJson), (status = 404, body = crate::error::ErrorBody))
 )]
@@ -93,7 +93,7 @@ pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParam
     Ok(FilesJson {
         name: name.to_string(),
         version: version.to_string(),
-        state: nodules_store::queue::state_str(s.state).to_string(),
+        state: s.state.as_str().to_string(),
         reason: s.reason.clone(),
         file_count: s.facts.as_ref().map(|f| f.file_count),
         page,
@@ -106,7 +106,7 @@ pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParam
 /// One file's metadata.
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}/versions/{version}/files/{path}",
+    path = crate::routes::API_FILE,
     params(("name" = String, Path), ("version" = String, Path), ("path" = String, Path, description = "Path inside the package")),
     responses((status = 200, body = FileJson), (status = 404, body = crate::error::ErrorBody))
 )]

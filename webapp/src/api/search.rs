@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, AppError};
-use crate::pages::search::run_search;
-use crate::respond::{JSON, PAGE_CACHE, Scope, cached, through_cache};
+use crate::respond::{CachePolicy, json};
+use crate::search::run::{cache_policy, run_search};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -32,14 +31,14 @@ pub struct SuggestJson {
     pub suggestions: serde_json::Value,
 }
 
-fn number(q: &HashMap<String, String>, key: &str, default: usize, max: usize) -> Result<usize, AppError> {
+fn number(q: &HashMap<String, String>, key: &'static str, default: usize, max: usize) -> Result<usize, AppError> {
     match q.get(key).map(String::as_str) {
         None | Some("") => Ok(default),
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| AppError::BadRequest(format!("{key} must be a number from 0 to {max}, not `{v}`"))),
+        Some(v) => v.parse().ok().filter(|n| *n <= max).ok_or_else(|| AppError::InvalidParam {
+            name: key,
+            value: v.to_string(),
+            expected: format!("a number from 0 to {max}"),
+        }),
     }
 }
 
@@ -47,51 +46,44 @@ fn number(q: &HashMap<String, String>, key: &str, default: usize, max: usize) ->
 /// filters `is:deprecated`, `not:deprecated`, `has:types`, `module:esm|cjs|dual`, `license:ID`).
 #[utoipa::path(
     get,
-    path = "/api/v1/search",
+    path = crate::routes::API_SEARCH,
     params(("q" = String, Query), ("limit" = Option<usize>, Query, description = "1 to 100, default 20"), ("offset" = Option<usize>, Query)),
     responses((status = 200, body = SearchJson), (status = 400, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody))
 )]
 pub async fn api_search(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     if query.is_empty() {
-        return Err(AppError::BadRequest("q is required".into()).into());
+        return Err(AppError::MissingParam { name: "q" }.into());
     }
     let limit = number(&q, "limit", 20, 100)?.max(1);
     let offset = number(&q, "offset", 0, 1000)?;
     if app.search().and_then(|s| s.building()).is_some() {
         return Err(AppError::SearchUnavailable.into());
     }
-    let request = crate::pages::search::cache_key(&app, &uri);
-    through_cache(&app, Scope::Global, &request, &headers, async {
-        let r = run_search(&app, query, limit, offset).await?;
-        let body = SearchJson {
-            total: r.total,
-            results: serde_json::to_value(&r.results).unwrap_or_default(),
-            facets: serde_json::to_value(&r.facets).unwrap_or_default(),
-            did_you_mean: r.did_you_mean,
-        };
-        let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.into()))?;
-        Ok::<_, ApiError>(cached(StatusCode::OK, JSON, bytes, PAGE_CACHE))
-    })
-    .await
+    let policy = cache_policy(app.search());
+    let r = run_search(app.search(), query, limit, offset).await?;
+    let body = SearchJson {
+        total: r.total,
+        results: serde_json::to_value(&r.results).unwrap_or_default(),
+        facets: serde_json::to_value(&r.facets).unwrap_or_default(),
+        did_you_mean: r.did_you_mean,
+    };
+    Ok(json(policy, &body)?)
 }
 
 /// Name prefixes for autocomplete, most popular first.
 #[utoipa::path(
     get,
-    path = "/api/v1/suggest",
+    path = crate::routes::API_SUGGEST,
     params(("q" = String, Query)),
     responses((status = 200, body = SuggestJson))
 )]
 pub async fn api_suggest(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let prefix = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
     let suggestions = match (app.search(), prefix.is_empty()) {
@@ -103,6 +95,5 @@ pub async fn api_suggest(
         _ => Vec::new(),
     };
     let body = SuggestJson { suggestions: serde_json::to_value(&suggestions).unwrap_or_default() };
-    let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(crate::respond::send(&cached(StatusCode::OK, JSON, bytes, "public, max-age=300"), &headers))
+    Ok(json(CachePolicy::Browser("public, max-age=300"), &body)?)
 }
