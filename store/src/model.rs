@@ -303,11 +303,15 @@ impl DepKind {
     }
 
     pub fn parse(s: &str) -> Option<DepKind> {
-        match s {
-            "prod" => Some(DepKind::Prod),
-            "dev" => Some(DepKind::Dev),
-            _ => None,
-        }
+        s.parse().ok()
+    }
+}
+
+impl std::str::FromStr for DepKind {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<DepKind, UnknownName> {
+        DepKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownName)
     }
 }
 
@@ -392,6 +396,29 @@ pub enum SourceState {
     Capped,
 }
 
+impl SourceState {
+    pub const ALL: [SourceState; 4] =
+        [SourceState::Pending, SourceState::Done, SourceState::Failed, SourceState::Capped];
+
+    /// As stored and as the site and the API show it: `pending`, `done`, `failed`, `capped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Pending => "pending",
+            SourceState::Done => "done",
+            SourceState::Failed => "failed",
+            SourceState::Capped => "capped",
+        }
+    }
+}
+
+impl std::str::FromStr for SourceState {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<SourceState, UnknownName> {
+        SourceState::ALL.into_iter().find(|v| v.as_str() == s).ok_or(UnknownName)
+    }
+}
+
 /// The module system a package offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -400,6 +427,32 @@ pub enum ModuleType {
     Cjs,
     Dual,
 }
+
+impl ModuleType {
+    pub const ALL: [ModuleType; 3] = [ModuleType::Esm, ModuleType::Cjs, ModuleType::Dual];
+
+    /// As stored, searched (`module:esm`) and shown: `esm`, `cjs`, `dual`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleType::Esm => "esm",
+            ModuleType::Cjs => "cjs",
+            ModuleType::Dual => "dual",
+        }
+    }
+}
+
+impl std::str::FromStr for ModuleType {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<ModuleType, UnknownName> {
+        ModuleType::ALL.into_iter().find(|v| v.as_str() == s).ok_or(UnknownName)
+    }
+}
+
+/// A string that names none of an enum's values (`FromStr` of the model's enums).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not one of the known values")]
+pub struct UnknownName;
 
 /// A field on which the registry document and the tarball's own `package.json` disagree
 /// (manifest confusion: what users install is the tarball's).

@@ -300,7 +300,7 @@ impl Store {
         result: DownloadResult,
     ) -> Result<bool> {
         let mut set = result.fields;
-        set.insert("state", state_str(state));
+        set.insert("state", state.as_str());
         set.insert("finished_at", DateTime::now());
         set.insert("owner", Bson::Null);
         let mut filter = doc! { "_id": &job.id, "owner": owner, "state": "pending" };
@@ -505,14 +505,5 @@ impl DownloadResult {
     /// The generation of the tree this result holds, if any.
     pub fn tree_gen(&self) -> Option<i64> {
         self.fields.get_i64("tree_gen").ok()
-    }
-}
-
-pub fn state_str(state: SourceState) -> &'static str {
-    match state {
-        SourceState::Pending => "pending",
-        SourceState::Done => "done",
-        SourceState::Failed => "failed",
-        SourceState::Capped => "capped",
     }
 }

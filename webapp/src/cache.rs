@@ -2,6 +2,7 @@
 //! one package are dropped when its `seq` changes (a watcher follows the `seq` index every
 //! second, so a hot page costs no database read); site-wide pages live a minute.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -10,21 +11,54 @@ use bytes::Bytes;
 use moka::future::Cache;
 use nodules_store::Store;
 
+use crate::metrics::RouteTemplate;
+use crate::respond::Validity;
+
 /// A cached answer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Cached {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Bytes,
     pub etag: String,
     pub cache_control: &'static str,
+    /// The package the answer is about: dropped when it changes.
+    pub package: Option<String>,
+    /// The route `/metrics` counts a hit under, when not the matched one.
+    pub route: Option<RouteTemplate>,
+    /// A site-wide answer is kept only while this holds.
+    pub valid: Option<Validity>,
+}
+
+/// A request for an answer not kept yet: the first renders it, the others wait for it.
+pub enum Flight {
+    Leader(FlightGuard),
+    /// Resolves when the leader is done (kept or not).
+    Follower(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>),
+}
+
+/// Held while the first request renders; dropping it lets the others look again.
+pub struct FlightGuard {
+    cache: Arc<PageCache>,
+    key: String,
+    _done: tokio::sync::watch::Sender<()>,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        if let Ok(mut f) = self.cache.flights.lock() {
+            f.remove(&self.key);
+        }
+    }
 }
 
 pub struct PageCache {
-    /// `{package}\u{0}{request}` → answer; dropped when the package changes.
+    /// request → answer about one package; dropped when the package changes.
     packages: Cache<String, Arc<Cached>>,
-    /// Site-wide answers (home, browse lists), for a minute.
+    /// Site-wide answers (home, browse lists, search), for a minute.
     global: Cache<String, Arc<Cached>>,
+    /// Requests being rendered, by URL.
+    flights: std::sync::Mutex<HashMap<String, tokio::sync::watch::Receiver<()>>>,
     /// Highest `seq` seen by the watcher.
     watermark: AtomicI64,
     /// The watcher's last poll reached the database: cached answers are current.
@@ -36,6 +70,7 @@ impl PageCache {
         PageCache {
             packages: Cache::builder().max_capacity(entries).support_invalidation_closures().build(),
             global: Cache::builder().max_capacity(1000).time_to_live(Duration::from_secs(60)).build(),
+            flights: std::sync::Mutex::new(HashMap::new()),
             watermark: AtomicI64::new(0),
             db_ok: std::sync::atomic::AtomicBool::new(true),
         }
@@ -46,29 +81,43 @@ impl PageCache {
         self.db_ok.load(Ordering::Relaxed)
     }
 
-    pub fn package_key(package: &str, request: &str) -> String {
-        format!("{package}\u{0}{request}")
+    /// The answer kept for `request` (its path and query), if any still holds.
+    pub async fn get(&self, request: &str) -> Option<Arc<Cached>> {
+        if let Some(c) = self.packages.get(request).await {
+            return Some(c);
+        }
+        let c = self.global.get(request).await?;
+        match &c.valid {
+            Some(valid) if !valid() => None,
+            _ => Some(c),
+        }
     }
 
-    pub async fn get_package(&self, key: &str) -> Option<Arc<Cached>> {
-        self.packages.get(key).await
+    /// Keeps the answer to `request`, about `package`, until the package changes.
+    pub async fn put_package(&self, request: String, package: String, value: Cached) {
+        self.packages.insert(request, Arc::new(Cached { package: Some(package), ..value })).await;
     }
 
-    pub async fn put_package(&self, key: String, value: Cached) {
-        self.packages.insert(key, Arc::new(value)).await;
+    /// Keeps a site-wide answer to `request` for a minute.
+    pub async fn put_global(&self, request: String, value: Cached) {
+        self.global.insert(request, Arc::new(value)).await;
     }
 
-    /// The cache `package` answers (true) or site-wide answers (false) live in.
-    pub fn store_for(&self, package: bool) -> &Cache<String, Arc<Cached>> {
-        if package { &self.packages } else { &self.global }
-    }
-
-    pub async fn get_global(&self, key: &str) -> Option<Arc<Cached>> {
-        self.global.get(key).await
-    }
-
-    pub async fn put_global(&self, key: String, value: Cached) {
-        self.global.insert(key, Arc::new(value)).await;
+    /// Leader when nobody renders `request` now; otherwise a follower waiting for the leader.
+    pub fn flight(self: &Arc<Self>, request: &str) -> Flight {
+        let Ok(mut flights) = self.flights.lock() else {
+            // a poisoned lock only costs the coalescing
+            let (done, _) = tokio::sync::watch::channel(());
+            return Flight::Leader(FlightGuard { cache: self.clone(), key: String::new(), _done: done });
+        };
+        if let Some(rx) = flights.get(request) {
+            let mut rx = rx.clone();
+            // ends when the leader's sender is dropped
+            return Flight::Follower(Box::pin(async move { while rx.changed().await.is_ok() {} }));
+        }
+        let (done, rx) = tokio::sync::watch::channel(());
+        flights.insert(request.to_string(), rx);
+        Flight::Leader(FlightGuard { cache: self.clone(), key: request.to_string(), _done: done })
     }
 
     /// Drops every entry about `names`.
@@ -76,9 +125,9 @@ impl PageCache {
         if names.is_empty() {
             return;
         }
-        let prefixes: Vec<String> = names.into_iter().map(|n| format!("{n}\u{0}")).collect();
+        let names: std::collections::HashSet<String> = names.into_iter().collect();
         if let Err(e) =
-            self.packages.invalidate_entries_if(move |k, _| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+            self.packages.invalidate_entries_if(move |_, v| v.package.as_ref().is_some_and(|p| names.contains(p)))
         {
             tracing::warn!(error = %e, "cannot invalidate cached pages; clearing all");
             self.packages.invalidate_all();

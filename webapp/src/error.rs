@@ -1,16 +1,12 @@
 //! One error type for the whole site, mapped to a status in one place. Pages get an
-//! `errors/*.html` page (rendered by [`render_error_pages`]), `/api/` gets
+//! `errors/*.html` page (rendered by `pages::errors::render_error_pages`), `/api/` gets
 //! `{"error":{"code","message"}}`. Internal errors are logged once and shown generically.
 
 use axum::Json;
-use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nodules_store::StoreError;
 use serde::Serialize;
-
-use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -20,8 +16,14 @@ pub enum AppError {
     VersionNotFound { name: String, version: String },
     #[error("`{0}` is not a valid package name")]
     InvalidName(String),
-    #[error("{0}")]
-    BadRequest(String),
+    /// A query-string parameter out of its range or not of its form.
+    #[error("{name} must be {expected}, not `{value}`")]
+    InvalidParam { name: &'static str, value: String, expected: String },
+    #[error("{name} is required")]
+    MissingParam { name: &'static str },
+    /// A search the parser refuses; the message says what to write instead.
+    #[error("{message}")]
+    InvalidQuery { message: String },
     #[error("`{name}` was {state} from the registry")]
     Gone { name: String, state: &'static str },
     #[error("page not found")]
@@ -36,6 +38,14 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("the server is busy; try again in a moment")]
     Overloaded { retry_after_secs: u64 },
+    #[error("method not allowed: the site answers GET, HEAD and OPTIONS")]
+    MethodNotAllowed,
+    #[error("request line too long")]
+    UriTooLong,
+    #[error("headers too large")]
+    HeadersTooLarge,
+    #[error("request bodies are not accepted")]
+    BodyNotAccepted,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -53,26 +63,6 @@ impl From<minijinja::Error> for AppError {
 }
 
 impl AppError {
-    /// A copy for each waiter of a shared render (internal errors keep their message).
-    pub fn duplicate(&self) -> AppError {
-        match self {
-            AppError::PackageNotFound { name } => AppError::PackageNotFound { name: name.clone() },
-            AppError::VersionNotFound { name, version } => {
-                AppError::VersionNotFound { name: name.clone(), version: version.clone() }
-            }
-            AppError::InvalidName(n) => AppError::InvalidName(n.clone()),
-            AppError::BadRequest(m) => AppError::BadRequest(m.clone()),
-            AppError::Gone { name, state } => AppError::Gone { name: name.clone(), state },
-            AppError::NotFound => AppError::NotFound,
-            AppError::DatabaseUnavailable => AppError::DatabaseUnavailable,
-            AppError::SearchUnavailable => AppError::SearchUnavailable,
-            AppError::SearchTimeout => AppError::SearchTimeout,
-            AppError::RateLimited { retry_after_secs } => AppError::RateLimited { retry_after_secs: *retry_after_secs },
-            AppError::Overloaded { retry_after_secs } => AppError::Overloaded { retry_after_secs: *retry_after_secs },
-            AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),
-        }
-    }
-
     /// The one place statuses are set.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
@@ -81,7 +71,13 @@ impl AppError {
             AppError::InvalidName(_) => (StatusCode::NOT_FOUND, "invalid_name"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Gone { .. } => (StatusCode::GONE, "package_gone"),
-            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::InvalidParam { .. } | AppError::MissingParam { .. } | AppError::InvalidQuery { .. } => {
+                (StatusCode::BAD_REQUEST, "bad_request")
+            }
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::UriTooLong => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            AppError::HeadersTooLarge => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large"),
+            AppError::BodyNotAccepted => (StatusCode::PAYLOAD_TOO_LARGE, "body_not_accepted"),
             AppError::DatabaseUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
             AppError::SearchUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "search_unavailable"),
             AppError::SearchTimeout => (StatusCode::SERVICE_UNAVAILABLE, "search_timeout"),
@@ -101,6 +97,18 @@ impl AppError {
             AppError::SearchTimeout => Some(5),
             _ => None,
         }
+    }
+
+    /// Headers the answer carries: `Retry-After` on 429 and 503, `Allow` on 405.
+    fn headers(&self) -> Vec<(header::HeaderName, header::HeaderValue)> {
+        let mut out = Vec::new();
+        if let Some(secs) = self.retry_after() {
+            out.push((header::RETRY_AFTER, header::HeaderValue::from(secs)));
+        }
+        if matches!(self, AppError::MethodNotAllowed) {
+            out.push((header::ALLOW, header::HeaderValue::from_static("GET, HEAD, OPTIONS")));
+        }
+        out
     }
 
     fn public_message(&self) -> String {
@@ -146,12 +154,9 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.0.status_and_code();
-        let retry_after = self.0.retry_after();
         let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message: self.0.public_message() } };
         let mut r = (status, Json(body)).into_response();
-        if let Some(secs) = retry_after {
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-        }
+        r.headers_mut().extend(self.0.headers());
         r
     }
 }
@@ -166,6 +171,11 @@ impl<E: Into<AppError>> From<E> for PageError {
     }
 }
 
+/// `e` as the part of the site `path` is in: JSON under `/api/`, a page elsewhere.
+pub fn answer(path: &str, e: AppError) -> Response {
+    if path.starts_with("/api/") { ApiError(e).into_response() } else { PageError(e).into_response() }
+}
+
 /// What the error-page middleware renders.
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
@@ -177,42 +187,10 @@ pub struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, code) = self.0.status_and_code();
-        let retry_after = self.0.retry_after();
         let page = ErrorPage { code, message: self.0.public_message(), subject: self.0.subject() };
         let mut r = status.into_response();
         r.extensions_mut().insert(page);
-        if let Some(secs) = retry_after {
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-        }
+        r.headers_mut().extend(self.0.headers());
         r
-    }
-}
-
-/// Renders `errors/*.html` for responses that carry an [`ErrorPage`] (they have no body yet).
-pub async fn render_error_pages(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let resp = next.run(req).await;
-    let Some(page) = resp.extensions().get::<ErrorPage>().cloned() else { return resp };
-    let status = resp.status();
-    let template = if status == StatusCode::NOT_FOUND { "errors/404.html" } else { "errors/error.html" };
-    let ctx = minijinja::context! {
-        status => status.as_u16(),
-        code => page.code,
-        message => page.message,
-        subject => page.subject,
-        path => path,
-    };
-    match app.render(template, ctx) {
-        Ok(html) => {
-            let mut r = (status, axum::response::Html(html)).into_response();
-            if let Some(v) = resp.headers().get(header::RETRY_AFTER) {
-                r.headers_mut().insert(header::RETRY_AFTER, v.clone());
-            }
-            r
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "error page failed to render");
-            (status, "error").into_response()
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Display helpers for templates: sizes, dates, counts, URL parts. Pure.
 
 use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// `1536` → `1.5 kB`.
 pub fn filesize(n: i64) -> String {
@@ -52,16 +53,12 @@ pub fn reltime(s: Option<String>) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
+/// What a URL part keeps raw: letters, digits, `-`, `_`, `.`, `~` and `@` (scoped names).
+const URL_PART: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'@');
+
 /// Percent-encodes a path segment (a keyword or an author name in a URL).
 pub fn urlpart(s: String) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(&s, URL_PART).to_string()
 }
 
 /// `s` cut to at most `max` characters, with `…` when cut.

@@ -2,13 +2,12 @@
 //! (`/media/style.css?v=<hash>`) so browsers may keep them for a year.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-
-use crate::state::AppState;
 
 /// (name, content type, bytes)
 const FILES: &[(&str, &str, &[u8])] = &[
@@ -55,12 +54,12 @@ impl Media {
 
 /// `GET /media/{file}`: the cheap path — no database, no templates.
 pub async fn serve_media(
-    State(app): State<AppState>,
+    State(media): State<Arc<Media>>,
     Path(name): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(f) = app.media().get(&name) else {
+    let Some(f) = media.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let etag = format!("\"{}\"", f.hash);

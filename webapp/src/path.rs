@@ -1,7 +1,7 @@
 //! `/package/{*rest}` and `/api/v1/packages/{*rest}`: the package name (a leading `@`
 //! takes two segments; `@scope%2fname` is accepted too) and what follows it. axum's
-//! `{name}` cannot match `@scope/name`, so one extractor parses every such URL, and an
-//! invalid name is a 404 before any query.
+//! `{name}` cannot match `@scope/name`, so the `PackageRoute` extractor (`routes.rs`) splits
+//! every such URL here, and an invalid name is a 404 before any query.
 
 use nodules_npm::names::valid_name;
 

@@ -1,16 +1,22 @@
-//! Answers with validators: an `ETag` on every page and API answer (304 on a matching
-//! `If-None-Match`), a `Cache-Control` that fits the route, and the in-memory cache.
+//! Caching as a property of the answer. A handler answers with [`answer`] (or [`json`]): a
+//! body and its [`CachePolicy`]. The [`page_cache`] middleware, the one place that reads the
+//! policy, gives every such answer its `Cache-Control` and `ETag` (a 304 on a matching
+//! `If-None-Match`) and keeps pages about a package or the site in memory, so a repeated
+//! request runs no handler, and a crowd arriving at a cold page renders it once.
 
-use std::future::Future;
 use std::sync::Arc;
 
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::cache::Cached;
-use crate::state::AppState;
+use crate::cache::{Cached, Flight, PageCache};
+use crate::error::AppError;
+use crate::metrics::RouteTemplate;
 
 pub const HTML: &str = "text/html; charset=utf-8";
 pub const JSON: &str = "application/json";
@@ -18,16 +24,55 @@ pub const JSON: &str = "application/json";
 /// Browsers and proxies may keep pages a minute; our own cache knows when they change.
 pub const PAGE_CACHE: &str = "public, max-age=60";
 
+/// Whether a cached site-wide answer still holds (a search: while its index generation does).
+pub type Validity = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How an answer may be kept; attached to the response by the handler.
+#[derive(Clone)]
+pub enum CachePolicy {
+    /// About one package: kept until the package changes; browsers keep it a minute.
+    Package(String),
+    /// Site-wide: kept a minute (and only while `Validity` holds, when given).
+    Global(Option<Validity>),
+    /// Not kept here; browsers and proxies as this `Cache-Control` says.
+    Browser(&'static str),
+}
+
+impl CachePolicy {
+    fn cache_control(&self) -> &'static str {
+        match self {
+            CachePolicy::Package(_) | CachePolicy::Global(_) => PAGE_CACHE,
+            CachePolicy::Browser(c) => c,
+        }
+    }
+}
+
+/// An answer, and how it may be kept.
+pub fn answer(policy: CachePolicy, status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
+    let mut r = (status, [(header::CONTENT_TYPE, content_type)], body.into()).into_response();
+    r.extensions_mut().insert(policy);
+    r
+}
+
+/// `v` as a JSON answer (200), and how it may be kept.
+pub fn json<T: Serialize>(policy: CachePolicy, v: &T) -> Result<Response, AppError> {
+    let body = serde_json::to_vec(v).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(answer(policy, StatusCode::OK, JSON, body))
+}
+
 /// A body ready to send and to cache.
-pub fn cached(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-    cache_control: &'static str,
-) -> Cached {
-    let body = body.into();
+fn cached(status: StatusCode, content_type: &'static str, body: Bytes, policy: &CachePolicy) -> Cached {
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..10]));
-    Cached { status: status.as_u16(), content_type, body, etag, cache_control }
+    Cached {
+        status: status.as_u16(),
+        content_type,
+        body,
+        etag,
+        cache_control: policy.cache_control(),
+        package: None,
+        route: None,
+        valid: None,
+    }
 }
 
 /// Sends `c`, or a 304 when the client already has it.
@@ -50,70 +95,65 @@ pub fn send(c: &Cached, headers: &HeaderMap) -> Response {
     if let Ok(v) = HeaderValue::from_str(&c.etag) {
         h.insert(header::ETAG, v);
     }
+    if let Some(route) = c.route {
+        r.extensions_mut().insert(route);
+    }
     r
 }
 
-/// Which cache an answer lives in.
-pub enum Scope<'a> {
-    /// About one package: dropped when the package changes.
-    Package(&'a str),
-    /// Site-wide: kept a minute.
-    Global,
-}
-
-/// An error that many waiters of one coalesced render can each answer with.
-pub trait SharedError: Send + Sync + 'static {
-    fn from_shared(shared: &Self) -> Self;
-}
-
-impl SharedError for crate::error::PageError {
-    fn from_shared(shared: &Self) -> Self {
-        crate::error::PageError(shared.0.duplicate())
+/// A hit: the kept answer, marked as such (and as possibly stale while the database is away).
+fn send_hit(cache: &PageCache, c: &Cached, headers: &HeaderMap) -> Response {
+    let mut r = send(c, headers);
+    r.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
+    if !cache.db_ok() {
+        // served from memory while the database is away: it may be out of date
+        r.headers_mut().insert("x-nodules-stale", HeaderValue::from_static("database unavailable"));
     }
+    r
 }
 
-impl SharedError for crate::error::ApiError {
-    fn from_shared(shared: &Self) -> Self {
-        crate::error::ApiError(shared.0.duplicate())
+/// Turns the [`CachePolicy`] of an answer into its headers and the page cache; answers a
+/// kept page without running the handler. Concurrent misses of one URL wait for the first
+/// (which renders and keeps it) instead of each rendering it.
+pub async fn page_cache(State(cache): State<Arc<PageCache>>, req: Request, next: Next) -> Response {
+    let key = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    if let Some(v) = req.headers().get(header::IF_NONE_MATCH) {
+        headers.insert(header::IF_NONE_MATCH, v.clone());
     }
-}
-
-/// The cached answer for `key`, or `produce`'s (cached when it succeeds). Concurrent misses
-/// of one key share one `produce`: a crowd arriving at a cold page (after a restart, or a
-/// change of the package) renders it once, not once per request.
-pub async fn through_cache<E, F>(
-    app: &AppState,
-    scope: Scope<'_>,
-    request: &str,
-    headers: &HeaderMap,
-    produce: F,
-) -> Result<Response, E>
-where
-    F: Future<Output = Result<Cached, E>>,
-    E: SharedError,
-{
-    let cache = app.cache();
-    let key = match &scope {
-        Scope::Package(name) => crate::cache::PageCache::package_key(name, request),
-        Scope::Global => request.to_string(),
-    };
-    let hit = match &scope {
-        Scope::Package(_) => cache.get_package(&key).await,
-        Scope::Global => cache.get_global(&key).await,
-    };
-    if let Some(c) = hit {
-        let mut r = send(&c, headers);
-        r.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
-        if !cache.db_ok() {
-            // served from memory while the database is away: it may be out of date
-            r.headers_mut().insert("x-nodules-stale", HeaderValue::from_static("database unavailable"));
+    if let Some(c) = cache.get(&key).await {
+        return send_hit(&cache, &c, &headers);
+    }
+    let _leader = match cache.flight(&key) {
+        Flight::Leader(guard) => Some(guard),
+        Flight::Follower(done) => {
+            done.await;
+            if let Some(c) = cache.get(&key).await {
+                return send_hit(&cache, &c, &headers);
+            }
+            // the first answer was not kept (an error, or not cacheable): answer our own
+            None
         }
-        return Ok(r);
+    };
+    let path = req.uri().path().to_string();
+    let r = next.run(req).await;
+    let Some(policy) = r.extensions().get::<CachePolicy>().cloned() else { return r };
+    let (parts, body) = r.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return crate::error::answer(&path, AppError::Internal(anyhow::anyhow!("reading an answer: {e}"))),
+    };
+    let content_type = match parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        Some(JSON) => JSON,
+        _ => HTML,
+    };
+    let mut c = cached(parts.status, content_type, body, &policy);
+    c.route = parts.extensions.get::<RouteTemplate>().copied();
+    let r = send(&c, &headers);
+    match policy {
+        CachePolicy::Package(name) => cache.put_package(key, name, c).await,
+        CachePolicy::Global(valid) => cache.put_global(key, Cached { valid, ..c }).await,
+        CachePolicy::Browser(_) => {}
     }
-    let store = cache.store_for(matches!(scope, Scope::Package(_)));
-    let c = store
-        .try_get_with(key, async move { produce.await.map(Arc::new) })
-        .await
-        .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(|shared| E::from_shared(&shared)))?;
-    Ok(send(&c, headers))
+    r
 }

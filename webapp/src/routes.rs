@@ -1,48 +1,199 @@
 //! Every URL of the site, in one table, and the layers every answer goes through.
+//!
+//! A package's URLs sit behind two catch-alls (`/package/{*rest}`, `/api/v1/packages/{*rest}`:
+//! axum's `{name}` cannot match `@scope/name`); the [`PackageRoute`] extractor parses what
+//! follows once, into one of the variants listed here, and rejects a bad name before any query.
 
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, MatchedPath, Path};
 use axum::http::Method;
-use axum::routing::get;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::api;
-use crate::error::render_error_pages;
+use crate::error::{ApiError, AppError, PageError, answer};
 use crate::media::serve_media;
+use crate::pages::errors::render_error_pages;
 use crate::pages::{browse, package};
+use crate::path::PackagePath;
 use crate::protect::{headers::security_headers, rate::rate_limit, shed::shed_load};
+use crate::respond::page_cache;
 use crate::state::AppState;
-
-/// The API's routes, as documented (the OpenAPI test checks each is described).
-pub const API_ROUTES: &[&str] = &[
-    "/api/v1/packages/{name}",
-    "/api/v1/packages/{name}/dependents",
-    "/api/v1/packages/{name}/versions/{version}/files",
-    "/api/v1/packages/{name}/versions/{version}/files/{path}",
-    "/api/v1/search",
-    "/api/v1/suggest",
-];
 
 /// A request that takes longer than this (a database that stopped answering) is a 503.
 pub const REQUEST_BUDGET: Duration = Duration::from_secs(3);
 
+/// Every page under a package; parsed by [`PackageRoute`].
+pub const PACKAGE_PAGES: &str = "/package/{*rest}";
+/// Every API URL under a package; parsed by [`PackageRoute`].
+pub const PACKAGE_API: &str = "/api/v1/packages/{*rest}";
+
+pub const PAGE_MODULE: &str = "/package/{name}";
+pub const PAGE_VERSION: &str = "/package/{name}/v/{version}";
+pub const PAGE_DEPENDENTS: &str = "/package/{name}/dependents";
+pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
+pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
+pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
+pub const API_FILE: &str = "/api/v1/packages/{name}/versions/{version}/files/{path}";
+pub const API_SEARCH: &str = "/api/v1/search";
+pub const API_SUGGEST: &str = "/api/v1/suggest";
+pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+
+/// Where a package URL leads. Page variants come from [`PACKAGE_PAGES`], `Api*` variants
+/// from [`PACKAGE_API`]; each has a template ([`PackageRoute::template`]) that `/metrics`
+/// labels it with and, for the API, that the OpenAPI document lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageRoute {
+    /// `/package/{name}`: the module page of the latest version.
+    Module { name: String },
+    /// `/package/{name}/v/{version}`: one version's page.
+    Version { name: String, version: String },
+    /// `/package/{name}/dependents`: the dependents, page by page.
+    Dependents { name: String },
+    /// `/api/v1/packages/{name}`: the package JSON.
+    ApiPackage { name: String },
+    /// `/api/v1/packages/{name}/dependents`: the dependents by cursor.
+    ApiDependents { name: String },
+    /// `/api/v1/packages/{name}/versions/{version}/files`: a version's file tree.
+    ApiFiles { name: String, version: String },
+    /// `/api/v1/packages/{name}/versions/{version}/files/{path}`: one file's metadata.
+    ApiFile { name: String, version: String, path: String },
+}
+
+impl PackageRoute {
+    /// The templates of the API variants, as the OpenAPI document lists them.
+    pub const API_TEMPLATES: &[&str] = &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE];
+    /// The templates of the page variants.
+    pub const PAGE_TEMPLATES: &[&str] = &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS];
+
+    /// Parses what follows `/package/` (already percent-decoded).
+    pub fn parse_page(rest: &str) -> Result<PackageRoute, AppError> {
+        let PackagePath { name, rest, .. } = PackagePath::parse(rest)?;
+        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        Ok(match rest.as_slice() {
+            [] => PackageRoute::Module { name },
+            ["v", version] => PackageRoute::Version { name, version: version.to_string() },
+            ["dependents"] => PackageRoute::Dependents { name },
+            _ => return Err(AppError::NotFound),
+        })
+    }
+
+    /// Parses what follows `/api/v1/packages/` (already percent-decoded).
+    pub fn parse_api(rest: &str) -> Result<PackageRoute, AppError> {
+        let PackagePath { name, rest, .. } = PackagePath::parse(rest)?;
+        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        Ok(match rest.as_slice() {
+            [] => PackageRoute::ApiPackage { name },
+            ["dependents"] => PackageRoute::ApiDependents { name },
+            ["versions", version, "files"] => PackageRoute::ApiFiles { name, version: version.to_string() },
+            ["versions", version, "files", file @ ..] if !file.is_empty() => {
+                PackageRoute::ApiFile { name, version: version.to_string(), path: file.join("/") }
+            }
+            _ => return Err(AppError::NotFound),
+        })
+    }
+
+    /// The package the URL is about.
+    pub fn name(&self) -> &str {
+        match self {
+            PackageRoute::Module { name }
+            | PackageRoute::Version { name, .. }
+            | PackageRoute::Dependents { name }
+            | PackageRoute::ApiPackage { name }
+            | PackageRoute::ApiDependents { name }
+            | PackageRoute::ApiFiles { name, .. }
+            | PackageRoute::ApiFile { name, .. } => name,
+        }
+    }
+
+    /// The URL template of the variant (`/package/{name}/dependents`).
+    pub fn template(&self) -> &'static str {
+        match self {
+            PackageRoute::Module { .. } => PAGE_MODULE,
+            PackageRoute::Version { .. } => PAGE_VERSION,
+            PackageRoute::Dependents { .. } => PAGE_DEPENDENTS,
+            PackageRoute::ApiPackage { .. } => API_PACKAGE,
+            PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
+            PackageRoute::ApiFiles { .. } => API_FILES,
+            PackageRoute::ApiFile { .. } => API_FILE,
+        }
+    }
+
+    /// The URL path of this route.
+    pub fn url(&self) -> String {
+        match self {
+            PackageRoute::Module { name } => format!("/package/{name}"),
+            PackageRoute::Version { name, version } => format!("/package/{name}/v/{version}"),
+            PackageRoute::Dependents { name } => format!("/package/{name}/dependents"),
+            PackageRoute::ApiPackage { name } => format!("/api/v1/packages/{name}"),
+            PackageRoute::ApiDependents { name } => format!("/api/v1/packages/{name}/dependents"),
+            PackageRoute::ApiFiles { name, version } => format!("/api/v1/packages/{name}/versions/{version}/files"),
+            PackageRoute::ApiFile { name, version, path } => {
+                format!("/api/v1/packages/{name}/versions/{version}/files/{path}")
+            }
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PackageRoute {
+    /// axum's own answer for an undecodable path; otherwise the error as a page or as JSON.
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let api = match parts.extensions.get::<MatchedPath>() {
+            Some(m) => m.as_str() == PACKAGE_API,
+            None => parts.uri.path().starts_with("/api/"),
+        };
+        let Path(rest) = Path::<String>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        if api {
+            PackageRoute::parse_api(&rest).map_err(|e| ApiError(e).into_response())
+        } else {
+            PackageRoute::parse_page(&rest).map_err(|e| PageError(e).into_response())
+        }
+    }
+}
+
+/// The API's routes. The package catch-all stands for [`PackageRoute::API_TEMPLATES`].
+fn api_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (PACKAGE_API, get(api::routes::api_packages)),
+        (API_OPENAPI, get(api::openapi::openapi_json)),
+        (API_SEARCH, get(api::search::api_search)),
+        (API_SUGGEST, get(api::search::api_suggest)),
+    ]
+}
+
+/// Every API URL template the router answers, the package catch-all expanded into its
+/// variants: what the OpenAPI document must describe, no more, no less.
+pub fn api_routes() -> Vec<&'static str> {
+    api_table()
+        .into_iter()
+        .flat_map(|(t, _)| if t == PACKAGE_API { PackageRoute::API_TEMPLATES.to_vec() } else { vec![t] })
+        .collect()
+}
+
 pub fn router(app: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/v1/packages/{*rest}", get(api::routes::api_packages))
-        .route("/api/v1/openapi.json", get(api::openapi::openapi_json))
-        .route("/api/v1/search", get(api::search::api_search))
-        .route("/api/v1/suggest", get(api::search::api_suggest))
+    // pages and API answers carry their cache policy; one layer applies it
+    let cache = axum::middleware::from_fn_with_state(app.clone(), page_cache);
+    let api = api_table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
+        .layer(cache.clone())
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD]));
     let pages = Router::new()
         .route("/", get(browse::home))
-        .route("/package/{*rest}", get(package::package_pages))
+        .route(PACKAGE_PAGES, get(package::package_pages))
         .route("/keyword/{keyword}", get(browse::keyword))
         .route("/author/{name}", get(browse::author))
         .route("/browse/recent", get(browse::recent))
         .route("/browse/depended", get(browse::depended))
-        .route("/search", get(crate::pages::search::search_page));
+        .route("/search", get(crate::pages::search::search_page))
+        .layer(cache);
     Router::new()
         .merge(api)
         .merge(pages)
@@ -64,14 +215,8 @@ pub fn router(app: AppState) -> Router {
 }
 
 /// Unknown URLs: the JSON envelope under `/api/`, a page offering search elsewhere.
-async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let e = crate::error::AppError::NotFound;
-    if uri.path().starts_with("/api/") {
-        crate::error::ApiError(e).into_response()
-    } else {
-        crate::error::PageError(e).into_response()
-    }
+async fn not_found(uri: axum::http::Uri) -> Response {
+    answer(uri.path(), AppError::NotFound)
 }
 
 /// Every request within [`REQUEST_BUDGET`]: a database that hangs gives a 503, not a hang.
@@ -82,18 +227,66 @@ async fn budget(
     axum::extract::State(app): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let api = req.uri().path().starts_with("/api/");
+) -> Response {
+    let path = req.uri().path().to_string();
     match tokio::time::timeout(REQUEST_BUDGET, next.run(req)).await {
         Ok(r) => r,
         Err(_) => {
             let e = if app.cache().db_ok() {
-                crate::error::AppError::Overloaded { retry_after_secs: crate::protect::shed::jittered_retry_after() }
+                AppError::Overloaded { retry_after_secs: crate::protect::shed::jittered_retry_after() }
             } else {
-                crate::error::AppError::DatabaseUnavailable
+                AppError::DatabaseUnavailable
             };
-            if api { crate::error::ApiError(e).into_response() } else { crate::error::PageError(e).into_response() }
+            answer(&path, e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_urls_parse_once_into_their_variant() {
+        let name = |n: &str| n.to_string();
+        assert_eq!(PackageRoute::parse_page("react").ok(), Some(PackageRoute::Module { name: name("react") }));
+        assert_eq!(PackageRoute::parse_page("react/").ok(), Some(PackageRoute::Module { name: name("react") }));
+        assert_eq!(
+            PackageRoute::parse_page("@types/node/v/20.0.0").ok(),
+            Some(PackageRoute::Version { name: name("@types/node"), version: name("20.0.0") })
+        );
+        assert_eq!(
+            PackageRoute::parse_page("@types/node/dependents").ok(),
+            Some(PackageRoute::Dependents { name: name("@types/node") })
+        );
+        assert!(matches!(PackageRoute::parse_page("react/nothing"), Err(AppError::NotFound)));
+        assert!(matches!(PackageRoute::parse_page("a b/dependents"), Err(AppError::InvalidName(_))));
+        assert_eq!(
+            PackageRoute::parse_api("@s/p/versions/1.0.0/files/lib/a.js").ok(),
+            Some(PackageRoute::ApiFile { name: name("@s/p"), version: name("1.0.0"), path: name("lib/a.js") })
+        );
+        assert_eq!(
+            PackageRoute::parse_api("p/versions/1.0.0/files").ok(),
+            Some(PackageRoute::ApiFiles { name: name("p"), version: name("1.0.0") })
+        );
+        assert!(matches!(PackageRoute::parse_api("p/v/1.0.0"), Err(AppError::NotFound)));
+        for route in [
+            PackageRoute::Module { name: name("@s/p") },
+            PackageRoute::Version { name: name("@s/p"), version: name("1.0.0") },
+            PackageRoute::Dependents { name: name("@s/p") },
+        ] {
+            let url = route.url();
+            assert_eq!(PackageRoute::parse_page(url.trim_start_matches("/package/")).ok(), Some(route));
+        }
+        for route in [
+            PackageRoute::ApiPackage { name: name("@s/p") },
+            PackageRoute::ApiDependents { name: name("@s/p") },
+            PackageRoute::ApiFiles { name: name("@s/p"), version: name("1.0.0") },
+            PackageRoute::ApiFile { name: name("@s/p"), version: name("1.0.0"), path: name("a/b.js") },
+        ] {
+            let url = route.url();
+            assert_eq!(PackageRoute::parse_api(url.trim_start_matches("/api/v1/packages/")).ok(), Some(route.clone()));
+            assert!(PackageRoute::API_TEMPLATES.contains(&route.template()));
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use minijinja::Environment;
 use nodules_store::Store;
 
@@ -9,6 +10,11 @@ use crate::cache::PageCache;
 use crate::error::AppError;
 use crate::format;
 use crate::media::Media;
+use crate::metrics::Metrics;
+use crate::protect::headers::Hsts;
+use crate::protect::rate::RateLimits;
+use crate::protect::shed::Shedder;
+use crate::search::sync::SearchService;
 
 /// Settings pages need.
 #[derive(Debug, Clone)]
@@ -20,22 +26,60 @@ pub struct SiteConfig {
 pub struct Inner {
     pub store: Store,
     /// Per-client budgets; `None` with `--rate-limit 0`.
-    pub rate_limits: Option<Arc<crate::protect::rate::RateLimits>>,
-    pub shedder: crate::protect::shed::Shedder,
-    pub metrics: crate::metrics::Metrics,
+    pub rate_limits: Option<Arc<RateLimits>>,
+    pub shedder: Arc<Shedder>,
+    pub metrics: Arc<Metrics>,
     pub env: Environment<'static>,
     pub cache: Arc<PageCache>,
-    pub media: Media,
+    pub media: Arc<Media>,
     pub config: SiteConfig,
     /// Rendered READMEs by blob, link base and renderer version.
     pub readmes: moka::future::Cache<String, Arc<String>>,
     /// The search index, once `serve` started it (tests without one get 503 on search).
-    pub search: std::sync::OnceLock<Arc<crate::search::sync::SearchService>>,
+    pub search: std::sync::OnceLock<Arc<SearchService>>,
 }
 
-/// One `AppState(Arc<Inner>)` for all handlers, via `State`.
+/// One `AppState(Arc<Inner>)` for all handlers, via `State`. Middleware and handlers that
+/// need one part take just that part (`State<Arc<Metrics>>`, …: the `FromRef` impls below),
+/// so the modules that define the parts never import this one.
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
+
+impl FromRef<AppState> for Arc<PageCache> {
+    fn from_ref(app: &AppState) -> Self {
+        app.0.cache.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Media> {
+    fn from_ref(app: &AppState) -> Self {
+        app.0.media.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(app: &AppState) -> Self {
+        app.0.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Shedder> {
+    fn from_ref(app: &AppState) -> Self {
+        app.0.shedder.clone()
+    }
+}
+
+impl FromRef<AppState> for Option<Arc<RateLimits>> {
+    fn from_ref(app: &AppState) -> Self {
+        app.0.rate_limits.clone()
+    }
+}
+
+impl FromRef<AppState> for Hsts {
+    fn from_ref(app: &AppState) -> Self {
+        Hsts(app.0.config.base_url.starts_with("https://"))
+    }
+}
 
 impl AppState {
     pub fn new(store: Store, config: SiteConfig, cache_entries: u64) -> anyhow::Result<AppState> {
@@ -46,7 +90,7 @@ impl AppState {
         store: Store,
         config: SiteConfig,
         cache_entries: u64,
-        rate_limits: Option<Arc<crate::protect::rate::RateLimits>>,
+        rate_limits: Option<Arc<RateLimits>>,
         max_in_flight: usize,
     ) -> anyhow::Result<AppState> {
         let media = Media::load();
@@ -54,11 +98,11 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             store,
             rate_limits,
-            shedder: crate::protect::shed::Shedder::new(max_in_flight),
-            metrics: crate::metrics::Metrics::default(),
+            shedder: Arc::new(Shedder::new(max_in_flight)),
+            metrics: Arc::new(Metrics::default()),
             env,
             cache: Arc::new(PageCache::new(cache_entries)),
-            media,
+            media: Arc::new(media),
             config,
             readmes: moka::future::Cache::builder()
                 .max_capacity(256 << 20)
@@ -69,12 +113,12 @@ impl AppState {
     }
 
     /// The search service, when started.
-    pub fn search(&self) -> Option<&Arc<crate::search::sync::SearchService>> {
+    pub fn search(&self) -> Option<&Arc<SearchService>> {
         self.0.search.get()
     }
 
     /// Attaches the search service (once; later calls are ignored).
-    pub fn set_search(&self, search: Arc<crate::search::sync::SearchService>) {
+    pub fn set_search(&self, search: Arc<SearchService>) {
         let _ = self.0.search.set(search);
     }
 
@@ -82,15 +126,15 @@ impl AppState {
         &self.0.store
     }
 
-    pub fn rate_limits(&self) -> Option<&Arc<crate::protect::rate::RateLimits>> {
+    pub fn rate_limits(&self) -> Option<&Arc<RateLimits>> {
         self.0.rate_limits.as_ref()
     }
 
-    pub fn shedder(&self) -> &crate::protect::shed::Shedder {
+    pub fn shedder(&self) -> &Shedder {
         &self.0.shedder
     }
 
-    pub fn metrics(&self) -> &crate::metrics::Metrics {
+    pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
     }
 

@@ -7,7 +7,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::query::number;
 use crate::error::AppError;
-use crate::pages::dependents::parse_kind;
 use crate::state::AppState;
 
 const MAX_LIMIT: usize = 200;
@@ -50,7 +49,11 @@ pub struct DependentJson {
 /// `p<page>.<offset>`: where the next answer starts (digits as the schema's pattern says).
 fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
     let Some(c) = c else { return Ok((1, 0)) };
-    let bad = || AppError::BadRequest(format!("`{c}` is not a cursor from this API"));
+    let bad = || AppError::InvalidParam {
+        name: "cursor",
+        value: c.to_string(),
+        expected: "a `next_cursor` of this API".to_string(),
+    };
     let (page, offset) = c.strip_prefix('p').and_then(|r| r.split_once('.')).ok_or_else(bad)?;
     let page = number("page", Some(page), 1..=MAX_CURSOR_PAGE).map_err(|_| bad())?.ok_or_else(bad)?;
     let max_offset = (DEPENDENTS_PAGE_SIZE * 4 - 1) as u64;
@@ -61,7 +64,7 @@ fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
 /// A package's dependents of one kind, most popular first (as of `ranked_at`).
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}/dependents",
+    path = crate::routes::API_DEPENDENTS,
     params(("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)"), DependentsParams),
     responses(
         (status = 200, description = "A slice of the list", body = DependentsJson),
@@ -71,9 +74,9 @@ fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
 )]
 pub async fn list_dependents(app: &AppState, name: &str, q: DependentsParams) -> Result<DependentsJson, AppError> {
     if q.kind.as_deref() == Some("") {
-        return Err(AppError::BadRequest("kind must be `prod` or `dev`, not ``".into()));
+        return Err(AppError::InvalidParam { name: "kind", value: String::new(), expected: "`prod` or `dev`".into() });
     }
-    let kind = parse_kind(q.kind.as_deref())?;
+    let kind = crate::params::dep_kind(q.kind.as_deref())?;
     let limit = number("limit", q.limit.as_deref(), 1..=MAX_LIMIT as u64)?.map_or(DEPENDENTS_PAGE_SIZE, |l| l as usize);
     let (mut page, mut offset) = parse_cursor(q.cursor.as_deref())?;
     let store = app.store();

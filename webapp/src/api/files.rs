@@ -77,7 +77,7 @@ async fn source(app: &AppState, name: &str, version: &str) -> Result<nodules_sto
 /// The file tree of an unpacked version.
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}/versions/{version}/files",
+    path = crate::routes::API_FILES,
     params(("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)"), ("version" = String, Path, min_length = 1, max_length = 256, description = "A published version, as in `versions[].version`"), FilesParams),
     responses(
         (status = 200, description = "A page of the file tree", body = FilesJson),
@@ -101,7 +101,7 @@ pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParam
     Ok(FilesJson {
         name: name.to_string(),
         version: version.to_string(),
-        state: nodules_store::queue::state_str(s.state).to_string(),
+        state: s.state.as_str().to_string(),
         reason: s.reason.clone(),
         file_count: s.facts.as_ref().map(|f| f.file_count),
         page,
@@ -114,7 +114,7 @@ pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParam
 /// One file's metadata.
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}/versions/{version}/files/{path}",
+    path = crate::routes::API_FILE,
     params(
         ("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)"),
         ("version" = String, Path, min_length = 1, max_length = 256, description = "A published version, as in `versions[].version`"),

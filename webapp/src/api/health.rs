@@ -6,20 +6,29 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::error::{AppError, PageError};
 use crate::state::AppState;
 
 pub async fn healthz() -> Response {
     (StatusCode::OK, "ok\n").into_response()
 }
 
-pub async fn readyz(State(app): State<AppState>) -> Response {
+/// Ready when the database answers a ping within a second. Why it does not is logged, never
+/// shown: the answer is the generic 503 of [`AppError::DatabaseUnavailable`].
+pub async fn readyz(State(app): State<AppState>) -> Result<Response, PageError> {
     match tokio::time::timeout(Duration::from_secs(1), app.store().ping()).await {
         // pages other than search work while the index builds: still ready, and says so
-        Ok(Ok(())) => match app.search().and_then(|s| s.building()) {
+        Ok(Ok(())) => Ok(match app.search().and_then(|s| s.building()) {
             Some(percent) => (StatusCode::OK, format!("ready; search: indexing, {percent} %\n")).into_response(),
             None => (StatusCode::OK, "ready\n").into_response(),
-        },
-        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}\n")).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable: no answer within 1 s\n").into_response(),
+        }),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readyz: the database did not answer its ping");
+            Err(PageError(AppError::DatabaseUnavailable))
+        }
+        Err(_) => {
+            tracing::warn!("readyz: the database did not answer its ping within 1 s");
+            Err(PageError(AppError::DatabaseUnavailable))
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3 description, generated from the handlers'
-//! annotations and the answer types (utoipa), never written by hand; [`super::contract`]
-//! adds what every operation shares (refusals, errors, headers, links).
+//! annotations and the answer types (utoipa), never written by hand. Each operation's path
+//! is the route table's template (`routes.rs`: the fixed API routes and the API variants of
+//! `PackageRoute`); a test checks that the document and the router list the same URLs.
+//! [`super::contract`] adds what every operation shares (refusals, errors, headers, links).
 
 use axum::Json;
 use utoipa::OpenApi;
@@ -15,6 +17,7 @@ use utoipa::OpenApi;
         super::files::file_meta,
         super::search::api_search,
         super::search::api_suggest,
+        openapi_json,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]
@@ -27,6 +30,12 @@ pub fn document() -> serde_json::Value {
     doc
 }
 
+/// This document.
+#[utoipa::path(
+    get,
+    path = crate::routes::API_OPENAPI,
+    responses((status = 200, description = "The OpenAPI document of this API", body = Object))
+)]
 pub async fn openapi_json() -> Json<serde_json::Value> {
     Json(document())
 }

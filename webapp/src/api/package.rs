@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use nodules_store::model::{ManifestMismatch, Person, SourceState};
+use nodules_store::model::{ManifestMismatch, Person};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::package_data::{Found, PackageData, load};
-use crate::pages::package_page::module_type_str;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,7 +119,7 @@ fn mismatch(m: &ManifestMismatch) -> MismatchJson {
 /// The package JSON of `name` (its latest version), or why not.
 #[utoipa::path(
     get,
-    path = "/api/v1/packages/{name}",
+    path = crate::routes::API_PACKAGE,
     params(("name" = String, Path, min_length = 1, max_length = 214, pattern = r"^(?:@[^\s/@]+/)?[^\s/@._][^\s/@]*$", description = "Package name; scoped as `@scope/name` (the `/` may be sent as `%2F`)")),
     responses(
         (status = 200, description = "The package", body = PackageJson),
@@ -186,19 +185,13 @@ pub fn package_json(d: &PackageData) -> PackageJson {
         source: d.source.as_ref().map(|s| {
             let f = s.facts.as_ref();
             SourceJson {
-                state: match s.state {
-                    SourceState::Pending => "pending",
-                    SourceState::Done => "done",
-                    SourceState::Failed => "failed",
-                    SourceState::Capped => "capped",
-                }
-                .to_string(),
+                state: s.state.as_str().to_string(),
                 reason: s.reason.clone(),
                 version: s.version.clone(),
                 file_count: f.map(|f| f.file_count),
                 unpacked_size: f.map(|f| f.unpacked_size),
                 has_types: f.map(|f| f.has_types),
-                module_type: f.and_then(|f| f.module_type).map(|m| module_type_str(m).to_string()),
+                module_type: f.and_then(|f| f.module_type).map(|m| m.as_str().to_string()),
                 install_scripts: f.map(|f| map(&f.install_scripts)).unwrap_or_default(),
                 manifest_mismatches: f
                     .map(|f| f.manifest_mismatches.iter().map(mismatch).collect())

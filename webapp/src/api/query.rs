@@ -8,24 +8,28 @@ use std::ops::RangeInclusive;
 use crate::error::AppError;
 
 /// `?name=N` as a whole number in `range`, or `None` when absent.
-pub fn number(name: &str, raw: Option<&str>, range: RangeInclusive<u64>) -> Result<Option<u64>, AppError> {
+pub fn number(name: &'static str, raw: Option<&str>, range: RangeInclusive<u64>) -> Result<Option<u64>, AppError> {
     let Some(v) = raw else { return Ok(None) };
     let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && (v == "0" || !v.starts_with('0'));
     match v.parse::<u64>() {
         Ok(n) if digits && range.contains(&n) => Ok(Some(n)),
-        _ => Err(AppError::BadRequest(format!(
-            "{name} must be a number from {} to {}, not `{v}`",
-            range.start(),
-            range.end()
-        ))),
+        _ => Err(AppError::InvalidParam {
+            name,
+            value: v.to_string(),
+            expected: format!("a number from {} to {}", range.start(), range.end()),
+        }),
     }
 }
 
 /// `?name=…` at most `max_chars` characters long, or `None` when absent.
-pub fn text<'a>(name: &str, raw: Option<&'a str>, max_chars: usize) -> Result<Option<&'a str>, AppError> {
+pub fn text<'a>(name: &'static str, raw: Option<&'a str>, max_chars: usize) -> Result<Option<&'a str>, AppError> {
     match raw {
         Some(v) if v.chars().count() > max_chars => {
-            Err(AppError::BadRequest(format!("{name} must be at most {max_chars} characters long")))
+            Err(AppError::InvalidParam {
+                name,
+                value: v.chars().take(40).collect::<String>() + "…",
+                expected: format!("at most {max_chars} characters"),
+            })
         }
         _ => Ok(raw),
     }

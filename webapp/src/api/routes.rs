@@ -1,62 +1,47 @@
-//! Dispatch of `/api/v1/packages/{*rest}` to the API handlers, as JSON through the cache.
+//! Every API URL under a package, by its [`PackageRoute`], as JSON through the cache.
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
-use serde::Serialize;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 
 use super::dependents::{DependentsParams, list_dependents};
 use super::files::{FilesParams, file_meta, list_files};
 use super::package::get_package;
 use crate::error::{ApiError, AppError};
-use crate::path::PackagePath;
-use crate::respond::{JSON, PAGE_CACHE, Scope, cached, through_cache};
+use crate::metrics::RouteTemplate;
+use crate::respond::{CachePolicy, json};
+use crate::routes::PackageRoute;
 use crate::state::AppState;
 
-fn json<T: Serialize>(v: &T) -> Result<crate::cache::Cached, ApiError> {
-    let body = serde_json::to_vec(v).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(cached(StatusCode::OK, JSON, body, PAGE_CACHE))
-}
-
+/// Every API URL under a package, by its [`PackageRoute`].
 pub async fn api_packages(
     State(app): State<AppState>,
-    Path(rest): Path<String>,
+    route: PackageRoute,
     Query(q): Query<HashMap<String, String>>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let path = PackagePath::parse(&rest)?;
-    let request = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let name = path.name.as_str();
-    let rest: Vec<&str> = path.rest.iter().map(String::as_str).collect();
-    let scope = Scope::Package(name);
-    match rest.as_slice() {
-        [] => through_cache(&app, scope, &request, &headers, async { json(&get_package(&app, name).await?) }).await,
-        ["dependents"] => {
+) -> Response {
+    let template = RouteTemplate(route.template());
+    let policy = CachePolicy::Package(route.name().to_string());
+    let answer = match &route {
+        PackageRoute::ApiPackage { name } => get_package(&app, name).await.and_then(|v| json(policy, &v)),
+        PackageRoute::ApiDependents { name } => {
             let params = DependentsParams {
                 kind: q.get("kind").cloned(),
                 cursor: q.get("cursor").cloned(),
                 limit: q.get("limit").cloned(),
             };
-            through_cache(&app, scope, &request, &headers, async { json(&list_dependents(&app, name, params).await?) })
-                .await
+            list_dependents(&app, name, params).await.and_then(|v| json(policy, &v))
         }
-        ["versions", version, "files"] => {
+        PackageRoute::ApiFiles { name, version } => {
             let params = FilesParams { page: q.get("page").cloned() };
-            through_cache(&app, scope, &request, &headers, async {
-                json(&list_files(&app, name, version, params).await?)
-            })
-            .await
+            list_files(&app, name, version, params).await.and_then(|v| json(policy, &v))
         }
-        ["versions", version, "files", file @ ..] if !file.is_empty() => {
-            let file = file.join("/");
-            through_cache(&app, scope, &request, &headers, async {
-                json(&file_meta(&app, name, version, &file).await?)
-            })
-            .await
+        PackageRoute::ApiFile { name, version, path } => {
+            file_meta(&app, name, version, path).await.and_then(|v| json(policy, &v))
         }
-        _ => Err(ApiError(AppError::NotFound)),
-    }
+        _ => Err(AppError::NotFound),
+    };
+    let mut r = answer.map_err(ApiError).into_response();
+    r.extensions_mut().insert(template);
+    r
 }

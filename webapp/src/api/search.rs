@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, AppError};
-use crate::pages::search::run_search;
-use crate::respond::{JSON, PAGE_CACHE, Scope, cached, through_cache};
+use crate::respond::{CachePolicy, json};
+use crate::search::run::{cache_policy, run_search};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -36,7 +35,7 @@ pub struct SuggestJson {
 /// 8 kB request line however it is encoded.
 const MAX_QUERY_CHARS: usize = 500;
 
-fn number(q: &HashMap<String, String>, key: &str, default: usize, range: std::ops::RangeInclusive<u64>) -> Result<usize, AppError> {
+fn number(q: &HashMap<String, String>, key: &'static str, default: usize, range: std::ops::RangeInclusive<u64>) -> Result<usize, AppError> {
     Ok(super::query::number(key, q.get(key).map(String::as_str), range)?.map_or(default, |n| n as usize))
 }
 
@@ -44,7 +43,7 @@ fn number(q: &HashMap<String, String>, key: &str, default: usize, range: std::op
 /// filters `is:deprecated`, `not:deprecated`, `has:types`, `module:esm|cjs|dual`, `license:ID`).
 #[utoipa::path(
     get,
-    path = "/api/v1/search",
+    path = crate::routes::API_SEARCH,
     params(
         // at least one character that is not white space (as Rust's `trim` sees it)
         ("q" = String, Query, min_length = 1, max_length = 500,
@@ -62,38 +61,32 @@ fn number(q: &HashMap<String, String>, key: &str, default: usize, range: std::op
 pub async fn api_search(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let raw = super::query::text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?;
     let query = raw.map(|s| s.trim().to_string()).unwrap_or_default();
     if query.is_empty() {
-        return Err(AppError::BadRequest("q is required".into()).into());
+        return Err(AppError::MissingParam { name: "q" }.into());
     }
     let limit = number(&q, "limit", 20, 1..=100)?;
     let offset = number(&q, "offset", 0, 0..=1000)?;
     if app.search().and_then(|s| s.building()).is_some() {
         return Err(AppError::SearchUnavailable.into());
     }
-    let request = crate::pages::search::cache_key(&app, &uri);
-    through_cache(&app, Scope::Global, &request, &headers, async {
-        let r = run_search(&app, query, limit, offset).await?;
-        let body = SearchJson {
-            total: r.total,
-            results: serde_json::to_value(&r.results).unwrap_or_default(),
-            facets: serde_json::to_value(&r.facets).unwrap_or_default(),
-            did_you_mean: r.did_you_mean,
-        };
-        let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.into()))?;
-        Ok::<_, ApiError>(cached(StatusCode::OK, JSON, bytes, PAGE_CACHE))
-    })
-    .await
+    let policy = cache_policy(app.search());
+    let r = run_search(app.search(), query, limit, offset).await?;
+    let body = SearchJson {
+        total: r.total,
+        results: serde_json::to_value(&r.results).unwrap_or_default(),
+        facets: serde_json::to_value(&r.facets).unwrap_or_default(),
+        did_you_mean: r.did_you_mean,
+    };
+    Ok(json(policy, &body)?)
 }
 
 /// Name prefixes for autocomplete, most popular first.
 #[utoipa::path(
     get,
-    path = "/api/v1/suggest",
+    path = crate::routes::API_SUGGEST,
     params(("q" = Option<String>, Query, max_length = 500, description = "The prefix typed so far; none or blank suggests nothing")),
     responses(
         (status = 200, description = "Suggestions, most popular first", body = SuggestJson),
@@ -103,7 +96,6 @@ pub async fn api_search(
 pub async fn api_suggest(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let prefix = super::query::text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?
         .map(|s| s.trim().to_lowercase())
@@ -117,6 +109,5 @@ pub async fn api_suggest(
         _ => Vec::new(),
     };
     let body = SuggestJson { suggestions: serde_json::to_value(&suggestions).unwrap_or_default() };
-    let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(crate::respond::send(&cached(StatusCode::OK, JSON, bytes, "public, max-age=300"), &headers))
+    Ok(json(CachePolicy::Browser("public, max-age=300"), &body)?)
 }

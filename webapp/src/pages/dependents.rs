@@ -2,18 +2,18 @@
 //! precomputed page documents (one key lookup per page), with when the order was refreshed.
 
 use axum::http::StatusCode;
+use axum::response::Response;
 use nodules_store::model::{DEPENDENTS_PAGE_SIZE, DepKind, DependentItem};
 use serde::{Deserialize, Serialize};
 
-use crate::cache::Cached;
 use crate::error::{AppError, PageError};
-use crate::respond::{HTML, PAGE_CACHE, cached};
+use crate::params::Page;
+use crate::respond::{CachePolicy, HTML, answer};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct DependentsQuery {
     pub kind: Option<String>,
-    pub page: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -32,19 +32,15 @@ struct DependentsPageView {
     indexed: bool,
 }
 
-pub fn parse_kind(kind: Option<&str>) -> Result<DepKind, AppError> {
-    match kind {
-        None | Some("") => Ok(DepKind::Prod),
-        Some(k) => {
-            DepKind::parse(k).ok_or_else(|| AppError::BadRequest(format!("kind must be `prod` or `dev`, not `{k}`")))
-        }
-    }
-}
-
-pub async fn show_dependents(app: &AppState, name: &str, q: DependentsQuery) -> Result<Cached, PageError> {
-    let kind = parse_kind(q.kind.as_deref())?;
+pub async fn show_dependents(
+    app: &AppState,
+    name: &str,
+    q: DependentsQuery,
+    page: Page,
+) -> Result<Response, PageError> {
+    let kind = crate::params::dep_kind(q.kind.as_deref())?;
     // beyond i64 no page exists: the lookup finds nothing
-    let page = i64::try_from(crate::params::page_number(q.page.as_deref(), None)?).unwrap_or(i64::MAX);
+    let page = page.as_i64();
     let store = app.store();
     let package = store.package(name).await?;
     let summary = store.dependents(name).await?;
@@ -70,7 +66,7 @@ fn render(
     summary: Option<&nodules_store::model::Dependents>,
     items: Vec<DependentItem>,
     indexed: bool,
-) -> Result<Cached, PageError> {
+) -> Result<Response, PageError> {
     let other = if kind == DepKind::Prod { DepKind::Dev } else { DepKind::Prod };
     let view = DependentsPageView {
         name: name.to_string(),
@@ -87,5 +83,5 @@ fn render(
         indexed,
     };
     let html = app.render("pages/dependents.html", minijinja::context! { page => crate::state::val(&view) })?;
-    Ok(cached(StatusCode::OK, HTML, html, PAGE_CACHE))
+    Ok(answer(CachePolicy::Package(name.to_string()), StatusCode::OK, HTML, html))
 }

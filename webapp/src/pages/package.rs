@@ -1,119 +1,51 @@
-//! `/package/{name}`, `/package/{name}/v/{version}` and the dispatch of every URL under a
-//! package to its page.
+//! `/package/{name}`, `/package/{name}/v/{version}`, and every page under a package by its
+//! [`PackageRoute`].
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
-use nodules_store::model::{Package, SourceState};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use nodules_store::model::Package;
 use serde::Serialize;
 
 use super::dependents::{DependentsQuery, show_dependents};
 use super::package_page::{PackagePage, dependency_names};
-use crate::cache::Cached;
 use crate::error::{AppError, PageError};
-use crate::package_data::{Found, PackageData, indexed, load};
-use crate::path::PackagePath;
-use crate::respond::{HTML, PAGE_CACHE, Scope, cached, through_cache};
+use crate::metrics::RouteTemplate;
+use crate::package_data::{Found, indexed, load};
+use crate::params::Page;
+use crate::respond::{CachePolicy, HTML, answer};
+use crate::routes::PackageRoute;
 use crate::state::AppState;
 
-/// Largest README read from storage.
-const README_MAX: usize = 2 << 20;
-
-/// Every page under `/package/`.
+/// Every page under `/package/`, by its [`PackageRoute`].
 pub async fn package_pages(
     State(app): State<AppState>,
-    Path(rest): Path<String>,
+    route: PackageRoute,
     Query(q): Query<DependentsQuery>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let path = PackagePath::parse(&rest)?;
-    let request = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let name = path.name.clone();
-    let rest: Vec<&str> = path.rest.iter().map(String::as_str).collect();
-    match rest.as_slice() {
-        [] => through_cache(&app, Scope::Package(&name), &request, &headers, show_package(&app, &name, None)).await,
-        ["v", version] => {
-            let version = version.to_string();
-            through_cache(&app, Scope::Package(&name), &request, &headers, show_package(&app, &name, Some(&version)))
-                .await
-        }
-        ["dependents"] => {
-            through_cache(&app, Scope::Package(&name), &request, &headers, show_dependents(&app, &name, q)).await
-        }
+    page: Page,
+) -> Response {
+    let template = RouteTemplate(route.template());
+    let answer = match &route {
+        PackageRoute::Module { name } => show_package(&app, name, None).await,
+        PackageRoute::Version { name, version } => show_package(&app, name, Some(version)).await,
+        PackageRoute::Dependents { name } => show_dependents(&app, name, q, page).await,
         _ => Err(PageError(AppError::NotFound)),
-    }
+    };
+    let mut r = answer.into_response();
+    r.extensions_mut().insert(template);
+    r
 }
 
-async fn show_package(app: &AppState, name: &str, version: Option<&str>) -> Result<Cached, PageError> {
+async fn show_package(app: &AppState, name: &str, version: Option<&str>) -> Result<Response, PageError> {
     let data = match load(app, name, version).await? {
         Found::Published(d) => d,
         Found::Gone(p) => return gone_page(app, &p),
     };
     let indexed = indexed(app, dependency_names(&data.version)).await?;
-    let readme = readme(app, &data).await;
+    let readme = crate::readme::load::for_version(app, &data).await;
     let page = PackagePage::build(&data, &app.config().base_url, &indexed, readme);
     let html = app.render("pages/package.html", minijinja::context! { page => crate::state::val(&page) })?;
-    Ok(cached(StatusCode::OK, HTML, html, PAGE_CACHE))
-}
-
-/// The README's HTML, or a note saying why there is none.
-async fn readme(app: &AppState, d: &PackageData) -> (Option<String>, Option<String>) {
-    let Some(source) = &d.source else {
-        return (None, Some("This version has not been downloaded yet: it is queued, reload in a minute.".into()));
-    };
-    let facts = match (source.state, &source.facts) {
-        (SourceState::Pending, _) => {
-            return (None, Some("This version has not been downloaded yet: it is queued, reload in a minute.".into()));
-        }
-        (SourceState::Failed, _) | (SourceState::Capped, None) => {
-            let reason = source.reason.clone().unwrap_or_else(|| "unknown".into());
-            return (None, Some(format!("Source unavailable: {reason}")));
-        }
-        (_, Some(f)) => f,
-        (_, None) => return (None, Some("This package has no README.".into())),
-    };
-    let Some(file) = &facts.readme else { return (None, Some("This package has no README.".into())) };
-    let base = link_base(d);
-    let key = crate::readme::cache_key(&file.blob, &base);
-    if let Some(html) = app.0.readmes.get(&key).await {
-        return (Some(html.as_ref().clone()), None);
-    }
-    let bytes = match app.store().blob(&file.blob, README_MAX).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return (None, Some("The README's contents are no longer stored.".into())),
-        Err(e) => {
-            tracing::warn!(error = %e, "reading a README failed");
-            return (None, Some("The README could not be read right now.".into()));
-        }
-    };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let lower = file.path.to_ascii_lowercase();
-    let markdown =
-        lower.ends_with(".md") || lower.ends_with(".markdown") || lower.ends_with(".mdown") || !lower.contains('.');
-    let html = tokio::task::spawn_blocking(move || {
-        if markdown { crate::readme::render(&text, &base) } else { crate::readme::render_plain(&text) }
-    })
-    .await
-    .unwrap_or_default();
-    app.0.readmes.insert(key, std::sync::Arc::new(html.clone())).await;
-    (Some(html), None)
-}
-
-fn link_base(d: &PackageData) -> crate::readme::LinkBase {
-    let repo = d.version.repository.as_ref();
-    match repo.and_then(|r| r.hosted.as_ref()) {
-        Some(h) if h.host == nodules_store::model::GitHostKind::Github => match &h.owner {
-            Some(owner) => crate::readme::LinkBase::github(
-                owner,
-                &h.repo,
-                repo.and_then(|r| r.directory.as_deref()),
-                h.committish.as_deref(),
-            ),
-            None => crate::readme::LinkBase::none(),
-        },
-        _ => crate::readme::LinkBase::none(),
-    }
+    Ok(answer(CachePolicy::Package(name.to_string()), StatusCode::OK, HTML, html))
 }
 
 #[derive(Serialize)]
@@ -129,7 +61,7 @@ struct GonePage {
 }
 
 /// 410 with what is known of a deleted or unpublished package.
-pub fn gone_page(app: &AppState, p: &Package) -> Result<Cached, PageError> {
+pub fn gone_page(app: &AppState, p: &Package) -> Result<Response, PageError> {
     let unpublished = p.unpublished.as_ref();
     let page = GonePage {
         name: p.name.clone(),
@@ -145,5 +77,5 @@ pub fn gone_page(app: &AppState, p: &Package) -> Result<Cached, PageError> {
         created: p.created.and_then(|t| t.try_to_rfc3339_string().ok()),
     };
     let html = app.render("pages/gone.html", minijinja::context! { page => crate::state::val(&page) })?;
-    Ok(cached(StatusCode::GONE, HTML, html, PAGE_CACHE))
+    Ok(answer(CachePolicy::Package(p.name.clone()), StatusCode::GONE, HTML, html))
 }

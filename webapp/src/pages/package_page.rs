@@ -4,8 +4,7 @@
 use std::collections::HashSet;
 
 use nodules_store::model::{
-    DepKind, DependentItem, Dependents, ManifestMismatch, ModuleType, Package, Person, Source, SourceState,
-    VersionRecord,
+    DepKind, DependentItem, Dependents, ManifestMismatch, ModuleType, Package, Person, Source, VersionRecord,
 };
 use serde::Serialize;
 
@@ -190,16 +189,10 @@ fn version_rows(p: &Package, current: &str) -> (Vec<VersionRow>, Vec<VersionRow>
 
 pub fn source_view(s: Option<&Source>) -> SourceView {
     let Some(s) = s else { return SourceView { state: "pending", ..Default::default() } };
-    let state = match s.state {
-        SourceState::Pending => "pending",
-        SourceState::Done => "done",
-        SourceState::Failed => "failed",
-        SourceState::Capped => "capped",
-    };
-    let mut view = SourceView { state, reason: s.reason.clone(), ..Default::default() };
+    let mut view = SourceView { state: s.state.as_str(), reason: s.reason.clone(), ..Default::default() };
     if let Some(f) = &s.facts {
         view.has_types = f.has_types;
-        view.module_type = f.module_type.map(module_type_str);
+        view.module_type = f.module_type.map(ModuleType::as_str);
         view.file_count = Some(f.file_count);
         view.unpacked_size = Some(f.unpacked_size);
         view.install_scripts = f.install_scripts.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -207,14 +200,6 @@ pub fn source_view(s: Option<&Source>) -> SourceView {
         view.languages = f.languages.iter().take(5).cloned().collect();
     }
     view
-}
-
-pub fn module_type_str(m: ModuleType) -> &'static str {
-    match m {
-        ModuleType::Esm => "esm",
-        ModuleType::Cjs => "cjs",
-        ModuleType::Dual => "dual",
-    }
 }
 
 fn dep_groups(v: &VersionRecord, indexed: &HashSet<String>) -> Vec<DepGroup> {

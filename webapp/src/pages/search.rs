@@ -1,28 +1,24 @@
 //! `/search?q=…&page=N`: results with badges, the filters as links, pagination — all
 //! without JavaScript. A query the parser refuses is a 400 page that says why.
 
-use std::time::Duration;
-
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::Cached;
-use crate::error::{AppError, PageError};
-use crate::respond::{HTML, PAGE_CACHE, Scope, cached, through_cache};
+use crate::error::PageError;
+use crate::params::Page;
+use crate::respond::{CachePolicy, HTML, answer};
 use crate::search::results::SearchResults;
+use crate::search::run::{cache_policy, run_search};
 use crate::state::{AppState, val};
 
 pub const PER_PAGE: usize = 20;
 const MAX_PAGE: usize = 50;
-/// A search that takes longer than this answers 503 (the work is abandoned).
-pub const BUDGET: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Deserialize, Default)]
 pub struct SearchParams {
     pub q: Option<String>,
-    pub page: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -45,30 +41,14 @@ struct SearchView {
     indexing: Option<u64>,
 }
 
-/// Runs a search off the async runtime, within the time budget.
-pub async fn run_search(app: &AppState, q: String, limit: usize, offset: usize) -> Result<SearchResults, AppError> {
-    let Some(search) = app.search() else { return Err(AppError::SearchUnavailable) };
-    let engine = search.engine.clone();
-    let work = tokio::task::spawn_blocking(move || engine.search(&q, limit, offset));
-    match tokio::time::timeout(BUDGET, work).await {
-        Ok(Ok(Ok(r))) => Ok(r),
-        Ok(Ok(Err(e))) if e.is_bad_query() => Err(AppError::BadRequest(e.to_string())),
-        Ok(Ok(Err(e))) => Err(AppError::Internal(anyhow::Error::new(e))),
-        Ok(Err(e)) => Err(AppError::Internal(e.into())),
-        Err(_) => Err(AppError::SearchTimeout),
-    }
-}
-
 pub async fn search_page(
     State(app): State<AppState>,
     Query(p): Query<SearchParams>,
-    uri: Uri,
-    headers: HeaderMap,
+    Page(page): Page<{ MAX_PAGE as u64 }>,
 ) -> Result<Response, PageError> {
     let query = p.q.unwrap_or_default().trim().to_string();
-    let page = crate::params::page_number(p.page.as_deref(), Some(MAX_PAGE as u64))? as usize;
+    let page = page as usize;
     let indexing = app.search().and_then(|s| s.building());
-    let request = cache_key(&app, &uri);
     if query.is_empty() || indexing.is_some() {
         let view = SearchView {
             query,
@@ -82,32 +62,23 @@ pub async fn search_page(
             indexing,
         };
         let html = app.render("pages/search.html", minijinja::context! { page => val(&view) })?;
-        return Ok(crate::respond::send(&cached(StatusCode::OK, HTML, html, "no-cache"), &headers));
+        return Ok(answer(CachePolicy::Browser("no-cache"), StatusCode::OK, HTML, html));
     }
-    through_cache(&app, Scope::Global, &request, &headers, async {
-        let r = run_search(&app, query.clone(), PER_PAGE, (page - 1) * PER_PAGE).await?;
-        let view = SearchView {
-            has_next: (page * PER_PAGE) < r.total as usize && page < MAX_PAGE,
-            total: r.total,
-            results: serde_json::to_value(&r.results).unwrap_or_default(),
-            did_you_mean: r.did_you_mean.clone(),
-            fuzzy: r.fuzzy,
-            filters: filter_links(&query, Some(&r)),
-            query,
-            page,
-            indexing: None,
-        };
-        let html = app.render("pages/search.html", minijinja::context! { page => val(&view) })?;
-        Ok::<Cached, PageError>(cached(StatusCode::OK, HTML, html, PAGE_CACHE))
-    })
-    .await
-}
-
-/// The page cache's key for a search: the request and the index generation, so an
-/// answer cached before the index changed is never served after it.
-pub fn cache_key(app: &AppState, uri: &Uri) -> String {
-    let generation = app.search().map_or(0, |s| s.engine.generation());
-    format!("{}#search-generation-{generation}", uri.path_and_query().map(|p| p.as_str()).unwrap_or_default())
+    let policy = cache_policy(app.search());
+    let r = run_search(app.search(), query.clone(), PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let view = SearchView {
+        has_next: (page * PER_PAGE) < r.total as usize && page < MAX_PAGE,
+        total: r.total,
+        results: serde_json::to_value(&r.results).unwrap_or_default(),
+        did_you_mean: r.did_you_mean.clone(),
+        fuzzy: r.fuzzy,
+        filters: filter_links(&query, Some(&r)),
+        query,
+        page,
+        indexing: None,
+    };
+    let html = app.render("pages/search.html", minijinja::context! { page => val(&view) })?;
+    Ok(answer(policy, StatusCode::OK, HTML, html))
 }
 
 /// Each filter as a link that adds it to the query, with its count when known.

@@ -6,12 +6,14 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::state::AppState;
-
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
 connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
+/// Whether answers carry `Strict-Transport-Security` (the site's base URL is https).
+#[derive(Debug, Clone, Copy)]
+pub struct Hsts(pub bool);
+
+pub async fn security_headers(State(Hsts(hsts)): State<Hsts>, req: Request, next: Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     // a raw file served from a tarball brings its own, stricter policy
@@ -21,7 +23,7 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
-    if app.config().base_url.starts_with("https://") {
+    if hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     r

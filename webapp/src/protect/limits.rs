@@ -3,32 +3,38 @@
 //! 413 (nothing here reads one, so no body can hold a connection) — answered before any work.
 
 use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+
+use crate::error::{AppError, answer};
 
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 pub async fn request_limits(req: Request, next: Next) -> Response {
+    match refusal(&req) {
+        Some(e) => answer(req.uri().path(), e),
+        None => next.run(req).await,
+    }
+}
+
+/// Why `req` is refused before any work, if it is.
+fn refusal(req: &Request) -> Option<AppError> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD, OPTIONS")], "method not allowed\n")
-            .into_response();
+        return Some(AppError::MethodNotAllowed);
     }
     if req.uri().to_string().len() > MAX_URI_BYTES {
-        return (StatusCode::URI_TOO_LONG, "request line too long\n").into_response();
+        return Some(AppError::UriTooLong);
     }
     let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if header_bytes > MAX_HEADER_BYTES {
-        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large\n").into_response();
+        return Some(AppError::HeadersTooLarge);
     }
     let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
         || req
             .headers()
             .get(header::CONTENT_LENGTH)
             .is_some_and(|v| v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) != Some(0));
-    if has_body {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request bodies are not accepted\n").into_response();
-    }
-    next.run(req).await
+    has_body.then_some(AppError::BodyNotAccepted)
 }

@@ -21,7 +21,6 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::client::client_key;
 use crate::error::{ApiError, AppError, PageError};
-use crate::state::AppState;
 
 type Limiter = DefaultKeyedRateLimiter<IpAddr, StateInformationMiddleware>;
 
@@ -117,12 +116,12 @@ fn quota(per_minute: u32) -> Option<Quota> {
 }
 
 pub async fn rate_limit(
-    State(app): State<AppState>,
+    State(limits): State<Option<Arc<RateLimits>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(limits) = app.rate_limits() else { return next.run(req).await };
+    let Some(limits) = limits else { return next.run(req).await };
     let path = req.uri().path();
     // the cheap path: static files and probes cost nothing to serve
     if path.starts_with("/media/") || matches!(path, "/healthz" | "/readyz" | "/metrics") {

@@ -7,11 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tokio::sync::Semaphore;
 
-use crate::error::{ApiError, AppError, PageError};
-use crate::state::AppState;
+use crate::error::{AppError, answer};
 
 pub struct Shedder {
     slots: Arc<Semaphore>,
@@ -25,28 +24,21 @@ impl Shedder {
     }
 }
 
-pub async fn shed_load(State(app): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn shed_load(State(shedder): State<Arc<Shedder>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     // probes and monitoring must see the crowd, not be shed by it
     if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return next.run(req).await;
     }
-    let Ok(_slot) = app.shedder().slots.clone().try_acquire_owned() else {
-        app.shedder().shed.fetch_add(1, Ordering::Relaxed);
+    let Ok(_slot) = shedder.slots.clone().try_acquire_owned() else {
+        shedder.shed.fetch_add(1, Ordering::Relaxed);
         let e = AppError::Overloaded { retry_after_secs: jittered_retry_after() };
-        return if path.starts_with("/api/") { ApiError(e).into_response() } else { PageError(e).into_response() };
+        return answer(path, e);
     };
     next.run(req).await
 }
 
 /// 1 to 5 seconds, so refused clients do not all come back together.
 pub fn jittered_retry_after() -> u64 {
-    1 + rand_jitter() % 5
-}
-
-fn rand_jitter() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
-    h.finish()
+    rand::random_range(1..=5)
 }

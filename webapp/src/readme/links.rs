@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
 /// Prefix of every `id` and `name` in README HTML, so a README cannot clobber the page's own ids.
@@ -163,17 +164,29 @@ fn normalize(from: &[String], path: &str) -> Vec<String> {
     segments
 }
 
+/// What a path segment keeps raw (RFC 3986 `pchar`): unreserved characters, sub-delims, `:`, `@`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
 /// Percent-encodes what may not appear raw in a path segment (`?`, `#`, `%`, spaces, non-ASCII).
 fn encode_segment(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 /// GitHub user, organization and repository names: ASCII letters, digits, `-`, `_`, `.`.

@@ -5,8 +5,11 @@
 //! headings. The result is the only HTML templates may mark `|safe`; cache it under [`cache_key`].
 mod headings; // ids and self-links on h1-h6
 mod links; // LinkBase: relative URLs into the repository, allowed schemes
+pub mod load; // a version's README for its page: stored blob -> cached HTML, or a note
 mod nesting; // depth bound, so html5ever stays linear
 mod sanitize; // the ammonia allowlist
+
+use std::fmt::Write as _;
 
 use comrak::Options;
 use sha2::{Digest, Sha256};
@@ -43,17 +46,8 @@ pub fn render_plain(text: &str) -> String {
     let (text, truncated) = cap(text);
     let mut html = String::with_capacity(text.len() + text.len() / 16 + 32);
     html.push_str("<pre class=\"readme-plain\">");
-    for c in text.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#39;"),
-            '\0' => html.push('\u{FFFD}'),
-            c => html.push(c),
-        }
-    }
+    let text = text.replace('\0', "\u{FFFD}");
+    let _ = write!(html, "{}", minijinja::HtmlEscape(&text));
     html.push_str("</pre>\n");
     if truncated {
         html.push_str(TRUNCATED_NOTE);

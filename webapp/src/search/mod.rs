@@ -7,6 +7,7 @@ pub mod plan; // parsed query -> Tantivy queries: text, fuzzy text, filters
 pub mod query; // the search syntax, parsed leniently; QueryError
 pub mod rank; // ranking keys and tiers; the collector of the fuzzy pass
 pub mod results; // SearchEngine::search and what it answers
+pub mod run; // a request's search: off the runtime, within its budget; its cache key
 pub mod schema; // every field, SCHEMA_VERSION, SearchDoc -> document
 pub mod segment_sets; // per segment: facet bitsets, highest boost
 pub mod suggest; // SearchEngine::suggest: name prefixes by popularity

@@ -6,6 +6,8 @@
 //! (`field:`, `+`/`-`, `AND`/`OR`, ranges, `^boost`) is not ours, and the ranking needs the
 //! words apart from the qualifiers.
 
+use nodules_store::model::ModuleType;
+
 /// At most this many words and phrases count; the rest of a pasted paragraph is ignored.
 pub const MAX_TEXT_PARTS: usize = 16;
 
@@ -196,12 +198,12 @@ impl ParsedQuery {
             Qualifier::Author => self.authors.push(lower),
             Qualifier::Maintainer => self.maintainers.push(lower),
             Qualifier::License => self.licenses.push(lower),
-            Qualifier::Module => self.modules.push(match lower.as_str() {
-                "esm" => "esm",
-                "cjs" => "cjs",
-                "dual" => "dual",
-                _ => return Err(QueryError::UnknownModuleType { value: value.into() }),
-            }),
+            Qualifier::Module => self.modules.push(
+                lower
+                    .parse::<ModuleType>()
+                    .map_err(|_| QueryError::UnknownModuleType { value: value.into() })?
+                    .as_str(),
+            ),
             Qualifier::Is if lower == "deprecated" => self.is_deprecated = true,
             Qualifier::Is => return Err(unknown("is:deprecated")),
             Qualifier::Not if lower == "deprecated" => self.not_deprecated = true,
