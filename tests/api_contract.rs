@@ -31,7 +31,11 @@ async fn run(mut cmd: Command, dir: &Path, what: &str) -> String {
     let out = tokio::task::spawn_blocking(move || cmd.output()).await.expect("join").expect("spawn");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{what} failed ({}): {shown}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {shown}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+        out.status
+    );
     stdout
 }
 

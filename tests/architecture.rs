@@ -110,3 +110,59 @@ fn a_library_depending_on_a_service_or_a_crate_on_top_is_caught() {
     let found = violations(&graph(&metadata));
     assert_eq!(found.len(), 2, "{found:?}");
 }
+
+/// What only database code writes: a collection handle, a collection name, a filter or
+/// update document (a `doc!` that builds a stored document counts too: the model and its
+/// BSON shape live in the store).
+const QUERY_MARKS: &[&str] = &["coll::", "Collection<", ".collection::<", ".collection(", "doc!", "bson::doc"];
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Lines of `text` that send or shape a query, outside `#[cfg(test)]` modules (a unit
+/// test may build a document to compare with).
+fn query_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            break; // test modules close the file, by this workspace's convention
+        }
+        if QUERY_MARKS.iter().any(|m| line.contains(m)) {
+            found.push((i + 1, line.trim()));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_query_lives_in_store() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    for service in ["indexer", "downloader", "webapp", "sitemaps", "npm"] {
+        let mut files = Vec::new();
+        rust_files(&root.join(service).join("src"), &mut files);
+        assert!(!files.is_empty(), "no sources found under {service}/src");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read source");
+            for (line, code) in query_lines(&text) {
+                found.push(format!("{}:{line}: {code}", file.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "queries belong in store/src, as typed functions by subject:\n{}", found.join("\n"));
+}
+
+#[test]
+fn a_query_outside_store_is_found() {
+    let src = "use mongodb::bson::doc;\nfn f(s: &Store) { s.collection(coll::SOURCES).find(doc! { \"state\": \"x\" }); }\n#[cfg(test)]\nmod tests { fn g() { doc! {}; } }\n";
+    let lines: Vec<usize> = query_lines(src).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [1, 2], "the import and the query, not the test module");
+}

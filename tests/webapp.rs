@@ -2,8 +2,8 @@
 //! real database, and the webapp answers over real HTTP what a user would see.
 
 use mongodb::bson::doc;
-use nodules_e2e::web::Webapp;
 use nodules_e2e::FakeRegistry;
+use nodules_e2e::web::Webapp;
 use nodules_store::testing::TestDb;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};

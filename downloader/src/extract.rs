@@ -8,8 +8,8 @@ use bytes::Bytes;
 use nodules_store::model::{EntryKind, TreeEntry};
 use tokio::sync::mpsc;
 
-use nodules_store::blobs::{EncodedBlob as BlobOut, encode as encode_blob};
 use crate::unpack::{Caps, Entry, Outcome, UnpackError, unpack};
+use nodules_store::blobs::{EncodedBlob as BlobOut, encode as encode_blob};
 
 /// What extraction produced, besides the blobs already sent.
 #[derive(Debug)]

@@ -111,8 +111,7 @@ impl Ctx {
             Ending::Fail(reason) => {
                 tracing::warn!(package.name = %job.package, version = %job.version, reason = %reason, "tarball failed");
                 let result = DownloadResult::failed(&reason, EXTRACTOR_VERSION as i64);
-                if self.store.finish_download(job, &self.owner, SourceState::Failed, result).await?
-                {
+                if self.store.finish_download(job, &self.owner, SourceState::Failed, result).await? {
                     c.failed.fetch_add(1, Ordering::Relaxed);
                     // its page says "source unavailable: …" from now on
                     self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
@@ -238,7 +237,8 @@ impl Ctx {
         // a new generation each time a tree is written: a redo's pages stand beside the
         // committed ones until it commits (claim counts restart when a job is requeued)
         let generation = (rand::random::<u64>() >> 2) as i64;
-        let firsts = if self.dry_run { Vec::new() } else { self.store.write_tree(&job.id, generation, &x.tree).await? };
+        let firsts =
+            if self.dry_run { Vec::new() } else { self.store.write_tree(&job.id, generation, &x.tree).await? };
         let state = if x.outcome.capped.is_some() { SourceState::Capped } else { SourceState::Done };
         let result = DownloadResult::stored(
             &facts,

@@ -186,10 +186,8 @@ impl Store {
             .map(|(id, n)| UpdateOp::update(doc! { "_id": id }, doc! { "$inc": { "refs": -n } }))
             .collect();
         self.update_all(coll::BLOBS, ops).await?;
-        let deletes = released
-            .chunks(IN_LIST_MAX)
-            .map(|chunk| doc! { "_id": { "$in": chunk }, "refs": { "$lte": 0 } })
-            .collect();
+        let deletes =
+            released.chunks(IN_LIST_MAX).map(|chunk| doc! { "_id": { "$in": chunk }, "refs": { "$lte": 0 } }).collect();
         self.delete_all(coll::BLOBS, deletes).await?;
         Ok(())
     }

@@ -2,8 +2,8 @@
 //! `read.rs`, browse lists in `browse.rs`).
 
 pub mod refresh; // stored packages due for a refresh, streamed
-pub mod stored; // what a batch's packages hold now, by name
 pub mod sets; // records as sets: which are active, what changed, what search reads
+pub mod stored; // what a batch's packages hold now, by name
 pub mod write; // records written, deleted, checked, marked stale
 
 pub use refresh::DueForRefresh;

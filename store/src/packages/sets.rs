@@ -4,8 +4,7 @@
 
 use std::collections::HashMap;
 
-use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 
 use crate::db::{Store, coll};

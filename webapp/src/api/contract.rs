@@ -40,13 +40,6 @@ fn error_response(description: &str, retry_after: bool) -> Value {
     })
 }
 
-fn text_response(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": { "text/plain": { "schema": { "type": "string" } } },
-    })
-}
-
 fn rate_headers() -> Map<String, Value> {
     RATE_HEADERS.iter().map(|h| (h.to_string(), header_ref(h))).collect()
 }
@@ -90,9 +83,9 @@ fn components() -> (Value, Value) {
         "BadRequest": error_response("A query parameter is not what the operation accepts.", false),
         "NotFound": error_response("No such package, version, file or route, or an invalid package name.", false),
         "Gone": error_response("The package was deleted or unpublished from the registry.", false),
-        "PayloadTooLarge": text_response("The request has a body (the API reads none)."),
-        "UriTooLong": text_response("The request line is over 8 kB."),
-        "HeadersTooLarge": text_response("The request headers are over 16 kB."),
+        "PayloadTooLarge": error_response("The request has a body (the API reads none).", false),
+        "UriTooLong": error_response("The request line is over 8 kB.", false),
+        "HeadersTooLarge": error_response("The request headers are over 16 kB.", false),
         "RateLimited": error_response("The client is over its budget (`--rate-limit` a minute).", true),
         "Internal": error_response("An internal error (logged; shown generically).", false),
         "Unavailable": error_response(
@@ -117,9 +110,7 @@ fn if_none_match() -> Value {
 
 /// The links from an operation's 200 answer, by operation id.
 fn links(operation_id: &str) -> Option<Value> {
-    let get = |op: &str, params: Value, description: &str| {
-        json!({ "operationId": op, "parameters": params, "description": description })
-    };
+    let get = |op: &str, params: Value, description: &str| json!({ "operationId": op, "parameters": params, "description": description });
     Some(match operation_id {
         "get_package" => json!({
             "dependents": get("list_dependents", json!({ "name": "$response.body#/name" }), "Packages depending on it"),

@@ -24,13 +24,11 @@ pub fn number(name: &'static str, raw: Option<&str>, range: RangeInclusive<u64>)
 /// `?name=…` at most `max_chars` characters long, or `None` when absent.
 pub fn text<'a>(name: &'static str, raw: Option<&'a str>, max_chars: usize) -> Result<Option<&'a str>, AppError> {
     match raw {
-        Some(v) if v.chars().count() > max_chars => {
-            Err(AppError::InvalidParam {
-                name,
-                value: v.chars().take(40).collect::<String>() + "…",
-                expected: format!("at most {max_chars} characters"),
-            })
-        }
+        Some(v) if v.chars().count() > max_chars => Err(AppError::InvalidParam {
+            name,
+            value: v.chars().take(40).collect::<String>() + "…",
+            expected: format!("at most {max_chars} characters"),
+        }),
         _ => Ok(raw),
     }
 }

@@ -35,7 +35,12 @@ pub struct SuggestJson {
 /// 8 kB request line however it is encoded.
 const MAX_QUERY_CHARS: usize = 500;
 
-fn number(q: &HashMap<String, String>, key: &'static str, default: usize, range: std::ops::RangeInclusive<u64>) -> Result<usize, AppError> {
+fn number(
+    q: &HashMap<String, String>,
+    key: &'static str,
+    default: usize,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<usize, AppError> {
     Ok(super::query::number(key, q.get(key).map(String::as_str), range)?.map_or(default, |n| n as usize))
 }
 

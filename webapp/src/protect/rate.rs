@@ -93,8 +93,7 @@ impl RateLimits {
             Err(not_until) => {
                 self.limited.fetch_add(1, Ordering::Relaxed);
                 // rounded up (a client told 1 s for a 1.9 s wait is refused again)
-                let wait =
-                    not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64;
+                let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64;
                 let limit = not_until.quota().burst_size().get();
                 let full = f64::from(limit) * not_until.quota().replenish_interval().as_secs_f64();
                 Err((RateState { limit, remaining: 0, reset_secs: (full.ceil() as u64).max(wait) }, wait))
