@@ -90,13 +90,13 @@ impl TarballClient {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
                 return Err(FetchFailure::Transient {
                     reason: format!("HTTP {}", status.as_u16()),
-                    wait: retry_after(resp.headers()),
+                    wait: nodules_npm::retry::requested_wait(status, resp.headers()),
                 });
             }
             s if s.is_server_error() => {
                 return Err(FetchFailure::Transient {
                     reason: format!("HTTP {}", s.as_u16()),
-                    wait: retry_after(resp.headers()),
+                    wait: nodules_npm::retry::requested_wait(status, resp.headers()),
                 });
             }
             s => return Err(FetchFailure::Permanent(format!("HTTP {} for the tarball", s.as_u16()))),
@@ -143,9 +143,4 @@ fn transport(e: &reqwest::Error) -> FetchFailure {
         return FetchFailure::Permanent(why);
     }
     FetchFailure::Transient { reason: why, wait: None }
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
 }

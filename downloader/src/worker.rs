@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use nodules_npm::retry::Schedule;
 use nodules_store::blobs::{BlobWriter, EncodedBlob};
 use nodules_store::model::{FileRef, SourceFacts, SourceState, TreeEntry};
 use nodules_store::queue::{DownloadResult, Job};
@@ -17,6 +18,9 @@ use crate::facts;
 use crate::fetch::{FetchFailure, TarballClient};
 use crate::integrity::Expected;
 use crate::unpack::Caps;
+
+/// The longest a job waits before its next try, whatever the schedule or the server says.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(600);
 
 /// Bumped when extraction or fact detection changes: older results are redone.
 pub const EXTRACTOR_VERSION: u32 = 1;
@@ -124,9 +128,10 @@ impl Ctx {
                 Box::pin(self.record(job, Ending::Fail(reason))).await?;
             }
             Ending::Retry { reason, wait } => {
-                let backoff =
-                    self.backoff.saturating_mul(1 << job.attempts.clamp(0, 16) as u32).min(Duration::from_secs(600));
-                let wait = wait.unwrap_or(backoff).min(Duration::from_secs(600));
+                // the registry's wait, else the one schedule of every client (attempts counts
+                // claims: the first retry waits twice the base, as before)
+                let schedule = Schedule::new(self.backoff, MAX_RETRY_WAIT);
+                let wait = wait.unwrap_or_else(|| schedule.delay(job.attempts.clamp(0, 16) as u32)).min(MAX_RETRY_WAIT);
                 tracing::info!(package.name = %job.package, reason = %reason, retry_in_s = wait.as_secs(), "tarball will be retried");
                 self.store.retry_download(&job.id, &self.owner, wait, &format!("{reason} (will retry)")).await?;
                 c.skipped.fetch_add(1, Ordering::Relaxed);

@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use crate::registry::Registry;
+use crate::retry::{Schedule, requested_wait};
+use backon::Retryable;
 use bytes::BytesMut;
 use futures::StreamExt;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 
 /// How requests are made and retried.
 #[derive(Debug, Clone)]
@@ -78,6 +80,23 @@ enum Attempt {
     Fail(String),
 }
 
+/// Why an attempt did not fetch the document, as the retry loop sees it.
+#[derive(Debug)]
+enum Failure {
+    /// Worth another try: a timeout, a reset, a truncated body, 408, 429, 5xx.
+    Transient { why: String, wait: Option<Duration> },
+    /// Will not get better by retrying.
+    Permanent(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Transient { why, .. } | Failure::Permanent(why) => f.write_str(why),
+        }
+    }
+}
+
 impl RegistryClient {
     pub fn new(registry: Registry, policy: FetchPolicy) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
@@ -97,33 +116,36 @@ impl RegistryClient {
         format!("{}{}", self.registry.url, encode_name(name))
     }
 
-    /// Fetches `name`'s document, retrying as the policy says.
+    /// Fetches `name`'s document, retrying as the policy says: the [`Schedule`] between
+    /// attempts, or the wait the registry asked for (`Retry-After`, at most
+    /// `max_retry_after`).
     pub async fn packument(&self, name: &str, validators: &Validators) -> Result<Fetched, FetchError> {
         let url = self.document_url(name);
-        let mut last = String::new();
-        for attempt in 0..self.policy.attempts {
+        let schedule = Schedule::new(self.policy.backoff, self.policy.max_backoff);
+        let retries = self.policy.attempts.saturating_sub(1);
+        let result = (|| async {
             match self.attempt(&url, validators).await {
-                Attempt::Done(f) => return Ok(f),
-                Attempt::Fail(reason) => {
-                    return Err(FetchError::Permanent { package: name.to_string(), reason });
-                }
-                Attempt::Retry { why, wait } => {
-                    tracing::debug!(package.name = %name, attempt, reason = %why, "retrying");
-                    last = why;
-                    if attempt + 1 < self.policy.attempts {
-                        tokio::time::sleep(wait.unwrap_or_else(|| self.backoff(attempt))).await;
-                    }
-                }
+                Attempt::Done(f) => Ok(f),
+                Attempt::Fail(reason) => Err(Failure::Permanent(reason)),
+                Attempt::Retry { why, wait } => Err(Failure::Transient { why, wait }),
+            }
+        })
+        .retry(schedule.backoff(retries))
+        .when(|e| matches!(e, Failure::Transient { .. }))
+        // the registry's own wait, when it gave one, instead of the schedule's
+        .adjust(|e, delay| match (e, delay) {
+            (Failure::Transient { wait: Some(w), .. }, Some(_)) => Some(*w),
+            (_, delay) => delay,
+        })
+        .notify(|e, delay| tracing::debug!(package.name = %name, reason = %e, retry_in_ms = delay.as_millis() as u64, "retrying"))
+        .await;
+        match result {
+            Ok(f) => Ok(f),
+            Err(Failure::Permanent(reason)) => Err(FetchError::Permanent { package: name.to_string(), reason }),
+            Err(Failure::Transient { why, .. }) => {
+                Err(FetchError::Exhausted { package: name.to_string(), attempts: self.policy.attempts, last: why })
             }
         }
-        Err(FetchError::Exhausted { package: name.to_string(), attempts: self.policy.attempts, last })
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.policy.backoff.saturating_mul(1 << attempt.min(16)).min(self.policy.max_backoff);
-        // ±25 % jitter, so many clients retrying together spread out
-        let jitter = 0.75 + rand::random::<f64>() * 0.5;
-        base.mul_f64(jitter)
     }
 
     async fn attempt(&self, url: &str, validators: &Validators) -> Attempt {
@@ -149,14 +171,15 @@ impl RegistryClient {
             StatusCode::NOT_MODIFIED => return Attempt::Done(Fetched::NotModified),
             StatusCode::NOT_FOUND | StatusCode::GONE => return Attempt::Done(Fetched::Gone),
             StatusCode::TOO_MANY_REQUESTS => {
-                let wait = retry_after(resp.headers()).map(|w| w.min(self.policy.max_retry_after));
+                let wait = requested_wait(status, resp.headers()).map(|w| w.min(self.policy.max_retry_after));
                 return Attempt::Retry { why: "429 too many requests".into(), wait };
             }
             StatusCode::REQUEST_TIMEOUT => {
                 return Attempt::Retry { why: "408 request timeout".into(), wait: None };
             }
             s if s.is_server_error() => {
-                return Attempt::Retry { why: format!("HTTP {s}"), wait: retry_after(resp.headers()) };
+                let wait = requested_wait(status, resp.headers()).map(|w| w.min(self.policy.max_retry_after));
+                return Attempt::Retry { why: format!("HTTP {s}"), wait };
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 return Attempt::Fail(format!(
@@ -209,17 +232,6 @@ pub fn encode_name(name: &str) -> String {
         }
     }
     out
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let ms = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
-    Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
 }
 
 /// A transport error in a few words (reqwest's Display omits the cause).

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use nodules_npm::client::{FetchError, FetchPolicy, Fetched, RegistryClient, Validators};
 use nodules_npm::progress::Progress;
 use nodules_npm::registry::Registry;
+use nodules_npm::retry::Schedule;
 use nodules_store::Store;
 use nodules_store::lease::Lease;
 use serde_json::value::RawValue;
@@ -98,6 +99,10 @@ async fn run(
     read
 }
 
+/// Waits between reconnections to a dropped feed: the one schedule of every client, from
+/// 400 ms (as before) up to a minute.
+const FEED_RECONNECT: Schedule = Schedule { first: Duration::from_millis(200), max: Duration::from_secs(60) };
+
 /// Reads the feed into `tx`, reconnecting from the last sequence read after a drop.
 async fn read_feed(
     changes: &str,
@@ -131,7 +136,7 @@ async fn read_feed(
                         "the feed failed {drops} times, last: {why}; the checkpoint keeps what was stored"
                     )));
                 }
-                let wait = Duration::from_millis(200 * 2u64.pow(drops.min(8)));
+                let wait = FEED_RECONNECT.delay(drops);
                 tracing::warn!(since = %since, reason = %why, wait_ms = wait.as_millis() as u64, "feed dropped; resuming");
                 tokio::time::sleep(wait).await;
             }
