@@ -106,10 +106,6 @@ pub struct Job {
 
 impl Job {
     /// A job as stored (claimed or not).
-    pub fn from_fields(d: &Document) -> Job {
-        Job::from_doc(d)
-    }
-
     fn from_doc(d: &Document) -> Job {
         let s = |k: &str| d.get_str(k).ok().map(str::to_string);
         Job {
