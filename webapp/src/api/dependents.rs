@@ -5,8 +5,8 @@ use nodules_store::model::DEPENDENTS_PAGE_SIZE;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::query::number;
 use crate::error::AppError;
+use crate::params::{Paging, number};
 use crate::state::AppState;
 
 const MAX_LIMIT: usize = 200;
@@ -14,6 +14,7 @@ const MAX_LIMIT: usize = 200;
 /// The largest page a cursor names: 18 digits, within `i64`.
 const MAX_CURSOR_PAGE: u64 = 999_999_999_999_999_999;
 
+/// The query parameters, for the OpenAPI document (read through [`Paging`]).
 #[derive(Debug, Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DependentsParams {
@@ -72,13 +73,18 @@ fn parse_cursor(c: Option<&str>) -> Result<(i64, usize), AppError> {
         (status = 404, description = "Unknown package", body = crate::error::ErrorBody),
     )
 )]
-pub async fn list_dependents(app: &AppState, name: &str, q: DependentsParams) -> Result<DependentsJson, AppError> {
-    if q.kind.as_deref() == Some("") {
+pub async fn list_dependents(
+    app: &AppState,
+    name: &str,
+    kind: Option<&str>,
+    paging: &Paging,
+) -> Result<DependentsJson, AppError> {
+    if kind == Some("") {
         return Err(AppError::InvalidParam { name: "kind", value: String::new(), expected: "`prod` or `dev`".into() });
     }
-    let kind = crate::params::dep_kind(q.kind.as_deref())?;
-    let limit = number("limit", q.limit.as_deref(), 1..=MAX_LIMIT as u64)?.map_or(DEPENDENTS_PAGE_SIZE, |l| l as usize);
-    let (mut page, mut offset) = parse_cursor(q.cursor.as_deref())?;
+    let kind = crate::params::dep_kind(kind)?;
+    let limit = paging.limit(DEPENDENTS_PAGE_SIZE, MAX_LIMIT)?;
+    let (mut page, mut offset) = parse_cursor(paging.cursor())?;
     let store = app.store();
     let summary = match store.dependents(name).await? {
         Some(s) => s,

@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::AppError;
+use crate::params::Paging;
 use crate::state::AppState;
 
 /// The largest `?page=` asked for: far beyond any tree (a thousand entries a page).
 const MAX_PAGE: u64 = 1_000_000_000;
 
+/// The query parameters, for the OpenAPI document (read through [`Paging`]).
 #[derive(Debug, Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FilesParams {
@@ -85,8 +87,8 @@ async fn source(app: &AppState, name: &str, version: &str) -> Result<nodules_sto
         (status = 404, description = "Unknown package or version", body = crate::error::ErrorBody),
     )
 )]
-pub async fn list_files(app: &AppState, name: &str, version: &str, q: FilesParams) -> Result<FilesJson, AppError> {
-    let page = super::query::number("page", q.page.as_deref(), 1..=MAX_PAGE)?.unwrap_or(1) as i64;
+pub async fn list_files(app: &AppState, name: &str, version: &str, paging: &Paging) -> Result<FilesJson, AppError> {
+    let page = paging.api_page(MAX_PAGE)? as i64;
     let s = source(app, name, version).await?;
     let files = if s.tree_pages >= page {
         app.store()

@@ -5,6 +5,5 @@ pub mod files; // /packages/{name}/versions/{version}/files[/{path}]
 pub mod health; // /healthz, /readyz
 pub mod openapi; // /api/v1/openapi.json
 pub mod package; // /packages/{name}: the package JSON
-pub mod query; // query parameters read as strictly as the document states them
 pub mod routes; // every URL under /packages/, by its PackageRoute
 pub mod search; // /search and /suggest

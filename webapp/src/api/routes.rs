@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 
-use super::dependents::{DependentsParams, list_dependents};
-use super::files::{FilesParams, file_meta, list_files};
+use super::dependents::list_dependents;
+use super::files::{file_meta, list_files};
 use super::package::get_package;
 use crate::error::{ApiError, AppError};
 use crate::metrics::RouteTemplate;
+use crate::params::Paging;
 use crate::respond::{CachePolicy, json};
 use crate::routes::PackageRoute;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 pub async fn api_packages(
     State(app): State<AppState>,
     route: PackageRoute,
+    paging: Paging,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let template = RouteTemplate(route.template());
@@ -25,16 +27,11 @@ pub async fn api_packages(
     let answer = match &route {
         PackageRoute::ApiPackage { name } => get_package(&app, name).await.and_then(|v| json(policy, &v)),
         PackageRoute::ApiDependents { name } => {
-            let params = DependentsParams {
-                kind: q.get("kind").cloned(),
-                cursor: q.get("cursor").cloned(),
-                limit: q.get("limit").cloned(),
-            };
-            list_dependents(&app, name, params).await.and_then(|v| json(policy, &v))
+            let kind = q.get("kind").map(String::as_str);
+            list_dependents(&app, name, kind, &paging).await.and_then(|v| json(policy, &v))
         }
         PackageRoute::ApiFiles { name, version } => {
-            let params = FilesParams { page: q.get("page").cloned() };
-            list_files(&app, name, version, params).await.and_then(|v| json(policy, &v))
+            list_files(&app, name, version, &paging).await.and_then(|v| json(policy, &v))
         }
         PackageRoute::ApiFile { name, version, path } => {
             file_meta(&app, name, version, path).await.and_then(|v| json(policy, &v))

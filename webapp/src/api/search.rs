@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, AppError};
+use crate::params::{Paging, text};
 use crate::respond::{CachePolicy, json};
 use crate::search::run::{cache_policy, run_search};
 use crate::state::AppState;
@@ -35,15 +36,6 @@ pub struct SuggestJson {
 /// 8 kB request line however it is encoded.
 const MAX_QUERY_CHARS: usize = 500;
 
-fn number(
-    q: &HashMap<String, String>,
-    key: &'static str,
-    default: usize,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<usize, AppError> {
-    Ok(super::query::number(key, q.get(key).map(String::as_str), range)?.map_or(default, |n| n as usize))
-}
-
 /// Search (syntax in the README: qualifiers `keywords:`, `author:`, `maintainer:`;
 /// filters `is:deprecated`, `not:deprecated`, `has:types`, `module:esm|cjs|dual`, `license:ID`).
 #[utoipa::path(
@@ -66,14 +58,15 @@ fn number(
 pub async fn api_search(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
-    let raw = super::query::text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?;
+    let raw = text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?;
     let query = raw.map(|s| s.trim().to_string()).unwrap_or_default();
     if query.is_empty() {
         return Err(AppError::MissingParam { name: "q" }.into());
     }
-    let limit = number(&q, "limit", 20, 1..=100)?;
-    let offset = number(&q, "offset", 0, 0..=1000)?;
+    let limit = paging.limit(20, 100)?;
+    let offset = paging.offset(1000)?;
     if app.search().and_then(|s| s.building()).is_some() {
         return Err(AppError::SearchUnavailable.into());
     }
@@ -102,7 +95,7 @@ pub async fn api_suggest(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let prefix = super::query::text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?
+    let prefix = text("q", q.get("q").map(String::as_str), MAX_QUERY_CHARS)?
         .map(|s| s.trim().to_lowercase())
         .unwrap_or_default();
     let suggestions = match (app.search(), prefix.is_empty()) {
