@@ -1,44 +1,21 @@
 //! Serde adapter: a `BTreeMap<String, String>` stored as an array of `[key, value]`
 //! pairs, so that keys from registry documents are never BSON field names (a key like
-//! `$where` or `a.b` would be rejected by the server or read as a path).
+//! `$where` or `a.b` would be rejected by the server or read as a path). `serde_with`'s
+//! `Seq<(_, _)>` does the work; a null (written by no current version) reads as empty.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{SeqAccess, Visitor};
-use serde::ser::SerializeSeq;
 use serde::{Deserializer, Serializer};
+use serde_with::{As, DefaultOnNull, Same, Seq};
+
+type Pairs = DefaultOnNull<Seq<(Same, Same)>>;
 
 pub fn serialize<S: Serializer>(map: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(map.len()))?;
-    for (k, v) in map {
-        seq.serialize_element(&[k, v])?;
-    }
-    seq.end()
+    As::<Pairs>::serialize(map, s)
 }
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
-    struct PairsVisitor;
-    impl<'de> Visitor<'de> for PairsVisitor {
-        type Value = BTreeMap<String, String>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an array of [key, value] pairs")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut map = BTreeMap::new();
-            while let Some((k, v)) = seq.next_element::<(String, String)>()? {
-                map.insert(k, v);
-            }
-            Ok(map)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-    }
-    d.deserialize_any(PairsVisitor)
+    As::<Pairs>::deserialize(d)
 }
 
 #[cfg(test)]
@@ -62,5 +39,12 @@ mod tests {
         assert!(doc.get_array("m").is_ok(), "stored as an array: {doc}");
         let back: Holder = mongodb::bson::from_document(doc).expect("deserialize");
         assert_eq!(back, h);
+    }
+
+    #[test]
+    fn null_reads_as_empty() {
+        let doc = mongodb::bson::doc! { "m": mongodb::bson::Bson::Null };
+        let back: Holder = mongodb::bson::from_document(doc).expect("deserialize");
+        assert!(back.m.is_empty());
     }
 }

@@ -1,30 +1,50 @@
-//! `/metrics` in Prometheus' text format: requests by route template (never the raw path; a
-//! package URL by its `PackageRoute` variant), answers by status class, rate-limited and
-//! shed requests, cache hits.
+//! `/metrics` in the OpenMetrics text format (`prometheus-client`): requests by route template
+//! (never the raw path; a package URL by its `PackageRoute` variant) and status class,
+//! rate-limited and shed requests, cache hits.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
 
-use crate::protect::rate::RateLimits;
-use crate::protect::shed::Shedder;
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    /// The route template (`/package/{name}/dependents`), never the raw path.
+    route: String,
+    /// `2xx`, `4xx`…
+    status: String,
+}
 
-#[derive(Default)]
+/// Every series `/metrics` shows; the counters other parts keep (rate limiting, load
+/// shedding) are clones of the same atomic, registered here once.
 pub struct Metrics {
-    /// (route template, status class) → count
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    pub cache_hits: AtomicU64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    cache_hits: Counter,
 }
 
 impl Metrics {
-    fn count(&self, route: String, status: u16) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route, status / 100 * 100)).or_default() += 1;
-        }
+    /// `rate_limited` and `shed` are the counters the rate limiter and the load shedder bump.
+    pub fn new(rate_limited: Counter, shed: Counter) -> Metrics {
+        let mut registry = Registry::with_prefix("nodules");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let cache_hits = Counter::default();
+        registry.register("http_requests", "HTTP requests by route template and status class", requests.clone());
+        registry.register("rate_limited", "Requests refused by the per-client rate limit", rate_limited);
+        registry.register("shed", "Requests shed because too many were in flight", shed);
+        registry.register("cache_hits", "Answers served from the page cache", cache_hits.clone());
+        Metrics { registry, requests, cache_hits }
+    }
+
+    fn count(&self, route: String, status: StatusCode) {
+        let status = format!("{}xx", status.as_u16() / 100);
+        self.requests.get_or_create(&RequestLabels { route, status }).inc();
     }
 }
 
@@ -40,36 +60,36 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
     // a package URL is counted under its variant (`/package/{name}/dependents`), not the catch-all
     let route = r.extensions().get::<RouteTemplate>().map_or(matched, |t| t.0.to_string());
     if r.headers().get("x-cache").is_some_and(|v| v == "hit") {
-        metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+        metrics.cache_hits.inc();
     }
-    metrics.count(route, r.status().as_u16());
+    metrics.count(route, r.status());
     r
 }
 
-pub async fn show_metrics(
-    State(metrics): State<Arc<Metrics>>,
-    State(limits): State<Option<Arc<RateLimits>>>,
-    State(shedder): State<Arc<Shedder>>,
-) -> Response {
-    let mut out = String::from("# TYPE nodules_http_requests_total counter\n");
-    if let Ok(m) = metrics.requests.lock() {
-        for ((route, class), n) in m.iter() {
-            out.push_str(&format!(
-                "nodules_http_requests_total{{route=\"{}\",status=\"{}xx\"}} {n}\n",
-                route.replace('"', ""),
-                class / 100
-            ));
-        }
+pub async fn show_metrics(State(metrics): State<Arc<Metrics>>) -> Response {
+    let mut out = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &metrics.registry) {
+        tracing::error!(error = %e, "encoding /metrics failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let limited = limits.map_or(0, |l| l.limited.load(Ordering::Relaxed));
-    out.push_str(&format!("# TYPE nodules_rate_limited_total counter\nnodules_rate_limited_total {limited}\n"));
-    out.push_str(&format!(
-        "# TYPE nodules_shed_total counter\nnodules_shed_total {}\n",
-        shedder.shed.load(Ordering::Relaxed)
-    ));
-    out.push_str(&format!(
-        "# TYPE nodules_cache_hits_total counter\nnodules_cache_hits_total {}\n",
-        metrics.cache_hits.load(Ordering::Relaxed)
-    ));
-    ([("content-type", "text/plain; version=0.0.4")], out).into_response()
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], out).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_names_each_series_with_its_labels() {
+        let limited = Counter::default();
+        let m = Metrics::new(limited.clone(), Counter::default());
+        m.count("/package/{name}".into(), StatusCode::NOT_FOUND);
+        m.count("/package/{name}".into(), StatusCode::NOT_FOUND);
+        limited.inc();
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &m.registry).expect("encode");
+        assert!(out.contains("nodules_http_requests_total{route=\"/package/{name}\",status=\"4xx\"} 2"), "{out}");
+        assert!(out.contains("nodules_rate_limited_total 1"), "{out}");
+        assert!(out.contains("nodules_shed_total 0") && out.ends_with("# EOF\n"), "{out}");
+    }
 }

@@ -95,11 +95,14 @@ impl AppState {
     ) -> anyhow::Result<AppState> {
         let media = Media::load();
         let env = templates(&media, &config)?;
+        let shedder = Arc::new(Shedder::new(max_in_flight));
+        let limited = rate_limits.as_ref().map(|l| l.limited.clone()).unwrap_or_default();
+        let metrics = Arc::new(Metrics::new(limited, shedder.shed.clone()));
         Ok(AppState(Arc::new(Inner {
             store,
             rate_limits,
-            shedder: Arc::new(Shedder::new(max_in_flight)),
-            metrics: Arc::new(Metrics::default()),
+            shedder,
+            metrics,
             env,
             cache: Arc::new(PageCache::new(cache_entries)),
             media: Arc::new(media),

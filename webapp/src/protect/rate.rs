@@ -8,7 +8,6 @@
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -57,7 +56,7 @@ pub struct RateLimits {
     pages: Limiter,
     trust_proxy: bool,
     /// Requests refused, for `/metrics`.
-    pub limited: AtomicU64,
+    pub limited: prometheus_client::metrics::counter::Counter,
 }
 
 impl RateLimits {
@@ -69,7 +68,7 @@ impl RateLimits {
             api: RateLimiter::keyed(api).with_middleware::<StateInformationMiddleware>(),
             pages: RateLimiter::keyed(pages).with_middleware::<StateInformationMiddleware>(),
             trust_proxy,
-            limited: AtomicU64::new(0),
+            limited: Default::default(),
         });
         let l = limits.clone();
         tokio::spawn(async move {
@@ -91,7 +90,7 @@ impl RateLimits {
         match limiter.check_key(&client) {
             Ok(snapshot) => Ok(RateState::of(&snapshot)),
             Err(not_until) => {
-                self.limited.fetch_add(1, Ordering::Relaxed);
+                self.limited.inc();
                 // rounded up (a client told 1 s for a 1.9 s wait is refused again)
                 let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64;
                 let limit = not_until.quota().burst_size().get();

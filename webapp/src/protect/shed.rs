@@ -3,7 +3,6 @@
 //! spreads the retries (jitter), instead of queueing everything until the server falls over.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -15,12 +14,12 @@ use crate::error::{AppError, answer};
 pub struct Shedder {
     slots: Arc<Semaphore>,
     /// Requests shed, for `/metrics`.
-    pub shed: AtomicU64,
+    pub shed: prometheus_client::metrics::counter::Counter,
 }
 
 impl Shedder {
     pub fn new(max_in_flight: usize) -> Shedder {
-        Shedder { slots: Arc::new(Semaphore::new(max_in_flight.max(1))), shed: AtomicU64::new(0) }
+        Shedder { slots: Arc::new(Semaphore::new(max_in_flight.max(1))), shed: Default::default() }
     }
 }
 
@@ -31,7 +30,7 @@ pub async fn shed_load(State(shedder): State<Arc<Shedder>>, req: Request, next: 
         return next.run(req).await;
     }
     let Ok(_slot) = shedder.slots.clone().try_acquire_owned() else {
-        shedder.shed.fetch_add(1, Ordering::Relaxed);
+        shedder.shed.inc();
         let e = AppError::Overloaded { retry_after_secs: jittered_retry_after() };
         return answer(path, e);
     };

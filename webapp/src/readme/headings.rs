@@ -132,20 +132,14 @@ fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
     }
 }
 
-/// Text as html5ever serializes it escapes only these.
+/// Text as html5ever serialized it, as characters again.
 fn unescape(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
+    html_escape::decode_html_entities(text).into_owned()
 }
 
+/// For a double-quoted attribute value.
 fn escape(value: &str) -> String {
-    value.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+    html_escape::encode_double_quoted_attribute(value).into_owned()
 }
 
 #[cfg(test)]
