@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use nodules_npm::files::{Content, content_of, language_of};
 use nodules_store::model::{EntryKind, TreeEntry};
 use tokio::sync::mpsc;
 
@@ -23,6 +24,10 @@ pub struct Extracted {
     pub superseded: Vec<String>,
 }
 
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Unpacks `tarball`. With `blobs`, each stored file's content is sent there (blocking
 /// when the writer is behind, which bounds memory).
 pub fn extract(tarball: Bytes, caps: &Caps, blobs: Option<mpsc::Sender<BlobOut>>) -> Result<Extracted, UnpackError> {
@@ -34,6 +39,7 @@ pub fn extract(tarball: Bytes, caps: &Caps, blobs: Option<mpsc::Sender<BlobOut>>
             Entry::File(f) => {
                 let id = hex::encode(f.sha256);
                 let stored = f.content.is_some();
+                let content_kind = f.content.as_deref().map(content_of);
                 if let Some(content) = f.content {
                     if f.path == "package.json" {
                         manifest = Some(content.clone());
@@ -43,14 +49,22 @@ pub fn extract(tarball: Bytes, caps: &Caps, blobs: Option<mpsc::Sender<BlobOut>>
                             .map_err(|_| "the blob writer stopped".to_string())?;
                     }
                 }
+                let (lines, longest_line) = match content_kind {
+                    Some(Content::Text { lines, longest }) => (Some(as_i64(lines)), Some(as_i64(longest))),
+                    _ => (None, None),
+                };
                 let te = TreeEntry {
+                    language: language_of(&f.path).map(|l| l.name.to_string()),
                     path: f.path.clone(),
-                    size: i64::try_from(f.size).unwrap_or(i64::MAX),
+                    size: as_i64(f.size),
                     mode: f.mode,
                     kind: EntryKind::File,
                     blob: stored.then(|| id.clone()),
                     sha256: Some(id),
                     link_target: None,
+                    lines,
+                    longest_line,
+                    binary: content_kind == Some(Content::Binary),
                 };
                 (f.path, te)
             }
@@ -63,6 +77,10 @@ pub fn extract(tarball: Bytes, caps: &Caps, blobs: Option<mpsc::Sender<BlobOut>>
                     blob: None,
                     sha256: None,
                     link_target: Some(target),
+                    language: None,
+                    lines: None,
+                    longest_line: None,
+                    binary: false,
                 };
                 (path, te)
             }

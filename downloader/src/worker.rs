@@ -23,7 +23,8 @@ use crate::unpack::Caps;
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(600);
 
 /// Bumped when extraction or fact detection changes: older results are redone.
-pub const EXTRACTOR_VERSION: u32 = 1;
+/// 2: each file entry records its language, line figures and whether it is binary (issue 23).
+pub const EXTRACTOR_VERSION: u32 = 2;
 
 /// Counts for the summary line `downloaded N, failed F, skipped S in T s`.
 #[derive(Debug, Default)]

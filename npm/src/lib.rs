@@ -3,6 +3,7 @@
 //! shared library without database access (it uses `nodules_store::model` types only);
 //! every service depends on it, it depends on no service.
 pub mod client; // registry documents over HTTP: conditional GETs, retried
+pub mod files; // a package file's language, and whether it is text (lines, longest line)
 pub mod logging; // stderr logging that keeps progress bars intact
 pub mod names; // valid package names
 pub mod normalize; // registry document / manifest -> Package, pure

@@ -558,6 +558,18 @@ pub struct TreeEntry {
     /// A link's target, recorded, never followed.
     #[serde(rename = "t")]
     pub link_target: Option<String>,
+    /// The language by the file's name (`nodules_npm::files`), when known.
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Lines and longest line (bytes) of a stored text file; `None` for binary content, links
+    /// and files not stored. Computed once at extraction, so pages never read blobs for them.
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<i64>,
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
+    pub longest_line: Option<i64>,
+    /// The stored content is not UTF-8 text (or holds NUL bytes).
+    #[serde(rename = "x", default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
 }
 
 /// Entries per file-tree page document.

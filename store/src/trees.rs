@@ -51,6 +51,33 @@ impl Store {
         }
         Ok(self.tree_page(source, generation, page as i64).await?.into_iter().find(|e| e.path == path))
     }
+
+    /// Every entry whose path starts with `prefix` (`""`: the whole tree), in path order: the
+    /// pages that can hold them, found from `firsts` as in [`Store::tree_entry`], one key
+    /// lookup each. Stops after `max` entries; the caller bounds the tree's size.
+    pub async fn tree_under(
+        &self,
+        source: &str,
+        generation: Option<i64>,
+        firsts: &[String],
+        prefix: &str,
+        max: usize,
+    ) -> Result<Vec<TreeEntry>> {
+        // the page before the first whose first path is past `prefix` may hold its start
+        let start = firsts.partition_point(|f| f.as_str() < prefix).max(1);
+        let mut out = Vec::new();
+        for page in start..=firsts.len() {
+            if page > start && !firsts[page - 1].starts_with(prefix) {
+                break;
+            }
+            let entries = self.tree_page(source, generation, page as i64).await?;
+            out.extend(entries.into_iter().filter(|e| e.path.starts_with(prefix)).take(max - out.len()));
+            if out.len() >= max {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Store {

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 const FILES: &[(&str, &str, &[u8])] = &[
     ("style.css", "text/css; charset=utf-8", include_bytes!("../../media/style.css")),
     ("site.js", "text/javascript; charset=utf-8", include_bytes!("../../media/site.js")),
+    // generated from syntect themes by `source::highlight::stylesheet` (a test keeps it current)
+    ("highlight.css", "text/css; charset=utf-8", include_bytes!("../../media/highlight.css")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../media/favicon.svg")),
 ];
 

@@ -112,6 +112,27 @@ fn send_hit(cache: &PageCache, c: &Cached, headers: &HeaderMap) -> Response {
     r
 }
 
+/// An answer not kept here, with its own headers (a raw file's type and policy): its
+/// `Cache-Control`, an `ETag`, and a 304 when the client already has it.
+fn send_own(
+    mut parts: axum::http::response::Parts,
+    body: Bytes,
+    cache_control: &'static str,
+    headers: &HeaderMap,
+) -> Response {
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..10]));
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    if parts.status == StatusCode::OK && headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 /// Turns the [`CachePolicy`] of an answer into its headers and the page cache; answers a
 /// kept page without running the handler. Concurrent misses of one URL wait for the first
 /// (which renders and keeps it) instead of each rendering it.
@@ -143,6 +164,9 @@ pub async fn page_cache(State(cache): State<Arc<PageCache>>, req: Request, next:
         Ok(b) => b,
         Err(e) => return crate::error::answer(&path, AppError::Internal(anyhow::anyhow!("reading an answer: {e}"))),
     };
+    if let CachePolicy::Browser(cache_control) = policy {
+        return send_own(parts, body, cache_control, &headers);
+    }
     let content_type = match parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         Some(JSON) => JSON,
         _ => HTML,
@@ -150,10 +174,11 @@ pub async fn page_cache(State(cache): State<Arc<PageCache>>, req: Request, next:
     let mut c = cached(parts.status, content_type, body, &policy);
     c.route = parts.extensions.get::<RouteTemplate>().copied();
     let r = send(&c, &headers);
-    match policy {
-        CachePolicy::Package(name) => cache.put_package(key, name, c).await,
-        CachePolicy::Global(valid) => cache.put_global(key, Cached { valid, ..c }).await,
-        CachePolicy::Browser(_) => {}
+    // (a `Browser` answer was sent above)
+    if let CachePolicy::Package(name) = policy {
+        cache.put_package(key, name, c).await;
+    } else if let CachePolicy::Global(valid) = policy {
+        cache.put_global(key, Cached { valid, ..c }).await;
     }
     r
 }

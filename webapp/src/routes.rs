@@ -36,6 +36,8 @@ pub const PACKAGE_API: &str = "/api/v1/packages/{*rest}";
 pub const PAGE_MODULE: &str = "/package/{name}";
 pub const PAGE_VERSION: &str = "/package/{name}/v/{version}";
 pub const PAGE_DEPENDENTS: &str = "/package/{name}/dependents";
+pub const PAGE_SOURCE: &str = "/package/{name}/v/{version}/source/{path}";
+pub const PAGE_SOURCE_LATEST: &str = "/package/{name}/source/{path}";
 pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
 pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
 pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
@@ -55,6 +57,10 @@ pub enum PackageRoute {
     Version { name: String, version: String },
     /// `/package/{name}/dependents`: the dependents, page by page.
     Dependents { name: String },
+    /// `/package/{name}/v/{version}/source/{path}` (or `/package/{name}/source/{path}`, the
+    /// latest version, when `version` is `None`): a folder (`dir`: the URL ends with `/`, or
+    /// the root) or a file of the source browser.
+    Source { name: String, version: Option<String>, path: String, dir: bool },
     /// `/api/v1/packages/{name}`: the package JSON.
     ApiPackage { name: String },
     /// `/api/v1/packages/{name}/dependents`: the dependents by cursor.
@@ -69,16 +75,24 @@ impl PackageRoute {
     /// The templates of the API variants, as the OpenAPI document lists them.
     pub const API_TEMPLATES: &[&str] = &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE];
     /// The templates of the page variants.
-    pub const PAGE_TEMPLATES: &[&str] = &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS];
+    pub const PAGE_TEMPLATES: &[&str] = &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS, PAGE_SOURCE, PAGE_SOURCE_LATEST];
 
     /// Parses what follows `/package/` (already percent-decoded).
     pub fn parse_page(rest: &str) -> Result<PackageRoute, AppError> {
-        let PackagePath { name, rest, .. } = PackagePath::parse(rest)?;
+        let PackagePath { name, rest, trailing_slash } = PackagePath::parse(rest)?;
         let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        let source = |version: Option<&str>, path: &[&str]| PackageRoute::Source {
+            name: name.clone(),
+            version: version.map(str::to_string),
+            path: path.join("/"),
+            dir: trailing_slash || path.is_empty(),
+        };
         Ok(match rest.as_slice() {
             [] => PackageRoute::Module { name },
             ["v", version] => PackageRoute::Version { name, version: version.to_string() },
             ["dependents"] => PackageRoute::Dependents { name },
+            ["source", path @ ..] => source(None, path),
+            ["v", version, "source", path @ ..] => source(Some(version), path),
             _ => return Err(AppError::NotFound),
         })
     }
@@ -104,6 +118,7 @@ impl PackageRoute {
             PackageRoute::Module { name }
             | PackageRoute::Version { name, .. }
             | PackageRoute::Dependents { name }
+            | PackageRoute::Source { name, .. }
             | PackageRoute::ApiPackage { name }
             | PackageRoute::ApiDependents { name }
             | PackageRoute::ApiFiles { name, .. }
@@ -117,6 +132,8 @@ impl PackageRoute {
             PackageRoute::Module { .. } => PAGE_MODULE,
             PackageRoute::Version { .. } => PAGE_VERSION,
             PackageRoute::Dependents { .. } => PAGE_DEPENDENTS,
+            PackageRoute::Source { version: Some(_), .. } => PAGE_SOURCE,
+            PackageRoute::Source { version: None, .. } => PAGE_SOURCE_LATEST,
             PackageRoute::ApiPackage { .. } => API_PACKAGE,
             PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
             PackageRoute::ApiFiles { .. } => API_FILES,
@@ -130,6 +147,10 @@ impl PackageRoute {
             PackageRoute::Module { name } => format!("/package/{name}"),
             PackageRoute::Version { name, version } => format!("/package/{name}/v/{version}"),
             PackageRoute::Dependents { name } => format!("/package/{name}/dependents"),
+            PackageRoute::Source { name, version, path, dir } => {
+                let path = if *dir && !path.is_empty() { format!("{path}/") } else { path.clone() };
+                crate::source::url(name, version.as_deref(), &path)
+            }
             PackageRoute::ApiPackage { name } => format!("/api/v1/packages/{name}"),
             PackageRoute::ApiDependents { name } => format!("/api/v1/packages/{name}/dependents"),
             PackageRoute::ApiFiles { name, version } => format!("/api/v1/packages/{name}/versions/{version}/files"),

@@ -35,6 +35,9 @@ pub struct Inner {
     pub config: SiteConfig,
     /// Rendered READMEs by blob, link base and renderer version.
     pub readmes: moka::future::Cache<String, Arc<String>>,
+    /// Source files rendered for the browser, by blob, syntax and renderer version; bounded
+    /// in bytes, so a crawl through huge files cannot exhaust memory.
+    pub renderings: moka::future::Cache<String, Arc<crate::source::highlight::Rendered>>,
     /// The search index, once `serve` started it (tests without one get 503 on search).
     pub search: std::sync::OnceLock<Arc<SearchService>>,
 }
@@ -111,6 +114,12 @@ impl AppState {
                 .max_capacity(256 << 20)
                 .weigher(|_k, v: &Arc<String>| u32::try_from(v.len()).unwrap_or(u32::MAX))
                 .build(),
+            renderings: moka::future::Cache::builder()
+                .max_capacity(256 << 20)
+                .weigher(|k: &String, v: &Arc<crate::source::highlight::Rendered>| {
+                    u32::try_from(k.len() + v.html.len()).unwrap_or(u32::MAX)
+                })
+                .build(),
             search: std::sync::OnceLock::new(),
         })))
     }
@@ -174,6 +183,7 @@ pub fn templates(media: &Media, config: &SiteConfig) -> anyhow::Result<Environme
     env.add_global("style_url", minijinja::Value::from_safe_string(media.url("style.css")));
     env.add_global("script_url", minijinja::Value::from_safe_string(media.url("site.js")));
     env.add_global("favicon_url", minijinja::Value::from_safe_string(media.url("favicon.svg")));
+    env.add_global("highlight_url", minijinja::Value::from_safe_string(media.url("highlight.css")));
     env.add_global("base_url", config.base_url.clone());
     Ok(env)
 }

@@ -48,10 +48,19 @@ pub struct FileJson {
     pub link_target: Option<String>,
     /// Where the bytes are served (null when not stored: links, files over the size cap).
     pub raw_url: Option<String>,
+    /// The file's page in the source browser.
+    pub html_url: String,
+    /// The language by the file's name (`TypeScript`), or null.
+    pub language: Option<String>,
+    /// Lines of a stored text file; null for binary content, links and files not stored.
+    pub lines: Option<i64>,
+    /// The stored content is not text.
+    pub binary: bool,
 }
 
 fn file_json(name: &str, version: &str, e: TreeEntry) -> FileJson {
-    let raw_url = e.blob.as_ref().map(|_| format!("/package/{name}/v/{version}/source/{}?raw=1", e.path));
+    let html_url = crate::source::url(name, Some(version), &e.path);
+    let raw_url = e.blob.as_ref().map(|_| format!("{html_url}?raw=1"));
     FileJson {
         kind: match e.kind {
             EntryKind::File => "file",
@@ -65,6 +74,10 @@ fn file_json(name: &str, version: &str, e: TreeEntry) -> FileJson {
         sha256: e.sha256,
         link_target: e.link_target,
         raw_url,
+        html_url,
+        language: e.language,
+        lines: e.lines,
+        binary: e.binary,
     }
 }
 

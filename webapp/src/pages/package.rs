@@ -22,6 +22,7 @@ pub async fn package_pages(
     State(app): State<AppState>,
     route: PackageRoute,
     Query(q): Query<DependentsQuery>,
+    Query(all): Query<std::collections::HashMap<String, String>>,
     page: Page,
 ) -> Response {
     let template = RouteTemplate(route.template());
@@ -29,6 +30,10 @@ pub async fn package_pages(
         PackageRoute::Module { name } => show_package(&app, name, None).await,
         PackageRoute::Version { name, version } => show_package(&app, name, Some(version)).await,
         PackageRoute::Dependents { name } => show_dependents(&app, name, q, page).await,
+        PackageRoute::Source { name, version, path, dir } => {
+            let ask = crate::source::Ask::from_query(&all);
+            crate::source::show(&app, name, version.as_deref(), path, *dir, ask).await
+        }
         _ => Err(PageError(AppError::NotFound)),
     };
     let mut r = answer.into_response();

@@ -1,0 +1,201 @@
+//! A text file as HTML lines: highlighted by syntect with class names (the colours are in
+//! `media/highlight.css`, generated from two themes), or plain when the file is too big, too
+//! minified, of no known language, or slower to highlight than [`BUDGET`] allows. Each line
+//! is one `<span class="line" id="L{n}">`, self-contained (every scope a line starts inside is
+//! reopened on it), so a line can be marked, linked and cut anywhere.
+
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
+use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
+
+/// Bumped whenever the HTML changes: cached renderings of an older version are redone.
+pub const RENDERER_VERSION: u32 = 1;
+
+/// Highlighting stops after this long and the file is shown plain; the work runs on a
+/// blocking thread, never on the async runtime's.
+pub const BUDGET: Duration = Duration::from_secs(3);
+
+/// Files larger than this are shown plain (highlighting costs ~20× plain escaping).
+pub const MAX_HIGHLIGHT_BYTES: u64 = 2 << 20;
+
+/// A line longer than this marks a minified file: shown plain.
+pub const MAX_HIGHLIGHT_LINE: u64 = 4_000;
+
+/// Class prefix of every highlighting class, so file contents cannot reach the page's own.
+const PREFIX: &str = "hl-";
+const STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: PREFIX };
+
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
+
+/// How a file was rendered, for the page to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendering {
+    Highlighted,
+    /// No syntax for its language.
+    Plain,
+    /// Over [`MAX_HIGHLIGHT_BYTES`] or with a line over [`MAX_HIGHLIGHT_LINE`].
+    PlainTooBig,
+    /// Highlighting took longer than [`BUDGET`] or failed.
+    PlainTooSlow,
+}
+
+/// Rendered lines, `\n`-separated spans.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: String,
+    pub lines: usize,
+    pub rendering: Rendering,
+}
+
+fn syntax_for(syntax_token: Option<&str>) -> Option<&'static SyntaxReference> {
+    let token = syntax_token?;
+    SYNTAXES.find_syntax_by_token(token).or_else(|| SYNTAXES.find_syntax_by_extension(token))
+}
+
+/// Whether a syntax exists for `token` (a [`nodules_npm::files::Language::syntax`]).
+pub fn has_syntax(token: &str) -> bool {
+    syntax_for(Some(token)).is_some()
+}
+
+/// Renders `text` (highlighted by the syntax `token` names, when it may be). Blocking: call
+/// it from `spawn_blocking`.
+pub fn render(text: &str, token: Option<&str>, longest_line: u64) -> Rendered {
+    let syntax = syntax_for(token);
+    let too_big = text.len() as u64 > MAX_HIGHLIGHT_BYTES || longest_line > MAX_HIGHLIGHT_LINE;
+    let rendering = match syntax {
+        None => Rendering::Plain,
+        Some(_) if too_big => Rendering::PlainTooBig,
+        Some(s) => match highlighted(text, s, Instant::now() + BUDGET) {
+            Some(r) => return r,
+            None => Rendering::PlainTooSlow,
+        },
+    };
+    plain(text, rendering)
+}
+
+fn line_open(out: &mut String, n: usize) {
+    let _ = write!(out, "<span class=\"line\" id=\"L{n}\"><a class=\"ln\" href=\"#L{n}\" aria-label=\"Line {n}\" data-n=\"{n}\"></a>");
+}
+
+fn plain(text: &str, rendering: Rendering) -> Rendered {
+    let mut html = String::with_capacity(text.len() + text.len() / 4);
+    let mut n = 0;
+    for line in lines(text) {
+        n += 1;
+        line_open(&mut html, n);
+        let _ = write!(html, "{}", minijinja::HtmlEscape(line.trim_end_matches(['\n', '\r'])));
+        html.push_str("</span>\n");
+    }
+    Rendered { html, lines: n, rendering }
+}
+
+/// Lines with their newline (as syntect's `newlines` syntaxes want them).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive('\n')
+}
+
+fn open_scope(out: &mut String, scope: Scope) {
+    out.push_str("<span class=\"");
+    for (i, atom) in scope.build_string().split('.').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(PREFIX);
+        out.push_str(atom);
+    }
+    out.push_str("\">");
+}
+
+/// `None` when the deadline passed or the syntax failed on this text.
+fn highlighted(text: &str, syntax: &SyntaxReference, deadline: Instant) -> Option<Rendered> {
+    let mut state = ParseState::new(syntax);
+    let mut stack = ScopeStack::new();
+    let mut html = String::with_capacity(text.len() * 3);
+    let mut n = 0;
+    for line in lines(text) {
+        n += 1;
+        if n % 64 == 0 && Instant::now() > deadline {
+            return None;
+        }
+        let ops = state.parse_line(line, &SYNTAXES).ok()?;
+        line_open(&mut html, n);
+        // what this line starts inside, reopened so the line stands alone
+        let open_before = stack.as_slice().len();
+        for scope in stack.as_slice() {
+            open_scope(&mut html, *scope);
+        }
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ops: Vec<_> = ops.into_iter().map(|(i, op)| (i.min(body.len()), op)).collect();
+        let (spans, delta) = line_tokens_to_classed_spans(body, &ops, STYLE, &mut stack).ok()?;
+        html.push_str(&spans);
+        let still_open = (open_before as isize + delta).max(0) as usize;
+        for _ in 0..still_open {
+            html.push_str("</span>");
+        }
+        html.push_str("</span>\n");
+    }
+    Some(Rendered { html, lines: n, rendering: Rendering::Highlighted })
+}
+
+/// `media/highlight.css`: the light theme, and the dark one under `prefers-color-scheme`.
+pub fn stylesheet() -> String {
+    let themes = two_face::theme::extra();
+    let light = themes.get(two_face::theme::EmbeddedThemeName::Github);
+    let dark = themes.get(two_face::theme::EmbeddedThemeName::OneHalfDark);
+    let light = css_for_theme_with_class_style(light, STYLE).unwrap_or_default();
+    let dark = css_for_theme_with_class_style(dark, STYLE).unwrap_or_default();
+    format!(
+        "/* Generated by `nodules-webapp` (source/highlight.rs, stylesheet()): do not edit. */\n{light}\n\
+         @media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_the_browser_names_has_a_syntax() {
+        for token in ["js", "ts", "tsx", "json", "md", "css", "scss", "html", "yaml", "sh", "c", "cpp", "rs", "py"]
+        {
+            assert!(has_syntax(token), "no syntax for {token}");
+        }
+    }
+
+    #[test]
+    fn lines_stand_alone_and_content_is_escaped() {
+        let text = "/* a\n<script>alert(1)</script> */\nconst x = \"</span>\";\n";
+        let r = render(text, Some("js"), 40);
+        assert_eq!((r.lines, r.rendering), (3, Rendering::Highlighted));
+        assert!(!r.html.contains("<script>") && r.html.contains("&lt;script&gt;"), "{}", r.html);
+        for line in r.html.lines() {
+            assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "unbalanced: {line}");
+        }
+        // the comment's second line reopens the comment scope
+        let second = r.html.lines().nth(1).expect("line 2");
+        assert!(second.contains("hl-comment"), "{second}");
+    }
+
+    #[test]
+    fn plain_when_unknown_minified_or_huge() {
+        assert_eq!(render("a\n", None, 1).rendering, Rendering::Plain);
+        assert_eq!(render("a\n", Some("js"), MAX_HIGHLIGHT_LINE + 1).rendering, Rendering::PlainTooBig);
+        let r = render("x\ny", None, 1);
+        assert_eq!(r.lines, 2);
+        assert!(r.html.contains("id=\"L2\""));
+    }
+
+    #[test]
+    fn the_stylesheet_in_media_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../media/highlight.css");
+        let want = stylesheet();
+        if std::env::var_os("NODULES_UPDATE_MEDIA").is_some() {
+            std::fs::write(path, &want).expect("write media/highlight.css");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(have == want, "media/highlight.css is out of date: run NODULES_UPDATE_MEDIA=1 cargo test -p nodules-webapp");
+    }
+}
