@@ -102,7 +102,10 @@ pub fn language_named(name: &str) -> Option<Language> {
 pub enum Content {
     /// UTF-8 without NUL bytes: `lines` counted as an editor shows them (a last line
     /// without a newline counts), `longest` in bytes.
-    Text { lines: u64, longest: u64 },
+    Text {
+        lines: u64,
+        longest: u64,
+    },
     Binary,
 }
 

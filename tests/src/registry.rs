@@ -135,7 +135,7 @@ impl FakeRegistry {
     /// Publishes `name@1.0.0`: a tarball of `files` (plus a `package.json` from `manifest`
     /// unless `files` has one) and its document; returns the tarball.
     pub fn publish(&self, name: &str, files: &[(&str, &[u8])], manifest: serde_json::Value) -> Vec<u8> {
-        use crate::tarballs::{packument_for, tarball, tarball_path};
+        use crate::tarballs::tarball;
         let mut files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, d)| (*p, d.to_vec())).collect();
         if !files.iter().any(|(p, _)| *p == "package.json") {
             let mut m = manifest.clone();
@@ -144,7 +144,12 @@ impl FakeRegistry {
             files.push(("package.json", m.to_string().into_bytes()));
         }
         let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
-        let tgz = tarball(&refs);
+        self.publish_tarball(name, tarball(&refs), manifest)
+    }
+
+    /// Publishes `name@1.0.0` as the tarball `tgz` (which brings its own `package.json`).
+    pub fn publish_tarball(&self, name: &str, tgz: Vec<u8>, manifest: serde_json::Value) -> Vec<u8> {
+        use crate::tarballs::{packument_for, tarball_path};
         self.on(&doc_path(name), vec![Reply::json(packument_for(name, &self.url(), &tgz, manifest).to_string())]);
         self.on(&tarball_path(name, "1.0.0"), vec![Reply::bytes(tgz.clone())]);
         tgz

@@ -21,6 +21,29 @@ pub fn tarball(files: &[(&str, &[u8])]) -> Vec<u8> {
     b.into_inner().expect("tar").finish().expect("gzip")
 }
 
+/// A gzip'd tar with `files` and symbolic `links` (path, target) under `package/`.
+pub fn tarball_with_links(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    for (path, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_500_000_000);
+        h.set_cksum();
+        b.append_data(&mut h, format!("package/{path}"), *data).expect("append");
+    }
+    for (path, target) in links {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        h.set_mtime(1_500_000_000);
+        b.append_link(&mut h, format!("package/{path}"), target).expect("append link");
+    }
+    b.into_inner().expect("tar").finish().expect("gzip")
+}
+
 /// `sha512-…` of `bytes`.
 pub fn integrity(bytes: &[u8]) -> String {
     format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(Sha512::digest(bytes)))

@@ -125,7 +125,9 @@ fn send_own(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         parts.headers.insert(header::ETAG, v);
     }
-    if parts.status == StatusCode::OK && headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
+    if parts.status == StatusCode::OK
+        && headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_TYPE);
         return Response::from_parts(parts, axum::body::Body::empty());

@@ -83,6 +83,8 @@ async fn metrics_count_a_package_url_under_its_variant() {
         "/package/@scope/pkg",
         "/package/@scope%2fpkg/v/1.0.0",
         "/package/@scope/pkg/dependents",
+        "/package/@scope/pkg/source/lib/a.js",
+        "/package/@scope/pkg/v/1.0.0/source/",
         "/api/v1/packages/@scope/pkg",
         "/api/v1/packages/pkg/dependents",
         "/api/v1/packages/pkg/versions/1.0.0/files",

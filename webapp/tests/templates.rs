@@ -194,6 +194,21 @@ async fn every_template_renders_hostile_data_inertly() {
         "search",
         &app.render("pages/search.html", minijinja::context! { page => val(&search) }).expect("search"),
     );
+    for mode in ["folder", "found", "file", "markdown", "unshown", "link", "preparing", "unavailable"] {
+        let source = serde_json::json!({
+            "name": evil(110), "version": evil(111), "mode": mode, "title": evil(112), "pinned": true,
+            "is_latest": false, "deprecated": evil(113), "path": evil(114),
+            "crumbs": [{ "name": evil(115), "href": evil(116) }],
+            "permalink": evil(117), "folder_url": evil(118), "find": evil(119),
+            "rows": [{ "name": evil(120), "href": evil(121), "size": 5, "files": 2, "language": evil(122), "lines": 3, "link": null }],
+            "size": 10, "lines": 2, "language": evil(123), "raw_url": evil(124), "image_url": evil(125),
+            "note": evil(126), "toggle_url": evil(127), "link_target": evil(128), "link_href": evil(129),
+            "marked": [1, 2], "message": evil(130),
+        });
+        let rendered =
+            app.render("pages/source.html", minijinja::context! { page => val(&source), html => "" }).expect("source");
+        assert_inert(&format!("source ({mode})"), &rendered);
+    }
     for t in ["errors/404.html", "errors/error.html"] {
         let ctx = minijinja::context! { status => 404, code => evil(90), message => evil(91), subject => evil(92), path => evil(93) };
         assert_inert(t, &app.render(t, ctx).expect(t));
@@ -221,7 +236,8 @@ fn every_template_is_covered() {
             "pages/home.html",
             "pages/list.html",
             "pages/package.html",
-            "pages/search.html"
+            "pages/search.html",
+            "pages/source.html"
         ]
     );
 }

@@ -1,0 +1,256 @@
+//! The source browser end to end: a fake registry serves tarballs with awkward names, hostile
+//! contents, images, binaries, minified code and links; the real indexer and downloader store
+//! them; the webapp shows folders, highlighted files and raw bytes over real HTTP, and what a
+//! browser would make of them is asserted on the parsed HTML and the headers.
+
+use nodules_e2e::FakeRegistry;
+use nodules_e2e::bins::run_bin;
+use nodules_e2e::tarballs::tarball_with_links;
+use nodules_e2e::web::Webapp;
+use nodules_store::testing::TestDb;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION};
+use scraper::{Html, Selector};
+use serde_json::{Value, json};
+
+const JS: &str = "// <script>alert('js')</script>\nconst a = \"</span><b>bold</b>\";\nmodule.exports = a;\n";
+const SVG: &[u8] =
+    b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script><rect width=\"1\" height=\"1\"/></svg>";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+const WEIRD: &str = "lib/a b#c?d%e.js";
+
+fn files(minified: &str) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("package.json", br#"{"name":"src-pkg","version":"1.0.0","description":"sources"}"#.to_vec()),
+        ("index.js", JS.as_bytes().to_vec()),
+        (WEIRD, b"export const weird = 1;\n".to_vec()),
+        ("lib/deep/x.ts", b"export type T = { a: number };\n".to_vec()),
+        ("lib/README.md", b"# Lib folder\n\n<script>alert('readme')</script>\n[x](javascript:alert(2))\n".to_vec()),
+        ("README.md", b"# Src\n\nThe root README.\n".to_vec()),
+        ("img/logo.png", PNG.to_vec()),
+        ("img/logo.svg", SVG.to_vec()),
+        ("data.bin", b"\0\x01\x02\x03".to_vec()),
+        ("min.js", minified.as_bytes().to_vec()),
+        ("page.html", b"<html><script>alert('page')</script></html>\n".to_vec()),
+    ]
+}
+
+struct Site {
+    db: TestDb,
+    reg: FakeRegistry,
+    web: Webapp,
+    http: reqwest::Client,
+}
+
+impl Site {
+    async fn get(&self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let r = self.http.get(self.web.url(path)).send().await.expect("request");
+        let (status, headers) = (r.status(), r.headers().clone());
+        (status, headers, r.bytes().await.expect("body").to_vec())
+    }
+
+    async fn page(&self, path: &str) -> (StatusCode, String) {
+        let (s, _, b) = self.get(path).await;
+        (s, String::from_utf8(b).expect("utf-8 page"))
+    }
+
+    async fn run(&self, bin: &str, args: &[&str]) {
+        let url = self.reg.url();
+        let mut all = vec!["--registry", url.as_str()];
+        all.extend_from_slice(args);
+        run_bin(bin, &self.db, &all).await.assert_ok();
+    }
+}
+
+async fn site() -> Site {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let minified = "var a=1;".repeat(1000);
+    let files = files(&minified);
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
+    let tgz = tarball_with_links(&refs, &[("link-in", "lib/deep/x.ts"), ("lib/link-out", "../../../etc/passwd")]);
+    reg.publish_tarball("src-pkg", tgz, json!({ "description": "sources" }));
+    let web = Webapp::start(&db, &["--rate-limit", "0"]).await;
+    let site = Site {
+        db,
+        reg,
+        web,
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+    };
+    site.run("nodules-indexer", &["fetch", "src-pkg"]).await;
+    site.run("nodules-downloader", &["run", "--once"]).await;
+    site
+}
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    doc.select(&Selector::parse(css).expect("selector")).collect()
+}
+
+fn text(doc: &Html, css: &str) -> String {
+    select(doc, css).iter().map(|e| e.text().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+fn hrefs(doc: &Html, css: &str) -> Vec<String> {
+    select(doc, css).iter().filter_map(|e| e.value().attr("href").map(str::to_string)).collect()
+}
+
+/// Nothing a file brought may become an element or attribute of our page.
+fn assert_no_injection(html: &str, what: &str) {
+    let doc = Html::parse_document(html);
+    for s in select(&doc, "script") {
+        assert!(s.value().attr("src").is_some_and(|src| src.starts_with("/media/")), "{what}: a script ran: {html}");
+    }
+    assert!(select(&doc, "b, svg, [onerror], [onclick]").is_empty(), "{what}: markup from a file: {html}");
+    assert!(!html.contains("javascript:"), "{what}: a javascript: URL: {html}");
+}
+
+#[tokio::test]
+async fn folders_files_and_raw_bytes() {
+    let s = site().await;
+    let base = "/package/src-pkg/v/1.0.0/source/";
+
+    // the root folder: folders first, with counts; then files; the README below
+    let (status, html) = s.page("/package/src-pkg/source/").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let doc = Html::parse_document(&html);
+    let names: Vec<String> =
+        select(&doc, "table.tree tbody td:first-child a").iter().map(|a| a.text().collect::<String>()).collect();
+    assert_eq!(&names[..2], ["img/", "lib/"], "{names:?}");
+    assert!(names.contains(&"index.js".to_string()) && names.contains(&"link-in".to_string()), "{names:?}");
+    assert!(text(&doc, "table.tree").contains("4 files"), "lib/ holds 4 files: {}", text(&doc, "table.tree"));
+    assert!(text(&doc, ".readme h1").contains("Src"), "the root README");
+
+    // a folder pinned to its version, its README rendered and sanitized
+    let (status, html) = s.page(&format!("{base}lib/")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_no_injection(&html, "lib/README.md in the listing");
+    let doc = Html::parse_document(&html);
+    assert!(text(&doc, ".readme h1").contains("Lib folder"));
+    assert!(text(&doc, ".crumbs").contains("src-pkg@1.0.0"));
+    // an awkward name is linked percent-encoded, and the link answers
+    let weird = format!("{base}lib/a%20b%23c%3Fd%25e.js");
+    assert!(hrefs(&doc, "table.tree a").contains(&weird), "{:?}", hrefs(&doc, "table.tree a"));
+    let (status, html) = s.page(&weird).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("weird"));
+    // a folder without its slash is redirected to it; a missing file is a 404
+    let (status, headers, _) = s.get(&format!("{base}lib")).await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(headers.get(LOCATION).and_then(|v| v.to_str().ok()), Some(format!("{base}lib/").as_str()));
+    assert_eq!(s.page(&format!("{base}nope.js")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(s.page("/package/src-pkg/v/9.9.9/source/").await.0, StatusCode::NOT_FOUND);
+
+    // a file: highlighted, escaped, numbered lines, facts from the tree
+    let (status, html) = s.page(&format!("{base}index.js")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_no_injection(&html, "index.js");
+    let doc = Html::parse_document(&html);
+    assert_eq!(select(&doc, "pre.code .line").len(), 3);
+    assert!(select(&doc, "pre.code [class*=\"hl-\"]").len() > 3, "highlighted: {html}");
+    assert!(text(&doc, "pre.code").contains("<script>alert('js')</script>"), "shown as text");
+    let facts = text(&doc, ".file-facts");
+    assert!(facts.contains("3 lines") && facts.contains("JavaScript"), "{facts}");
+    assert!(hrefs(&doc, "pre.code a.ln").contains(&"#L2".to_string()));
+    assert!(hrefs(&doc, ".file-facts a").contains(&format!("{base}index.js?raw=1")));
+    // a range marked by the server
+    let (_, html) = s.page(&format!("{base}index.js?lines=2-3")).await;
+    let doc = Html::parse_document(&html);
+    let marked: Vec<&str> = select(&doc, ".line.marked").iter().filter_map(|l| l.value().id()).collect();
+    assert_eq!(marked, ["L2", "L3"]);
+
+    // raw bytes: exact, never HTML, sandboxed
+    let (status, headers, body) = s.get(&format!("{base}index.js?raw=1")).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, JS.as_bytes()));
+    let header = |h: &HeaderMap, k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header(&headers, "content-type"), "text/plain; charset=utf-8");
+    assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
+    assert!(header(&headers, "content-security-policy").starts_with("sandbox"), "{headers:?}");
+    assert_eq!(header(&headers, "access-control-allow-origin"), "*");
+    assert!(header(&headers, "cache-control").contains("immutable"), "{headers:?}");
+    let (_, headers, body) = s.get(&format!("{base}page.html?raw=1")).await;
+    assert_eq!(header(&headers, "content-type"), "text/plain; charset=utf-8", "HTML is served as text");
+    assert!(body.starts_with(b"<html><script>"));
+    let (_, headers, body) = s.get(&format!("{base}data.bin?raw=1")).await;
+    assert_eq!(header(&headers, "content-type"), "application/octet-stream");
+    assert!(header(&headers, "content-disposition").starts_with("attachment"), "{headers:?}");
+    assert_eq!(body, b"\0\x01\x02\x03");
+
+    // images: shown through <img> from ?image=1, with their type; SVG sandboxed
+    let (_, html) = s.page(&format!("{base}img/logo.png")).await;
+    let doc = Html::parse_document(&html);
+    let img: Vec<&str> = select(&doc, "p.image img").iter().filter_map(|i| i.value().attr("src")).collect();
+    assert_eq!(img, [format!("{base}img/logo.png?image=1").as_str()]);
+    let (status, headers, body) = s.get(&format!("{base}img/logo.png?image=1")).await;
+    assert_eq!((status, header(&headers, "content-type"), body.as_slice()), (StatusCode::OK, "image/png".into(), PNG));
+    let (_, html) = s.page(&format!("{base}img/logo.svg")).await;
+    assert_no_injection(&html, "logo.svg's page");
+    let (_, headers, _) = s.get(&format!("{base}img/logo.svg?image=1")).await;
+    assert_eq!(header(&headers, "content-type"), "image/svg+xml");
+    assert!(header(&headers, "content-security-policy").starts_with("sandbox"));
+    assert_eq!(s.get(&format!("{base}page.html?image=1")).await.0, StatusCode::NOT_FOUND);
+
+    // binary and minified files say what they are
+    let (_, html) = s.page(&format!("{base}data.bin")).await;
+    assert!(html.contains("binary file") && html.contains("Download"), "{html}");
+    let (_, html) = s.page(&format!("{base}min.js")).await;
+    let doc = Html::parse_document(&html);
+    assert!(text(&doc, "[role=note]").contains("not highlighted"), "{html}");
+    assert!(select(&doc, "pre.code [class*=\"hl-\"]").is_empty());
+
+    // Markdown renders, sanitized, with a toggle to its source
+    let (_, html) = s.page(&format!("{base}lib/README.md")).await;
+    assert_no_injection(&html, "lib/README.md");
+    let doc = Html::parse_document(&html);
+    assert!(text(&doc, ".readme h1").contains("Lib folder"));
+    assert!(hrefs(&doc, ".file-facts a").contains(&format!("{base}lib/README.md?plain=1")));
+    let (_, html) = s.page(&format!("{base}lib/README.md?plain=1")).await;
+    assert!(Html::parse_document(&html).select(&Selector::parse("pre.code").expect("sel")).count() == 1);
+
+    // links: inside the package they lead to their target; outside, nowhere
+    let (_, html) = s.page(&format!("{base}link-in")).await;
+    assert!(hrefs(&Html::parse_document(&html), "main a").contains(&format!("{base}lib/deep/x.ts")), "{html}");
+    let (_, html) = s.page(&format!("{base}lib/link-out")).await;
+    assert!(html.contains("outside the package") && !html.contains("href=\"/etc"), "{html}");
+
+    // go to file
+    let (_, html) = s.page(&format!("{base}?find=deep")).await;
+    assert!(hrefs(&Html::parse_document(&html), "table.tree a").contains(&format!("{base}lib/deep/x.ts")));
+
+    // every URL the files API hands out answers, the raw ones with the stored bytes
+    let (_, _, body) = s.get("/api/v1/packages/src-pkg/versions/1.0.0/files").await;
+    let listing: Value = serde_json::from_slice(&body).expect("json");
+    let items = listing["files"].as_array().expect("files");
+    let weird_entry = items.iter().find(|f| f["path"] == WEIRD).expect("the awkward name");
+    assert_eq!(weird_entry["language"], "JavaScript");
+    assert_eq!(weird_entry["lines"], 1);
+    for f in items {
+        let html_url = f["html_url"].as_str().expect("html_url");
+        assert_eq!(s.get(html_url).await.0, StatusCode::OK, "{html_url}");
+        if let Some(raw) = f["raw_url"].as_str() {
+            let (status, _, bytes) = s.get(raw).await;
+            assert_eq!(status, StatusCode::OK, "{raw}");
+            let want = files(&"var a=1;".repeat(1000)).into_iter().find(|(p, _)| *p == f["path"]).map(|(_, d)| d);
+            assert_eq!(Some(bytes), want, "{raw}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_version_not_downloaded_is_prepared_on_demand() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    reg.publish("later", &[("index.js", b"module.exports = 1;\n")], json!({ "description": "later" }));
+    let url = reg.url();
+    run_bin("nodules-indexer", &db, &["--registry", &url, "fetch", "later"]).await.assert_ok();
+    let web = Webapp::start(&db, &["--rate-limit", "0"]).await;
+    let http = reqwest::Client::new();
+    let r = http.get(web.url("/package/later/source/")).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert!(r.headers().get("cache-control").is_some_and(|v| v == "no-store"));
+    assert!(r.text().await.expect("body").contains("reload this page in a few seconds"));
+    run_bin("nodules-downloader", &db, &["--registry", &url, "run", "--once"]).await.assert_ok();
+    let r = http.get(web.url("/package/later/source/index.js")).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.expect("body").contains("exports"));
+}
