@@ -101,28 +101,46 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.split_inclusive('\n')
 }
 
-/// Scope atoms some selector of either theme names: only these become classes, and a scope
-/// with none of them opens no span at all (a third of syntect's markup, measured on React).
-static STYLED_ATOMS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+/// The compound selectors of either theme (`.hl-string.hl-quoted` → `["string", "quoted"]`),
+/// wherever they stand in a selector: an element can only match those whose atoms it all has.
+static COMPOUNDS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
     let css = stylesheet();
-    let mut atoms = HashSet::new();
-    for word in css.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
-        if let Some(atom) = word.strip_prefix(PREFIX) {
-            atoms.insert(atom.to_string());
+    let mut compounds: Vec<Vec<String>> = Vec::new();
+    let mut rest = css.as_str();
+    while let Some(i) = rest.find(".hl-") {
+        rest = &rest[i..];
+        let mut compound = Vec::new();
+        while let Some(r) = rest.strip_prefix(&format!(".{PREFIX}")) {
+            let end = r.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(r.len());
+            compound.push(r[..end].to_string());
+            rest = &r[end..];
+        }
+        if !compounds.contains(&compound) {
+            compounds.push(compound);
         }
     }
-    atoms
+    compounds
 });
 
-/// The classes of `scope` (`hl-string hl-quoted`), or `None` when no theme styles any of its
-/// atoms; remembered per scope.
+/// The classes of `scope` that some compound selector it fully carries names (`hl-string
+/// hl-quoted`), or `None` when no selector can match it (no span at all: most of syntect's
+/// markup); remembered per scope.
 fn classes(scope: Scope, memo: &mut HashMap<Scope, Option<String>>) -> Option<String> {
     memo.entry(scope)
         .or_insert_with(|| {
             let name = scope.build_string();
+            let atoms: HashSet<&str> = name.split('.').collect();
+            let mut kept: Vec<&str> = Vec::new();
+            for compound in COMPOUNDS.iter().filter(|c| c.iter().all(|a| atoms.contains(a.as_str()))) {
+                kept.extend(compound.iter().map(String::as_str));
+            }
+            // in the scope's own order, once each
             let kept: Vec<String> =
-                name.split('.').filter(|a| STYLED_ATOMS.contains(*a)).map(|a| format!("{PREFIX}{a}")).collect();
-            (!kept.is_empty()).then(|| kept.join(" "))
+                name.split('.').filter(|a| kept.contains(a)).map(|a| format!("{PREFIX}{a}")).collect();
+            (!kept.is_empty()).then(|| {
+                let mut seen = HashSet::new();
+                kept.into_iter().filter(|c| seen.insert(c.clone())).collect::<Vec<_>>().join(" ")
+            })
         })
         .clone()
 }
