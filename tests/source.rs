@@ -254,3 +254,121 @@ async fn a_version_not_downloaded_is_prepared_on_demand() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.expect("body").contains("exports"));
 }
+
+/// A package with two versions whose differences a reviewer cares about.
+fn two_versions(reg: &FakeRegistry) {
+    use nodules_e2e::tarballs::{integrity, shasum, tarball, tarball_path};
+    let index_v1 = "const a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\nconst e = 5;\nconst f = 6;\nconst g = 7;\nmodule.exports = { a };\n";
+    let index_v2 = "const a = 1;\nconst b = 2;\nconst c = 'three';\nconst d = 4;\nconst e = 5;\nconst f = 6;\nconst g = 7;\nmodule.exports = { a, c };\nconsole.log('<b>x</b>');\n";
+    let v1_manifest = json!({ "name": "two", "version": "1.0.0", "dependencies": { "a": "^1", "b": "^1" }, "scripts": { "test": "jest" } });
+    let v2_manifest = json!({ "name": "two", "version": "1.1.0", "dependencies": { "a": "^2", "c": "^1" },
+        "scripts": { "test": "jest", "postinstall": "node collect.js" }, "engines": { "node": ">=18" } });
+    let v1 = tarball(&[
+        ("package.json", v1_manifest.to_string().as_bytes()),
+        ("index.js", index_v1.as_bytes()),
+        ("lib/old.js", b"module.exports = 'old';\n"),
+        ("util.js", b"function f() {\n  return 1;\n}\n"),
+    ]);
+    let v2 = tarball(&[
+        ("package.json", v2_manifest.to_string().as_bytes()),
+        ("index.js", index_v2.as_bytes()),
+        ("lib/new.js", b"module.exports = 'new';\n"),
+        ("util.js", b"function f() {\n    return 1;\n}\n"),
+    ]);
+    let version = |m: &Value, v: &str, tgz: &[u8]| {
+        let mut m = m.clone();
+        m["dist"] = json!({ "tarball": format!("{}{}", reg.url().trim_end_matches('/'), tarball_path("two", v)),
+                            "integrity": integrity(tgz), "shasum": shasum(tgz) });
+        m
+    };
+    let doc = json!({
+        "_id": "two", "name": "two", "dist-tags": { "latest": "1.1.0" },
+        "versions": { "1.0.0": version(&v1_manifest, "1.0.0", &v1), "1.1.0": version(&v2_manifest, "1.1.0", &v2) },
+        "time": { "1.0.0": "2025-01-01T00:00:00.000Z", "1.1.0": "2025-02-01T00:00:00.000Z" },
+    });
+    reg.package("two", &doc);
+    reg.on(&tarball_path("two", "1.0.0"), vec![nodules_e2e::Reply::bytes(v1)]);
+    reg.on(&tarball_path("two", "1.1.0"), vec![nodules_e2e::Reply::bytes(v2)]);
+}
+
+#[tokio::test]
+async fn a_diff_shows_what_a_reviewer_checks_first() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    two_versions(&reg);
+    let web = Webapp::start(&db, &["--rate-limit", "0"]).await;
+    let s = Site {
+        db,
+        reg,
+        web,
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+    };
+    s.run("nodules-indexer", &["fetch", "two"]).await;
+    s.run("nodules-downloader", &["run", "--once"]).await;
+
+    // the module page links to the changes since the previous version
+    let (_, html) = s.page("/package/two").await;
+    let diff = "/package/two/diff/1.0.0...1.1.0";
+    assert!(hrefs(&Html::parse_document(&html), "main a").contains(&diff.to_string()), "{html}");
+    // 1.0.0 was never downloaded: queued, 202; the API says the same
+    let (status, headers, _) = s.get(diff).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    let (status, _, body) = s.get("/api/v1/packages/two/diff/1.0.0...1.1.0").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&body));
+    s.run("nodules-downloader", &["run", "--once"]).await;
+
+    let (status, html) = s.page(diff).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_no_injection(&html, "the diff");
+    let doc = Html::parse_document(&html);
+    let review = text(&doc, ".review");
+    assert!(review.contains("Install scripts changed") && review.contains("node collect.js"), "{review}");
+    for want in ["^1", "^2", "removed", "added", ">=18"] {
+        assert!(review.contains(want), "{want} in {review}");
+    }
+    assert!(!review.contains("jest"), "a test script is not an install script: {review}");
+    let files = text(&doc, "ul.changed-files");
+    for want in ["index.js", "lib/new.js", "lib/old.js", "util.js", "+3", "−2"] {
+        assert!(files.contains(want), "{want} in {files}");
+    }
+    assert!(!files.contains("package.json changed +0"), "{files}");
+    let added: Vec<String> = select(&doc, "[id=\"f-index.js\"] tr.add").iter().map(|r| r.text().collect()).collect();
+    assert!(added.iter().any(|r| r.contains("const c = 'three';")), "{added:?}");
+    assert!(added.iter().any(|r| r.contains("console.log('<b>x</b>');")), "shown as text: {added:?}");
+    let removed: Vec<String> = select(&doc, "[id=\"f-index.js\"] tr.del").iter().map(|r| r.text().collect()).collect();
+    assert!(removed.iter().any(|r| r.contains("const c = 3;")), "{removed:?}");
+    assert!(!select(&doc, "[id=\"f-index.js\"] tr.add [class*=\"hl-\"]").is_empty(), "highlighted");
+    assert!(!select(&doc, "[id=\"f-util.js\"] tr.add").is_empty(), "white space counts by default");
+
+    // ignoring white space; one file alone
+    let (_, html) = s.page(&format!("{diff}?w=1")).await;
+    let doc = Html::parse_document(&html);
+    assert!(
+        select(&doc, "[id=\"f-util.js\"] tr.add").is_empty() && !select(&doc, "[id=\"f-index.js\"] tr.add").is_empty()
+    );
+    let (_, html) = s.page(&format!("{diff}?file=index.js")).await;
+    assert_eq!(select(&Html::parse_document(&html), "section.file-diff").len(), 1);
+    // the pickers' form lands on the canonical URL
+    let (status, headers, _) = s.get("/package/two/diff?from=1.0.0&to=1.1.0").await;
+    assert!(status.is_redirection());
+    assert_eq!(headers.get(LOCATION).and_then(|v| v.to_str().ok()), Some(diff));
+
+    // the API: the same files and counts, and unified text on request
+    let (status, _, body) = s.get("/api/v1/packages/two/diff/1.0.0...1.1.0?text=1").await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let index = v["files"].as_array().expect("files").iter().find(|f| f["path"] == "index.js").expect("index.js");
+    assert_eq!(
+        (index["change"].as_str(), index["added"].as_i64(), index["removed"].as_i64()),
+        (Some("changed"), Some(3), Some(2))
+    );
+    let unified = index["unified"].as_str().expect("unified");
+    assert!(
+        unified.starts_with("--- a/index.js\n+++ b/index.js\n@@ ")
+            && unified.contains("\n-const c = 3;\n+const c = 'three';\n"),
+        "{unified}"
+    );
+    assert_eq!(v["review"]["install_scripts"][0]["name"], "postinstall");
+    assert_eq!(s.get("/api/v1/packages/two/diff/1.0.0...9.9.9").await.0, StatusCode::NOT_FOUND);
+}

@@ -100,7 +100,11 @@ impl Ctx {
                         // the result this one replaced: nothing shows its tree any more
                         self.store.drop_tree(&job.id, job.tree_gen).await?;
                     }
-                    self.store.release_other_versions(&job.package, &job.id).await?;
+                    // a package's latest lets its older versions go; a version a visitor asked
+                    // for keeps every other (the latest above all)
+                    if !job.on_demand() {
+                        self.store.release_other_versions(&job.package, &job.id).await?;
+                    }
                     // its pages and search entry show these facts: let them know
                     self.store.bump_packages(std::slice::from_ref(&job.package)).await?;
                 } else {

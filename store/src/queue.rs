@@ -102,9 +102,16 @@ pub struct Job {
     /// generation and number of pages.
     pub tree_gen: Option<i64>,
     pub tree_pages: i64,
+    /// When read; [`ON_DEMAND_PRIORITY`] for a version a page or the API asked for.
+    pub priority: i64,
 }
 
 impl Job {
+    /// Asked for by a visitor (an older version, a diff), not queued as a package's latest.
+    pub fn on_demand(&self) -> bool {
+        self.priority >= ON_DEMAND_PRIORITY
+    }
+
     /// A job as stored (claimed or not).
     fn from_doc(d: &Document) -> Job {
         let s = |k: &str| d.get_str(k).ok().map(str::to_string);
@@ -118,6 +125,7 @@ impl Job {
             attempts: int(d.get("attempts")).unwrap_or(0),
             tree_gen: int(d.get("tree_gen")),
             tree_pages: int(d.get("tree_pages")).unwrap_or(0),
+            priority: int(d.get("priority")).unwrap_or(0),
         }
     }
 }
@@ -261,7 +269,7 @@ impl Store {
             .sort(doc! { "due_at": 1 })
             .projection(doc! {
                 "package": 1, "version": 1, "tarball": 1, "integrity": 1, "shasum": 1, "attempts": 1,
-                "tree_gen": 1, "tree_pages": 1,
+                "tree_gen": 1, "tree_pages": 1, "priority": 1,
             })
             .limit(n as i64)
             .await

@@ -28,6 +28,9 @@ pub enum AppError {
     Gone { name: String, state: &'static str },
     #[error("page not found")]
     NotFound,
+    /// Queued for the downloader: the answer exists in a few seconds.
+    #[error("{what} are being prepared; try again in a few seconds")]
+    Preparing { what: String },
     #[error("the database is unavailable; try again in a minute")]
     DatabaseUnavailable,
     #[error("search is not available yet (the index is being built); try again in a minute")]
@@ -70,6 +73,7 @@ impl AppError {
             AppError::VersionNotFound { .. } => (StatusCode::NOT_FOUND, "version_not_found"),
             AppError::InvalidName(_) => (StatusCode::NOT_FOUND, "invalid_name"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Preparing { .. } => (StatusCode::ACCEPTED, "preparing"),
             AppError::Gone { .. } => (StatusCode::GONE, "package_gone"),
             AppError::InvalidParam { .. } | AppError::MissingParam { .. } | AppError::InvalidQuery { .. } => {
                 (StatusCode::BAD_REQUEST, "bad_request")
@@ -94,7 +98,7 @@ impl AppError {
                 Some(*retry_after_secs)
             }
             AppError::DatabaseUnavailable | AppError::SearchUnavailable => Some(30),
-            AppError::SearchTimeout => Some(5),
+            AppError::SearchTimeout | AppError::Preparing { .. } => Some(5),
             _ => None,
         }
     }

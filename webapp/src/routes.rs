@@ -38,10 +38,13 @@ pub const PAGE_VERSION: &str = "/package/{name}/v/{version}";
 pub const PAGE_DEPENDENTS: &str = "/package/{name}/dependents";
 pub const PAGE_SOURCE: &str = "/package/{name}/v/{version}/source/{path}";
 pub const PAGE_SOURCE_LATEST: &str = "/package/{name}/source/{path}";
+pub const PAGE_DIFF: &str = "/package/{name}/diff/{from}...{to}";
+pub const PAGE_DIFF_PICK: &str = "/package/{name}/diff";
 pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
 pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
 pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
 pub const API_FILE: &str = "/api/v1/packages/{name}/versions/{version}/files/{path}";
+pub const API_DIFF: &str = "/api/v1/packages/{name}/diff/{from}...{to}";
 pub const API_SEARCH: &str = "/api/v1/search";
 pub const API_SUGGEST: &str = "/api/v1/suggest";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
@@ -61,6 +64,10 @@ pub enum PackageRoute {
     /// latest version, when `version` is `None`): a folder (`dir`: the URL ends with `/`, or
     /// the root) or a file of the source browser.
     Source { name: String, version: Option<String>, path: String, dir: bool },
+    /// `/package/{name}/diff/{from}...{to}`: what changed between two versions.
+    Diff { name: String, from: String, to: String },
+    /// `/package/{name}/diff`: the versions picker (`?from=&to=` redirects to [`PackageRoute::Diff`]).
+    DiffPick { name: String },
     /// `/api/v1/packages/{name}`: the package JSON.
     ApiPackage { name: String },
     /// `/api/v1/packages/{name}/dependents`: the dependents by cursor.
@@ -69,13 +76,16 @@ pub enum PackageRoute {
     ApiFiles { name: String, version: String },
     /// `/api/v1/packages/{name}/versions/{version}/files/{path}`: one file's metadata.
     ApiFile { name: String, version: String, path: String },
+    /// `/api/v1/packages/{name}/diff/{from}...{to}`: the files changed between two versions.
+    ApiDiff { name: String, from: String, to: String },
 }
 
 impl PackageRoute {
     /// The templates of the API variants, as the OpenAPI document lists them.
-    pub const API_TEMPLATES: &[&str] = &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE];
+    pub const API_TEMPLATES: &[&str] = &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE, API_DIFF];
     /// The templates of the page variants.
-    pub const PAGE_TEMPLATES: &[&str] = &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS, PAGE_SOURCE, PAGE_SOURCE_LATEST];
+    pub const PAGE_TEMPLATES: &[&str] =
+        &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS, PAGE_SOURCE, PAGE_SOURCE_LATEST, PAGE_DIFF, PAGE_DIFF_PICK];
 
     /// Parses what follows `/package/` (already percent-decoded).
     pub fn parse_page(rest: &str) -> Result<PackageRoute, AppError> {
@@ -93,6 +103,13 @@ impl PackageRoute {
             ["dependents"] => PackageRoute::Dependents { name },
             ["source", path @ ..] => source(None, path),
             ["v", version, "source", path @ ..] => source(Some(version), path),
+            ["diff"] => PackageRoute::DiffPick { name },
+            ["diff", spec] => match spec.split_once("...") {
+                Some((from, to)) if !from.is_empty() && !to.is_empty() => {
+                    PackageRoute::Diff { name, from: from.to_string(), to: to.to_string() }
+                }
+                _ => return Err(AppError::NotFound),
+            },
             _ => return Err(AppError::NotFound),
         })
     }
@@ -108,6 +125,12 @@ impl PackageRoute {
             ["versions", version, "files", file @ ..] if !file.is_empty() => {
                 PackageRoute::ApiFile { name, version: version.to_string(), path: file.join("/") }
             }
+            ["diff", spec] => match spec.split_once("...") {
+                Some((from, to)) if !from.is_empty() && !to.is_empty() => {
+                    PackageRoute::ApiDiff { name, from: from.to_string(), to: to.to_string() }
+                }
+                _ => return Err(AppError::NotFound),
+            },
             _ => return Err(AppError::NotFound),
         })
     }
@@ -119,6 +142,9 @@ impl PackageRoute {
             | PackageRoute::Version { name, .. }
             | PackageRoute::Dependents { name }
             | PackageRoute::Source { name, .. }
+            | PackageRoute::Diff { name, .. }
+            | PackageRoute::DiffPick { name }
+            | PackageRoute::ApiDiff { name, .. }
             | PackageRoute::ApiPackage { name }
             | PackageRoute::ApiDependents { name }
             | PackageRoute::ApiFiles { name, .. }
@@ -134,6 +160,9 @@ impl PackageRoute {
             PackageRoute::Dependents { .. } => PAGE_DEPENDENTS,
             PackageRoute::Source { version: Some(_), .. } => PAGE_SOURCE,
             PackageRoute::Source { version: None, .. } => PAGE_SOURCE_LATEST,
+            PackageRoute::Diff { .. } => PAGE_DIFF,
+            PackageRoute::DiffPick { .. } => PAGE_DIFF_PICK,
+            PackageRoute::ApiDiff { .. } => API_DIFF,
             PackageRoute::ApiPackage { .. } => API_PACKAGE,
             PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
             PackageRoute::ApiFiles { .. } => API_FILES,
@@ -151,6 +180,9 @@ impl PackageRoute {
                 let path = if *dir && !path.is_empty() { format!("{path}/") } else { path.clone() };
                 crate::source::url(name, version.as_deref(), &path)
             }
+            PackageRoute::Diff { name, from, to } => crate::source::diff_page::url(name, from, to),
+            PackageRoute::DiffPick { name } => format!("/package/{name}/diff"),
+            PackageRoute::ApiDiff { name, from, to } => format!("/api/v1/packages/{name}/diff/{from}...{to}"),
             PackageRoute::ApiPackage { name } => format!("/api/v1/packages/{name}"),
             PackageRoute::ApiDependents { name } => format!("/api/v1/packages/{name}/dependents"),
             PackageRoute::ApiFiles { name, version } => format!("/api/v1/packages/{name}/versions/{version}/files"),

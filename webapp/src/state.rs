@@ -117,7 +117,7 @@ impl AppState {
             renderings: moka::future::Cache::builder()
                 .max_capacity(256 << 20)
                 .weigher(|k: &String, v: &Arc<crate::source::highlight::Rendered>| {
-                    u32::try_from(k.len() + v.html.len()).unwrap_or(u32::MAX)
+                    u32::try_from(k.len() + v.weight()).unwrap_or(u32::MAX)
                 })
                 .build(),
             search: std::sync::OnceLock::new(),

@@ -209,6 +209,21 @@ async fn every_template_renders_hostile_data_inertly() {
             app.render("pages/source.html", minijinja::context! { page => val(&source), html => "" }).expect("source");
         assert_inert(&format!("source ({mode})"), &rendered);
     }
+    for mode in ["diff", "pick", "preparing"] {
+        let change =
+            serde_json::json!({ "field": "dependencies", "name": evil(140), "from": evil(141), "to": evil(142) });
+        let diff = serde_json::json!({
+            "name": evil(131), "from": evil(132), "to": evil(133), "title": evil(134), "mode": mode, "message": evil(135),
+            "review": { "dependencies": [change], "install_scripts": [change], "bin": [change], "engines": [change] },
+            "files": [{ "path": evil(136), "anchor": evil(137), "change": "changed", "added": 1, "removed": 2,
+                        "note": evil(138), "alone_url": evil(139), "old_url": evil(143), "new_url": evil(144) }],
+            "total_added": 1, "total_removed": 2, "ignore_whitespace": false, "toggle_ws_url": evil(145),
+            "only": evil(146), "whole_url": evil(147), "versions": [evil(148)],
+        });
+        let rendered =
+            app.render("pages/diff.html", minijinja::context! { page => val(&diff), diffs => vec![""] }).expect("diff");
+        assert_inert(&format!("diff ({mode})"), &rendered);
+    }
     for t in ["errors/404.html", "errors/error.html"] {
         let ctx = minijinja::context! { status => 404, code => evil(90), message => evil(91), subject => evil(92), path => evil(93) };
         assert_inert(t, &app.render(t, ctx).expect(t));
@@ -232,6 +247,7 @@ fn every_template_is_covered() {
             "errors/404.html",
             "errors/error.html",
             "pages/dependents.html",
+            "pages/diff.html",
             "pages/gone.html",
             "pages/home.html",
             "pages/list.html",

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`, described by the OpenAPI document the code generates.
 pub mod contract; // what every operation shares, added to the OpenAPI document
 pub mod dependents; // /packages/{name}/dependents, cursor-paginated
+pub mod diff; // /packages/{name}/diff/{from}...{to}: what changed between two versions
 pub mod files; // /packages/{name}/versions/{version}/files[/{path}]
 pub mod health; // /healthz, /readyz
 pub mod openapi; // /api/v1/openapi.json

@@ -15,6 +15,7 @@ use utoipa::OpenApi;
         super::dependents::list_dependents,
         super::files::list_files,
         super::files::file_meta,
+        super::diff::get_diff,
         super::search::api_search,
         super::search::api_suggest,
         openapi_json,

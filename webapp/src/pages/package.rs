@@ -34,6 +34,8 @@ pub async fn package_pages(
             let ask = crate::source::Ask::from_query(&all);
             crate::source::show(&app, name, version.as_deref(), path, *dir, ask).await
         }
+        PackageRoute::Diff { name, from, to } => crate::source::diff_page::show(&app, name, from, to, &all).await,
+        PackageRoute::DiffPick { name } => crate::source::diff_page::pick(&app, name, &all).await,
         _ => Err(PageError(AppError::NotFound)),
     };
     let mut r = answer.into_response();

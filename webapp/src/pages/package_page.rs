@@ -45,6 +45,8 @@ pub struct PackagePage {
     pub dependents: DependentsView,
     pub versions: Vec<VersionRow>,
     pub more_versions: Vec<VersionRow>,
+    /// The version published before the one shown (for "changes since").
+    pub previous: Option<String>,
     pub version_count: usize,
     pub readme_html: Option<String>,
     pub readme_note: Option<String>,
@@ -159,6 +161,12 @@ impl PackagePage {
             deps: dep_groups(v, indexed),
             dependents: dependents_view(d.dependents.as_ref()),
             version_count: p.versions.len(),
+            previous: p
+                .versions
+                .iter()
+                .position(|s| s.version == v.version)
+                .and_then(|i| p.versions.get(i + 1))
+                .map(|s| s.version.clone()),
             versions,
             more_versions,
             readme_html: readme.0,

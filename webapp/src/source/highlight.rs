@@ -1,8 +1,8 @@
 //! A text file as HTML lines: highlighted by syntect with class names (the colours are in
 //! `media/highlight.css`, generated from two themes), or plain when the file is too big, too
-//! minified, of no known language, or slower to highlight than [`BUDGET`] allows. Each line
-//! is one `<span class="line" id="L{n}">`, self-contained (every scope a line starts inside is
-//! reopened on it), so a line can be marked, linked and cut anywhere.
+//! minified, of no known language, or slower to highlight than [`BUDGET`] allows. Each line's
+//! HTML stands alone (every scope a line starts inside is reopened on it), so a page can
+//! number, mark and link lines, and a diff can show any line out of its file.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -43,12 +43,32 @@ pub enum Rendering {
     PlainTooSlow,
 }
 
-/// Rendered lines, `\n`-separated spans.
+/// A file as HTML, one self-contained fragment per line (without its newline).
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    pub html: String,
-    pub lines: usize,
+    pub lines: Vec<String>,
     pub rendering: Rendering,
+}
+
+impl Rendered {
+    /// Bytes held, for the cache's weigher.
+    pub fn weight(&self) -> usize {
+        self.lines.iter().map(|l| l.len() + 24).sum()
+    }
+
+    /// The file view's `<span class="line" id="L{n}">` lines, `marked` ones marked.
+    pub fn numbered(&self, marked: Option<(usize, usize)>) -> String {
+        let mut out = String::with_capacity(self.weight() + self.lines.len() * 96);
+        for (i, line) in self.lines.iter().enumerate() {
+            let n = i + 1;
+            let class = if marked.is_some_and(|(a, b)| (a..=b).contains(&n)) { "line marked" } else { "line" };
+            let _ = write!(
+                out,
+                "<span class=\"{class}\" id=\"L{n}\"><a class=\"ln\" href=\"#L{n}\" aria-label=\"Line {n}\" data-n=\"{n}\"></a>{line}</span>\n"
+            );
+        }
+        out
+    }
 }
 
 fn syntax_for(syntax_token: Option<&str>) -> Option<&'static SyntaxReference> {
@@ -77,23 +97,10 @@ pub fn render(text: &str, token: Option<&str>, longest_line: u64) -> Rendered {
     plain(text, rendering)
 }
 
-fn line_open(out: &mut String, n: usize) {
-    let _ = write!(
-        out,
-        "<span class=\"line\" id=\"L{n}\"><a class=\"ln\" href=\"#L{n}\" aria-label=\"Line {n}\" data-n=\"{n}\"></a>"
-    );
-}
-
 fn plain(text: &str, rendering: Rendering) -> Rendered {
-    let mut html = String::with_capacity(text.len() + text.len() / 4);
-    let mut n = 0;
-    for line in lines(text) {
-        n += 1;
-        line_open(&mut html, n);
-        let _ = write!(html, "{}", minijinja::HtmlEscape(line.trim_end_matches(['\n', '\r'])));
-        html.push_str("</span>\n");
-    }
-    Rendered { html, lines: n, rendering }
+    let lines =
+        lines(text).map(|line| minijinja::HtmlEscape(line.trim_end_matches(['\n', '\r'])).to_string()).collect();
+    Rendered { lines, rendering }
 }
 
 /// Lines with their newline (as syntect's `newlines` syntaxes want them).
@@ -156,15 +163,13 @@ fn highlighted(text: &str, syntax: &SyntaxReference, deadline: Instant) -> Optio
     let mut state = ParseState::new(syntax);
     let mut stack = ScopeStack::new();
     let mut memo = HashMap::new();
-    let mut html = String::with_capacity(text.len() * 3);
-    let mut n = 0;
+    let mut out = Vec::new();
     for line in lines(text) {
-        n += 1;
-        if n % 64 == 0 && Instant::now() > deadline {
+        if out.len() % 64 == 63 && Instant::now() > deadline {
             return None;
         }
         let ops = state.parse_line(line, &SYNTAXES).ok()?;
-        line_open(&mut html, n);
+        let mut html = String::with_capacity(line.len() * 3);
         // for each scope on the stack, whether it opened a span; the line reopens what it
         // starts inside, so it stands alone
         let mut spans: Vec<bool> = Vec::with_capacity(stack.len());
@@ -204,9 +209,9 @@ fn highlighted(text: &str, syntax: &SyntaxReference, deadline: Instant) -> Optio
         for _ in spans.iter().filter(|s| **s) {
             html.push_str("</span>");
         }
-        html.push_str("</span>\n");
+        out.push(html);
     }
-    Some(Rendered { html, lines: n, rendering: Rendering::Highlighted })
+    Some(Rendered { lines: out, rendering: Rendering::Highlighted })
 }
 
 /// `media/highlight.css`: the light theme, and the dark one under `prefers-color-scheme`.
@@ -237,13 +242,14 @@ mod tests {
     fn lines_stand_alone_and_content_is_escaped() {
         let text = "/* a\n<script>alert(1)</script> */\nconst x = \"</span>\";\n";
         let r = render(text, Some("js"), 40);
-        assert_eq!((r.lines, r.rendering), (3, Rendering::Highlighted));
-        assert!(!r.html.contains("<script>") && r.html.contains("&lt;script&gt;"), "{}", r.html);
-        for line in r.html.lines() {
+        assert_eq!((r.lines.len(), r.rendering), (3, Rendering::Highlighted));
+        let html = r.numbered(None);
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "{html}");
+        for line in html.lines() {
             assert_eq!(line.matches("<span").count(), line.matches("</span>").count(), "unbalanced: {line}");
         }
         // the comment's second line reopens the comment scope
-        let second = r.html.lines().nth(1).expect("line 2");
+        let second = &r.lines[1];
         assert!(second.contains("hl-comment"), "{second}");
     }
 
@@ -252,8 +258,13 @@ mod tests {
         assert_eq!(render("a\n", None, 1).rendering, Rendering::Plain);
         assert_eq!(render("a\n", Some("js"), MAX_HIGHLIGHT_LINE + 1).rendering, Rendering::PlainTooBig);
         let r = render("x\ny", None, 1);
-        assert_eq!(r.lines, 2);
-        assert!(r.html.contains("id=\"L2\""));
+        assert_eq!(r.lines.len(), 2);
+        assert!(r.numbered(None).contains("id=\"L2\""));
+        let marked = r.numbered(Some((2, 5)));
+        assert!(
+            marked.contains("<span class=\"line\" id=\"L1\">")
+                && marked.contains("<span class=\"line marked\" id=\"L2\">")
+        );
     }
 
     #[test]

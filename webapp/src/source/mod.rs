@@ -3,6 +3,9 @@
 //! linkable lines, its raw bytes (`?raw=1`) or image (`?image=1`). Everything comes from what
 //! the downloader stored (the file tree and content-addressed blobs); a version not stored yet
 //! is queued for the downloader and answered with a 202 page, never waited for.
+pub mod compare; // the diff page and API: both versions loaded, files diffed within budgets
+pub mod diff; // what changed: reviewer's summary, files, unified hunks
+pub mod diff_page; // the diff page and the versions picker
 pub mod highlight; // syntect, class-based, one self-contained span per line, time-boxed
 pub mod listing; // a folder's children, go-to-file, a folder's README
 pub mod raw; // raw bytes and images, with headers that keep them from rendering as pages
@@ -200,15 +203,26 @@ async fn head_image_type(app: &AppState, blob: &str, e: &TreeEntry) -> Result<Op
     Ok(raw::image_type(&bytes[..bytes.len().min(16)], &e.path, e.binary))
 }
 
+fn rendering_key(blob: &str, e: &TreeEntry) -> String {
+    let language = e.language.as_deref().and_then(nodules_npm::files::language_named);
+    format!("{blob}\u{0}{}\u{0}{}", language.map_or("", |l| l.syntax), highlight::RENDERER_VERSION)
+}
+
 /// A text file rendered, from the cache of renderings (by blob, language and renderer
 /// version: a blob never changes) or now, on a blocking thread within the time budget.
 async fn rendered(app: &AppState, blob: &str, e: &TreeEntry) -> Result<Arc<highlight::Rendered>, PageError> {
-    let language = e.language.as_deref().and_then(nodules_npm::files::language_named);
-    let key = format!("{blob}\u{0}{}\u{0}{}", language.map_or("", |l| l.syntax), highlight::RENDERER_VERSION);
-    if let Some(r) = app.0.renderings.get(&key).await {
+    if let Some(r) = app.0.renderings.get(&rendering_key(blob, e)).await {
         return Ok(r);
     }
     let bytes = read_blob(app, blob).await?;
+    render_bytes(app, bytes, e).await
+}
+
+/// Renders `bytes` (the content of `e`) and keeps the rendering.
+async fn render_bytes(app: &AppState, bytes: Vec<u8>, e: &TreeEntry) -> Result<Arc<highlight::Rendered>, PageError> {
+    let Some(blob) = e.blob.as_deref() else { return Err(PageError(AppError::NotFound)) };
+    let key = rendering_key(blob, e);
+    let language = e.language.as_deref().and_then(nodules_npm::files::language_named);
     let longest = e.longest_line.map_or(u64::MAX, |l| u64::try_from(l).unwrap_or(0));
     let token = language.map(|l| l.syntax);
     let r = tokio::task::spawn_blocking(move || {

@@ -176,22 +176,6 @@ pub(super) fn found(
     Ok(kept(at, render(app, &page, None)?))
 }
 
-/// Marks lines `a..=b` of rendered lines (one per `\n`).
-fn mark(html: &str, (a, b): (usize, usize)) -> String {
-    let mut out = String::with_capacity(html.len() + 16 * (b - a + 1).min(10_000));
-    for (i, line) in html.split_inclusive('\n').enumerate() {
-        let n = i + 1;
-        match line.strip_prefix("<span class=\"line\"") {
-            Some(rest) if (a..=b).contains(&n) => {
-                out.push_str("<span class=\"line marked\"");
-                out.push_str(rest);
-            }
-            _ => out.push_str(line),
-        }
-    }
-    out
-}
-
 pub(super) fn file(
     app: &AppState,
     at: &At,
@@ -216,13 +200,8 @@ pub(super) fn file(
     if markdown {
         page.toggle_url = Some(at.url(&e.path));
     }
-    let html = match lines {
-        Some(range) => {
-            page.marked = Some(range);
-            mark(&rendered.html, range)
-        }
-        None => rendered.html.clone(),
-    };
+    page.marked = lines;
+    let html = rendered.numbered(lines);
     Ok(not_kept(render(app, &page, Some(&html))?))
 }
 
@@ -318,12 +297,5 @@ mod tests {
         assert_eq!(resolve_link("lib/a.js", "../../etc/passwd"), None);
         assert_eq!(resolve_link("a.js", "/etc/passwd"), None);
         assert_eq!(resolve_link("a.js", ".."), None);
-    }
-
-    #[test]
-    fn marking_lines() {
-        let html = "<span class=\"line\" id=\"L1\">a</span>\n<span class=\"line\" id=\"L2\">b</span>\n";
-        let m = mark(html, (2, 5));
-        assert!(m.contains("<span class=\"line\" id=\"L1\">") && m.contains("<span class=\"line marked\" id=\"L2\">"));
     }
 }
