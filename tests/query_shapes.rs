@@ -163,6 +163,8 @@ async fn run_flows(db: &TestDb) {
         "/package/normal/source/README.md",
         "/package/queued/source/",
         "/package/normal/diff/1.0.0...1.0.0",
+        "/package/normal/v/1.0.0/search?q=export",
+        "/api/v1/packages/normal/versions/1.0.0/search?q=re:export&i=1",
         "/package/normal/diff?from=1.0.0&to=1.0.0",
         "/api/v1/packages/normal/diff/1.0.0...1.0.0?text=1",
         "/package/queued",

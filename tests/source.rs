@@ -216,6 +216,28 @@ async fn folders_files_and_raw_bytes() {
     let (_, html) = s.page(&format!("{base}?find=deep")).await;
     assert!(hrefs(&Html::parse_document(&html), "table.tree a").contains(&format!("{base}lib/deep/x.ts")));
 
+    // search inside the version: literal, regex ignoring case, hostile text, a bad expression
+    let search = "/package/src-pkg/v/1.0.0/search";
+    let (status, html) = s.page(&format!("{search}?q=weird")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let doc = Html::parse_document(&html);
+    assert_eq!(text(&doc, "section.hits h2"), WEIRD);
+    assert_eq!(text(&doc, "section.hits mark"), "weird");
+    assert!(hrefs(&doc, "section.hits a.ln").contains(&format!("{base}lib/a%20b%23c%3Fd%25e.js#L1")));
+    let (_, html) = s.page(&format!("{search}?q=re%3AMODULE%5C.%5Cw%2B&i=1")).await;
+    let hit_files = text(&Html::parse_document(&html), "section.hits h2");
+    assert!(hit_files.contains("index.js"), "{hit_files}");
+    let (_, html) = s.page(&format!("{search}?q=%3Cscript%3Ealert(%27js%27)")).await;
+    assert_no_injection(&html, "a search for a script");
+    assert!(text(&Html::parse_document(&html), "section.hits mark").contains("<script>alert('js')"), "{html}");
+    assert_eq!(s.page(&format!("{search}?q=re%3A(")).await.0, StatusCode::BAD_REQUEST);
+    let (status, _, body) = s.get("/api/v1/packages/src-pkg/versions/1.0.0/search?q=weird").await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!((v["total"].as_i64(), v["files"][0]["path"].as_str()), (Some(1), Some(WEIRD)));
+    assert_eq!(v["files"][0]["url"], format!("{base}lib/a%20b%23c%3Fd%25e.js"));
+    assert_eq!(v["files"][0]["matches"][0]["ranges"][0], json!([13, 18]));
+
     // every URL the files API hands out answers, the raw ones with the stored bytes
     let (_, _, body) = s.get("/api/v1/packages/src-pkg/versions/1.0.0/files").await;
     let listing: Value = serde_json::from_slice(&body).expect("json");

@@ -38,12 +38,14 @@ pub const PAGE_VERSION: &str = "/package/{name}/v/{version}";
 pub const PAGE_DEPENDENTS: &str = "/package/{name}/dependents";
 pub const PAGE_SOURCE: &str = "/package/{name}/v/{version}/source/{path}";
 pub const PAGE_SOURCE_LATEST: &str = "/package/{name}/source/{path}";
+pub const PAGE_PACKAGE_SEARCH: &str = "/package/{name}/v/{version}/search";
 pub const PAGE_DIFF: &str = "/package/{name}/diff/{from}...{to}";
 pub const PAGE_DIFF_PICK: &str = "/package/{name}/diff";
 pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
 pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
 pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
 pub const API_FILE: &str = "/api/v1/packages/{name}/versions/{version}/files/{path}";
+pub const API_PACKAGE_SEARCH: &str = "/api/v1/packages/{name}/versions/{version}/search";
 pub const API_DIFF: &str = "/api/v1/packages/{name}/diff/{from}...{to}";
 pub const API_SEARCH: &str = "/api/v1/search";
 pub const API_SUGGEST: &str = "/api/v1/suggest";
@@ -64,6 +66,8 @@ pub enum PackageRoute {
     /// latest version, when `version` is `None`): a folder (`dir`: the URL ends with `/`, or
     /// the root) or a file of the source browser.
     Source { name: String, version: Option<String>, path: String, dir: bool },
+    /// `/package/{name}/v/{version}/search`: search inside a version's files.
+    PackageSearch { name: String, version: String },
     /// `/package/{name}/diff/{from}...{to}`: what changed between two versions.
     Diff { name: String, from: String, to: String },
     /// `/package/{name}/diff`: the versions picker (`?from=&to=` redirects to [`PackageRoute::Diff`]).
@@ -76,13 +80,16 @@ pub enum PackageRoute {
     ApiFiles { name: String, version: String },
     /// `/api/v1/packages/{name}/versions/{version}/files/{path}`: one file's metadata.
     ApiFile { name: String, version: String, path: String },
+    /// `/api/v1/packages/{name}/versions/{version}/search`: search inside a version's files.
+    ApiPackageSearch { name: String, version: String },
     /// `/api/v1/packages/{name}/diff/{from}...{to}`: the files changed between two versions.
     ApiDiff { name: String, from: String, to: String },
 }
 
 impl PackageRoute {
     /// The templates of the API variants, as the OpenAPI document lists them.
-    pub const API_TEMPLATES: &[&str] = &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE, API_DIFF];
+    pub const API_TEMPLATES: &[&str] =
+        &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE, API_PACKAGE_SEARCH, API_DIFF];
     /// The templates of the page variants.
     pub const PAGE_TEMPLATES: &[&str] =
         &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS, PAGE_SOURCE, PAGE_SOURCE_LATEST, PAGE_DIFF, PAGE_DIFF_PICK];
@@ -103,6 +110,7 @@ impl PackageRoute {
             ["dependents"] => PackageRoute::Dependents { name },
             ["source", path @ ..] => source(None, path),
             ["v", version, "source", path @ ..] => source(Some(version), path),
+            ["v", version, "search"] => PackageRoute::PackageSearch { name, version: version.to_string() },
             ["diff"] => PackageRoute::DiffPick { name },
             ["diff", spec] => match spec.split_once("...") {
                 Some((from, to)) if !from.is_empty() && !to.is_empty() => {
@@ -125,6 +133,7 @@ impl PackageRoute {
             ["versions", version, "files", file @ ..] if !file.is_empty() => {
                 PackageRoute::ApiFile { name, version: version.to_string(), path: file.join("/") }
             }
+            ["versions", version, "search"] => PackageRoute::ApiPackageSearch { name, version: version.to_string() },
             ["diff", spec] => match spec.split_once("...") {
                 Some((from, to)) if !from.is_empty() && !to.is_empty() => {
                     PackageRoute::ApiDiff { name, from: from.to_string(), to: to.to_string() }
@@ -143,6 +152,8 @@ impl PackageRoute {
             | PackageRoute::Dependents { name }
             | PackageRoute::Source { name, .. }
             | PackageRoute::Diff { name, .. }
+            | PackageRoute::PackageSearch { name, .. }
+            | PackageRoute::ApiPackageSearch { name, .. }
             | PackageRoute::DiffPick { name }
             | PackageRoute::ApiDiff { name, .. }
             | PackageRoute::ApiPackage { name }
@@ -161,6 +172,8 @@ impl PackageRoute {
             PackageRoute::Source { version: Some(_), .. } => PAGE_SOURCE,
             PackageRoute::Source { version: None, .. } => PAGE_SOURCE_LATEST,
             PackageRoute::Diff { .. } => PAGE_DIFF,
+            PackageRoute::PackageSearch { .. } => PAGE_PACKAGE_SEARCH,
+            PackageRoute::ApiPackageSearch { .. } => API_PACKAGE_SEARCH,
             PackageRoute::DiffPick { .. } => PAGE_DIFF_PICK,
             PackageRoute::ApiDiff { .. } => API_DIFF,
             PackageRoute::ApiPackage { .. } => API_PACKAGE,
@@ -182,6 +195,10 @@ impl PackageRoute {
             }
             PackageRoute::Diff { name, from, to } => crate::source::diff_page::url(name, from, to),
             PackageRoute::DiffPick { name } => format!("/package/{name}/diff"),
+            PackageRoute::PackageSearch { name, version } => format!("/package/{name}/v/{version}/search"),
+            PackageRoute::ApiPackageSearch { name, version } => {
+                format!("/api/v1/packages/{name}/versions/{version}/search")
+            }
             PackageRoute::ApiDiff { name, from, to } => format!("/api/v1/packages/{name}/diff/{from}...{to}"),
             PackageRoute::ApiPackage { name } => format!("/api/v1/packages/{name}"),
             PackageRoute::ApiDependents { name } => format!("/api/v1/packages/{name}/dependents"),

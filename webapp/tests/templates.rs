@@ -194,7 +194,7 @@ async fn every_template_renders_hostile_data_inertly() {
         "search",
         &app.render("pages/search.html", minijinja::context! { page => val(&search) }).expect("search"),
     );
-    for mode in ["folder", "found", "file", "markdown", "unshown", "link", "preparing", "unavailable"] {
+    for mode in ["folder", "found", "file", "markdown", "unshown", "link", "preparing", "unavailable", "search"] {
         let source = serde_json::json!({
             "name": evil(110), "version": evil(111), "mode": mode, "title": evil(112), "pinned": true,
             "is_latest": false, "deprecated": evil(113), "path": evil(114),
@@ -203,7 +203,8 @@ async fn every_template_renders_hostile_data_inertly() {
             "rows": [{ "name": evil(120), "href": evil(121), "size": 5, "files": 2, "language": evil(122), "lines": 3, "link": null }],
             "size": 10, "lines": 2, "language": evil(123), "raw_url": evil(124), "image_url": evil(125),
             "note": evil(126), "toggle_url": evil(127), "link_target": evil(128), "link_href": evil(129),
-            "marked": [1, 2], "message": evil(130),
+            "marked": [1, 2], "message": evil(130), "query": evil(150), "ignore_case": true, "search_url": evil(151),
+            "total": 3, "more": true, "skipped": 1, "timed_out": true,
         });
         let rendered =
             app.render("pages/source.html", minijinja::context! { page => val(&source), html => "" }).expect("source");

@@ -6,5 +6,6 @@ pub mod files; // /packages/{name}/versions/{version}/files[/{path}]
 pub mod health; // /healthz, /readyz
 pub mod openapi; // /api/v1/openapi.json
 pub mod package; // /packages/{name}: the package JSON
+pub mod package_search; // /packages/{name}/versions/{version}/search: inside a version's files
 pub mod routes; // every URL under /packages/, by its PackageRoute
 pub mod search; // /search and /suggest

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         super::files::list_files,
         super::files::file_meta,
         super::diff::get_diff,
+        super::package_search::search_package,
         super::search::api_search,
         super::search::api_suggest,
         openapi_json,

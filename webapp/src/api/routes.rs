@@ -36,6 +36,10 @@ pub async fn api_packages(
         PackageRoute::ApiFile { name, version, path } => {
             file_meta(&app, name, version, path).await.and_then(|v| json(policy, &v))
         }
+        PackageRoute::ApiPackageSearch { name, version } => {
+            let (q, i) = (q.get("q").map(String::as_str), q.get("i").map(String::as_str));
+            super::package_search::search_package(&app, name, version, q, i).await.and_then(|v| json(policy, &v))
+        }
         PackageRoute::ApiDiff { name, from, to } => {
             let text = q.get("text").map(String::as_str);
             super::diff::get_diff(&app, name, from, to, text).await.and_then(|v| json(policy, &v))

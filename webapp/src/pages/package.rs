@@ -35,6 +35,7 @@ pub async fn package_pages(
             crate::source::show(&app, name, version.as_deref(), path, *dir, ask).await
         }
         PackageRoute::Diff { name, from, to } => crate::source::diff_page::show(&app, name, from, to, &all).await,
+        PackageRoute::PackageSearch { name, version } => crate::source::show_search(&app, name, version, &all).await,
         PackageRoute::DiffPick { name } => crate::source::diff_page::pick(&app, name, &all).await,
         _ => Err(PageError(AppError::NotFound)),
     };

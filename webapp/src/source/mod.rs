@@ -6,6 +6,7 @@
 pub mod compare; // the diff page and API: both versions loaded, files diffed within budgets
 pub mod diff; // what changed: reviewer's summary, files, unified hunks
 pub mod diff_page; // the diff page and the versions picker
+pub mod grep; // search inside a version's files: literal or regex, bounded
 pub mod highlight; // syntect, class-based, one self-contained span per line, time-boxed
 pub mod listing; // a folder's children, go-to-file, a folder's README
 pub mod raw; // raw bytes and images, with headers that keep them from rendering as pages
@@ -201,6 +202,42 @@ async fn read_blob(app: &AppState, blob: &str) -> Result<Vec<u8>, PageError> {
 async fn head_image_type(app: &AppState, blob: &str, e: &TreeEntry) -> Result<Option<&'static str>, PageError> {
     let bytes = read_blob(app, blob).await?;
     Ok(raw::image_type(&bytes[..bytes.len().min(16)], &e.path, e.binary))
+}
+
+/// `/package/{name}/v/{version}/search?q=…&i=1`: matching lines of the version's text files.
+pub async fn show_search(
+    app: &AppState,
+    name: &str,
+    version: &str,
+    q: &HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let data = match load(app, name, Some(version)).await? {
+        Found::Published(d) => d,
+        Found::Gone(p) => return crate::pages::package::gone_page(app, &p),
+    };
+    let v = data.version.version.clone();
+    let Some(source) = data.source.as_ref().filter(|s| s.state != SourceState::Pending && s.tree_pages > 0) else {
+        return view::preparing(app, name, &v);
+    };
+    let at = At {
+        name,
+        version: v.clone(),
+        pinned: true,
+        is_latest: data.is_latest,
+        source_id: source_id(name, &v),
+        generation: source.tree_gen,
+        firsts: source.tree_firsts.clone(),
+        deprecated: data.version.deprecated.clone(),
+    };
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let ignore_case = q.get("i").is_some_and(|v| v == "1");
+    if query.is_empty() {
+        return view::search(app, &at, "", ignore_case, None);
+    }
+    let re = grep::pattern(&query, ignore_case)?;
+    let tree = app.store().tree_under(&at.source_id, at.generation, &at.firsts, "", MAX_TREE).await?;
+    let found = grep::search(app, &tree, &re).await;
+    view::search(app, &at, &query, ignore_case, Some(&found))
 }
 
 fn rendering_key(blob: &str, e: &TreeEntry) -> String {

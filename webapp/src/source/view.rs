@@ -62,6 +62,14 @@ struct SourcePage {
     link_href: Option<String>,
     marked: Option<(usize, usize)>,
     message: Option<String>,
+    /// In-package search: the query, its options and what it found.
+    query: Option<String>,
+    ignore_case: bool,
+    search_url: String,
+    total: Option<usize>,
+    more: bool,
+    skipped: usize,
+    timed_out: bool,
 }
 
 impl SourcePage {
@@ -256,6 +264,64 @@ pub(super) fn not_stored(app: &AppState, at: &At, e: &TreeEntry) -> Result<Respo
     let mut page = SourcePage::of_entry(at, "unshown", e);
     page.note = Some("This file is larger than what Nodules stores per file: it is listed, not kept.".into());
     Ok(not_kept(render(app, &page, None)?))
+}
+
+/// One file's matching lines, each linked to its line, the matches marked.
+fn matches_html(at: &At, f: &super::grep::FileMatches) -> String {
+    use std::fmt::Write as _;
+    let file_url = at.url(&f.path);
+    let mut out = format!(
+        "<section class=\"hits\"><h2><a href=\"{}\">{}</a></h2><ol class=\"hit-lines\">",
+        minijinja::HtmlEscape(&file_url),
+        minijinja::HtmlEscape(&f.path)
+    );
+    for m in &f.matches {
+        let _ = write!(
+            out,
+            "<li><a class=\"ln\" href=\"{}#L{}\">{}</a> <code>",
+            minijinja::HtmlEscape(&file_url),
+            m.line,
+            m.line
+        );
+        let mut at_byte = 0;
+        for (a, b) in &m.ranges {
+            if *a < at_byte {
+                continue;
+            }
+            let _ = write!(
+                out,
+                "{}<mark>{}</mark>",
+                minijinja::HtmlEscape(&m.text[at_byte..*a]),
+                minijinja::HtmlEscape(&m.text[*a..*b])
+            );
+            at_byte = *b;
+        }
+        let _ = write!(out, "{}</code></li>", minijinja::HtmlEscape(&m.text[at_byte..]));
+    }
+    out.push_str("</ol></section>\n");
+    out
+}
+
+pub(super) fn search(
+    app: &AppState,
+    at: &At,
+    query: &str,
+    ignore_case: bool,
+    found: Option<&super::grep::Found>,
+) -> Result<Response, PageError> {
+    let mut page = SourcePage::at(at, "search", "");
+    page.title = format!("Search {}@{} – Nodules", at.name, at.version);
+    page.query = Some(query.to_string());
+    page.ignore_case = ignore_case;
+    page.search_url = format!("/package/{}/v/{}/search", at.name, super::encode_segment(&at.version));
+    let html = found.map(|f| {
+        page.total = Some(f.total);
+        page.more = f.more;
+        page.skipped = f.skipped;
+        page.timed_out = f.timed_out;
+        f.files.iter().map(|m| matches_html(at, m)).collect::<String>()
+    });
+    Ok(not_kept(render(app, &page, html.as_deref())?))
 }
 
 fn bare(name: &str, version: &str, mode: &'static str, message: String) -> SourcePage {
