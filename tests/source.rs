@@ -394,3 +394,123 @@ async fn a_diff_shows_what_a_reviewer_checks_first() {
     assert_eq!(v["review"]["install_scripts"][0]["name"], "postinstall");
     assert_eq!(s.get("/api/v1/packages/two/diff/1.0.0...9.9.9").await.0, StatusCode::NOT_FOUND);
 }
+
+/// `scripts/demo` runs the whole system: a version nobody downloaded becomes browsable without
+/// a manual step (the demo's own downloader takes the on-demand job), and Ctrl-C stops all.
+#[tokio::test]
+async fn the_demo_prepares_an_old_version_by_itself_and_stops_whole() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    two_versions(&reg);
+    let dir = tempfile::tempdir().expect("tmp");
+    let names = dir.path().join("names.txt");
+    std::fs::write(&names, "two\n").expect("names");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let bin_dir = nodules_e2e::bins::bin_path("nodules-webapp").parent().expect("bin dir").to_path_buf();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/demo");
+    let log = std::fs::File::create(dir.path().join("demo.log")).expect("log");
+    let mut demo = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(dir.path())
+        .args(["0", db.name()])
+        .env("MONGODB_URI", db.uri())
+        .env("NODULES_BIN", &bin_dir)
+        .env("NODULES_REGISTRY", reg.url())
+        .env("NODULES_DEMO_NAMES", &names)
+        .env("NODULES_DEMO_REFRESH", "3600")
+        .env("NODULES_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start scripts/demo");
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let demo_log = || std::fs::read_to_string(dir.path().join("demo.log")).unwrap_or_default();
+    let started = std::time::Instant::now();
+    while http.get(url("/healthz")).send().await.is_err() {
+        assert!(started.elapsed().as_secs() < 180, "the demo did not start:\n{}", demo_log());
+        assert!(demo.try_wait().expect("wait").is_none(), "the demo exited:\n{}", demo_log());
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let page = "/package/two/v/1.0.0/source/index.js";
+    let r = http.get(url(page)).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "not downloaded yet: {}", r.text().await.unwrap_or_default());
+    let asked = std::time::Instant::now();
+    loop {
+        let r = http.get(url(page)).send().await.expect("get");
+        if r.status() == StatusCode::OK {
+            let doc = Html::parse_document(&r.text().await.expect("body"));
+            assert!(text(&doc, "pre.code").contains("module.exports = { a };"), "1.0.0's index.js");
+            break;
+        }
+        assert!(asked.elapsed().as_secs() < 60, "still {} after 60 s:\n{}", r.status(), demo_log());
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    // Ctrl-C: the site, the downloader and the refresh loop all stop
+    let pid = demo.id().to_string();
+    let children = std::process::Command::new("pgrep").args(["-P", &pid]).output().expect("pgrep");
+    let children: Vec<String> =
+        String::from_utf8_lossy(&children.stdout).split_whitespace().map(str::to_string).collect();
+    assert!(children.len() >= 3, "site, downloader and refresh: {children:?}");
+    std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
+    let stopping = std::time::Instant::now();
+    while demo.try_wait().expect("wait").is_none() {
+        assert!(stopping.elapsed().as_secs() < 30, "the demo did not stop:\n{}", demo_log());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for child in &children {
+        let alive = std::process::Command::new("kill").args(["-0", child]).stderr(std::process::Stdio::null()).status();
+        assert!(!alive.expect("kill -0").success(), "process {child} outlived the demo:\n{}", demo_log());
+    }
+}
+
+/// A crawler walking old versions cannot fill the download queue: each client may queue 20
+/// versions a minute, the site `--max-on-demand`; past that, 429 or 503 with Retry-After, while
+/// the version pages still answer and a version already queued still says "being prepared".
+#[tokio::test]
+async fn on_demand_work_is_bounded() {
+    use nodules_e2e::tarballs::{integrity, shasum, tarball};
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let tgz = tarball(&[("package.json", br#"{"name":"many","version":"1.0.0"}"#), ("index.js", b"1\n")]);
+    let versions: serde_json::Map<String, Value> = (0..30)
+        .map(|i| {
+            let v = format!("1.0.{i}");
+            let m = json!({ "name": "many", "version": v, "dist": {
+                "tarball": format!("{}many/-/many-1.0.0.tgz", reg.url()), "integrity": integrity(&tgz), "shasum": shasum(&tgz) } });
+            (v, m)
+        })
+        .collect();
+    let times: serde_json::Map<String, Value> =
+        (0..30).map(|i| (format!("1.0.{i}"), json!(format!("2025-01-{:02}T00:00:00.000Z", i + 1)))).collect();
+    reg.package("many", &json!({ "_id": "many", "name": "many", "dist-tags": { "latest": "1.0.29" }, "versions": versions, "time": times }));
+    run_bin("nodules-indexer", &db, &["--registry", &reg.url(), "fetch", "many"]).await.assert_ok();
+    let http = reqwest::Client::new();
+    let status = |web: &Webapp, v: usize| {
+        let url = web.url(&format!("/package/many/v/1.0.{v}/source/"));
+        let http = http.clone();
+        async move {
+            let r = http.get(url).send().await.expect("get");
+            (r.status(), r.headers().get("retry-after").is_some())
+        }
+    };
+
+    let web = Webapp::start(&db, &["--rate-limit", "6000"]).await;
+    for v in 0..20 {
+        assert_eq!(status(&web, v).await.0, StatusCode::ACCEPTED, "1.0.{v}");
+    }
+    assert_eq!(status(&web, 20).await, (StatusCode::TOO_MANY_REQUESTS, true), "the 21st in a minute");
+    let page = http.get(web.url("/package/many/v/1.0.25")).send().await.expect("get");
+    assert_eq!(page.status(), StatusCode::OK, "the version page still answers");
+    assert_eq!(status(&web, 3).await.0, StatusCode::ACCEPTED, "already queued: still being prepared");
+
+    // site-wide: 20 are waiting; this webapp allows 25
+    let web = Webapp::start(&db, &["--rate-limit", "0", "--max-on-demand", "25"]).await;
+    for v in 20..25 {
+        assert_eq!(status(&web, v).await.0, StatusCode::ACCEPTED, "1.0.{v}");
+    }
+    assert_eq!(status(&web, 25).await, (StatusCode::SERVICE_UNAVAILABLE, true), "past --max-on-demand");
+    assert_eq!(status(&web, 0).await.0, StatusCode::ACCEPTED, "already queued");
+    assert_eq!(db.store.count_on_demand_pending().await.expect("count"), 25);
+}

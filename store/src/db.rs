@@ -213,6 +213,8 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         (coll::SOURCES, doc! { "due_at": 1 }, "due", None),
         // how many jobs are pending, failed, done
         (coll::SOURCES, doc! { "state": 1 }, "state", None),
+        // the webapp counts the versions visitors asked for that are still waiting
+        (coll::SOURCES, doc! { "state": 1, "priority": 1 }, "state_priority", None),
         // a package's versions (popularity updates, releasing old versions)
         (coll::SOURCES, doc! { "package": 1 }, "package", None),
         // results of an older extractor are redone

@@ -527,6 +527,8 @@ pub struct Source {
     /// Version of the extractor that produced it: older results are redone.
     pub extractor: u32,
     pub finished_at: Option<DateTime>,
+    /// Queue priority (`queue::ON_DEMAND_PRIORITY` once a visitor asked for it).
+    pub priority: i64,
 }
 
 /// Kind of an entry of a version's file tree.

@@ -226,6 +226,14 @@ impl Store {
         Ok(())
     }
 
+    /// How many versions visitors asked for are waiting for a downloader (one index range).
+    pub async fn count_on_demand_pending(&self) -> Result<u64> {
+        self.collection(coll::SOURCES)
+            .count_documents(doc! { "state": "pending", "priority": { "$gte": ON_DEMAND_PRIORITY } })
+            .await
+            .map_err(StoreError::mongo("count", coll::SOURCES))
+    }
+
     /// Asks for one version now, ahead of the background work (a page wants it).
     pub async fn request_download(&self, wanted: Wanted) -> Result<()> {
         let id = source_id(&wanted.package, &wanted.version);

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Requests in progress at once; more are answered 503 with Retry-After at once.
     #[arg(long, default_value_t = 512)]
     pub max_in_flight: usize,
+    /// Versions visitors may have waiting for the downloader, site-wide (each client may add
+    /// 20 a minute when rate limiting is on); past it, pages of files not stored yet answer 503.
+    #[arg(long, default_value_t = crate::protect::on_demand::MAX_PENDING)]
+    pub max_on_demand: u64,
     /// A client must send its whole request head within this (slowloris protection).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: std::time::Duration,

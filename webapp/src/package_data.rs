@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use nodules_store::model::{Dependents, Package, PackageState, Source, SourceState, VersionRecord};
-use nodules_store::queue::Wanted;
+use nodules_store::queue::{ON_DEMAND_PRIORITY, Wanted};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,8 +26,19 @@ pub enum Found {
 }
 
 /// Loads `name` at `version` (the latest when `None`). A version whose tarball is not
-/// downloaded yet is queued for the downloader at high priority; nothing waits for it.
+/// downloaded yet is queued for the downloader at high priority, within the on-demand bounds
+/// (`protect::on_demand`; past them it is not queued); nothing waits for it.
 pub async fn load(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
+    load_with(app, name, version, false).await
+}
+
+/// As [`load`], for the pages that show a version's files: past the on-demand bounds, the
+/// answer is theirs (429 or 503 with `Retry-After`).
+pub async fn load_files(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
+    load_with(app, name, version, true).await
+}
+
+async fn load_with(app: &AppState, name: &str, version: Option<&str>, bounded: bool) -> Result<Found, AppError> {
     let store = app.store();
     let package = match store.package(name).await? {
         Some(p) if p.state != PackageState::Stub => p,
@@ -49,11 +60,17 @@ pub async fn load(app: &AppState, name: &str, version: Option<&str>) -> Result<F
         });
     };
     let source = store.source(name, &record.version).await?;
-    if source
+    let wanted = source
         .as_ref()
-        .is_none_or(|s| s.state == SourceState::Pending || (s.tree_pages == 0 && s.state == SourceState::Done))
-    {
-        request(app, name, &record).await;
+        .is_none_or(|s| s.state == SourceState::Pending || (s.tree_pages == 0 && s.state == SourceState::Done));
+    // already asked for by a visitor: queued, nothing to add
+    let queued = source.as_ref().is_some_and(|s| s.state == SourceState::Pending && s.priority >= ON_DEMAND_PRIORITY);
+    if wanted && !queued {
+        match app.0.on_demand.admit(store).await {
+            Ok(()) => request(app, name, &record).await,
+            Err(e) if bounded => return Err(e),
+            Err(e) => tracing::debug!(package.name = %name, reason = %e, "not queued: on-demand bounds"),
+        }
     }
     let dependents = store.dependents(name).await?;
     Ok(Found::Published(Box::new(PackageData { package, version: record, is_latest, source, dependents })))

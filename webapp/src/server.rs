@@ -28,6 +28,7 @@ pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let config = SiteConfig { base_url: args.base_url.trim_end_matches('/').to_string() };
     let limits = RateLimits::new(args.rate_limit, args.trust_proxy);
     let app = AppState::with_protection(store.clone(), config, args.cache_entries, limits, args.max_in_flight)?;
+    app.0.on_demand.set_max_pending(args.max_on_demand);
     app.cache().watch(store.clone());
     app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
     let listener = listen(args.listen)?;

@@ -35,6 +35,8 @@ pub struct Inner {
     pub config: SiteConfig,
     /// Rendered READMEs by blob, link base and renderer version.
     pub readmes: moka::future::Cache<String, Arc<String>>,
+    /// Bounds on the versions visitors can queue for the downloader.
+    pub on_demand: crate::protect::on_demand::OnDemand,
     /// Source files rendered for the browser, by blob, syntax and renderer version; bounded
     /// in bytes, so a crawl through huge files cannot exhaust memory.
     pub renderings: moka::future::Cache<String, Arc<crate::source::highlight::Rendered>>,
@@ -114,6 +116,7 @@ impl AppState {
                 .max_capacity(256 << 20)
                 .weigher(|_k, v: &Arc<String>| u32::try_from(v.len()).unwrap_or(u32::MAX))
                 .build(),
+            on_demand: Default::default(),
             renderings: moka::future::Cache::builder()
                 .max_capacity(256 << 20)
                 .weigher(|k: &String, v: &Arc<crate::source::highlight::Rendered>| {

@@ -128,7 +128,7 @@ pub async fn rate_limit(
     let api = path.starts_with("/api/");
     let client = client_key(peer, req.headers(), limits.trust_proxy);
     let (state, mut response) = match limits.check(client, api) {
-        Ok(state) => (state, next.run(req).await),
+        Ok(state) => (state, super::on_demand::CLIENT.scope(client, next.run(req)).await),
         Err((state, secs)) => {
             let e = AppError::RateLimited { retry_after_secs: secs };
             (state, if api { ApiError(e).into_response() } else { PageError(e).into_response() })

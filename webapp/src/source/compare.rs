@@ -13,7 +13,7 @@ use super::diff::{self, Change, FileChange, FileDiff, Review};
 use super::highlight::Rendered;
 use super::{MAX_TREE, read_blob, render_bytes};
 use crate::error::{AppError, PageError};
-use crate::package_data::{Found, PackageData, load};
+use crate::package_data::{Found, PackageData, load_files};
 use crate::state::AppState;
 
 /// Changed files diffed in one answer (the rest are listed with their own link).
@@ -50,7 +50,7 @@ async fn tree(app: &AppState, d: &PackageData) -> Result<Vec<TreeEntry>, AppErro
 
 /// Loads `from` and `to` of `name` and compares their trees.
 pub async fn prepare(app: &AppState, name: &str, from: &str, to: &str) -> Result<Prepared, AppError> {
-    let (a, b) = (load(app, name, Some(from)).await?, load(app, name, Some(to)).await?);
+    let (a, b) = (load_files(app, name, Some(from)).await?, load_files(app, name, Some(to)).await?);
     let (a, b) = match (a, b) {
         (Found::Published(a), Found::Published(b)) => (a, b),
         (Found::Gone(p), _) | (_, Found::Gone(p)) => return Ok(Prepared::Gone(p)),
