@@ -8,17 +8,7 @@ use sha2::{Digest, Sha512};
 
 /// A gzip'd tar with `files` under `package/`.
 pub fn tarball(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut b = tar::Builder::new(gz);
-    for (path, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_500_000_000);
-        h.set_cksum();
-        b.append_data(&mut h, format!("package/{path}"), *data).expect("append");
-    }
-    b.into_inner().expect("tar").finish().expect("gzip")
+    tarball_with_links(files, &[])
 }
 
 /// A gzip'd tar with `files` and symbolic `links` (path, target) under `package/`.
