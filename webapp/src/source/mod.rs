@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use nodules_store::model::{SourceState, TreeEntry};
+use nodules_store::model::{Source, SourceState, TreeEntry};
 use nodules_store::queue::source_id;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::{AppError, PageError};
-use crate::package_data::{Found, load_files};
+use crate::package_data::{Found, PackageData, load_files};
 use crate::state::AppState;
 
 /// The most entries a listing or go-to-file reads (the downloader caps a tree far below).
@@ -96,7 +96,22 @@ pub(crate) struct At<'a> {
     pub deprecated: Option<String>,
 }
 
-impl At<'_> {
+impl<'a> At<'a> {
+    /// Where `data`'s stored `source` stands (`pinned`: the URL named the version).
+    fn new(name: &'a str, data: &PackageData, source: &Source, pinned: bool) -> At<'a> {
+        let version = data.version.version.clone();
+        At {
+            name,
+            source_id: source_id(name, &version),
+            version,
+            pinned,
+            is_latest: data.is_latest,
+            generation: source.tree_gen,
+            firsts: source.tree_firsts.clone(),
+            deprecated: data.version.deprecated.clone(),
+        }
+    }
+
     /// URLs in the mode of the request (pinned or latest).
     pub fn url(&self, path: &str) -> String {
         url(self.name, self.pinned.then_some(self.version.as_str()), path)
@@ -130,16 +145,7 @@ pub async fn show(
         // queued by `load` at the on-demand priority
         _ => return view::preparing(app, name, &v),
     };
-    let at = At {
-        name,
-        version: v.clone(),
-        pinned: version.is_some(),
-        is_latest: data.is_latest,
-        source_id: source_id(name, &v),
-        generation: source.tree_gen,
-        firsts: source.tree_firsts.clone(),
-        deprecated: data.version.deprecated.clone(),
-    };
+    let at = At::new(name, &data, source, version.is_some());
     let store = app.store();
     if dir || path.is_empty() {
         let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
@@ -198,10 +204,10 @@ async fn read_blob(app: &AppState, blob: &str) -> Result<Vec<u8>, PageError> {
     app.store().blob(blob, MAX_READ).await?.ok_or(PageError(AppError::NotFound))
 }
 
-/// The image type of a binary file, from its first bytes.
+/// The image type of a binary file, from its first bytes (only those are decompressed).
 async fn head_image_type(app: &AppState, blob: &str, e: &TreeEntry) -> Result<Option<&'static str>, PageError> {
-    let bytes = read_blob(app, blob).await?;
-    Ok(raw::image_type(&bytes[..bytes.len().min(16)], &e.path, e.binary))
+    let head = app.store().blob(blob, 16).await?.unwrap_or_default();
+    Ok(raw::image_type(&head, &e.path, e.binary))
 }
 
 /// `/package/{name}/v/{version}/search?q=…&i=1`: matching lines of the version's text files.
@@ -219,16 +225,7 @@ pub async fn show_search(
     let Some(source) = data.source.as_ref().filter(|s| s.state != SourceState::Pending && s.tree_pages > 0) else {
         return view::preparing(app, name, &v);
     };
-    let at = At {
-        name,
-        version: v.clone(),
-        pinned: true,
-        is_latest: data.is_latest,
-        source_id: source_id(name, &v),
-        generation: source.tree_gen,
-        firsts: source.tree_firsts.clone(),
-        deprecated: data.version.deprecated.clone(),
-    };
+    let at = At::new(name, &data, source, true);
     let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let ignore_case = q.get("i").is_some_and(|v| v == "1");
     if query.is_empty() {
