@@ -447,6 +447,7 @@ async fn the_demo_prepares_an_old_version_by_itself_and_stops_whole() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     // Ctrl-C: the site, the downloader and the refresh loop all stop
+    drop(http);
     let pid = demo.id().to_string();
     let children = std::process::Command::new("pgrep").args(["-P", &pid]).output().expect("pgrep");
     let children: Vec<String> =
