@@ -43,6 +43,16 @@ struct Site {
 }
 
 impl Site {
+    /// A webapp on `db`, and `name` fetched from `reg` and downloaded (its latest version).
+    async fn start(db: TestDb, reg: FakeRegistry, name: &str) -> Site {
+        let web = Webapp::start(&db, &["--rate-limit", "0"]).await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let site = Site { db, reg, web, http };
+        site.run("nodules-indexer", &["fetch", name]).await;
+        site.run("nodules-downloader", &["run", "--once"]).await;
+        site
+    }
+
     async fn get(&self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
         let r = self.http.get(self.web.url(path)).send().await.expect("request");
         let (status, headers) = (r.status(), r.headers().clone());
@@ -70,16 +80,7 @@ async fn site() -> Site {
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (*p, d.as_slice())).collect();
     let tgz = tarball_with_links(&refs, &[("link-in", "lib/deep/x.ts"), ("lib/link-out", "../../../etc/passwd")]);
     reg.publish_tarball("src-pkg", tgz, json!({ "description": "sources" }));
-    let web = Webapp::start(&db, &["--rate-limit", "0"]).await;
-    let site = Site {
-        db,
-        reg,
-        web,
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-    };
-    site.run("nodules-indexer", &["fetch", "src-pkg"]).await;
-    site.run("nodules-downloader", &["run", "--once"]).await;
-    site
+    Site::start(db, reg, "src-pkg").await
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
@@ -318,15 +319,7 @@ async fn a_diff_shows_what_a_reviewer_checks_first() {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;
     two_versions(&reg);
-    let web = Webapp::start(&db, &["--rate-limit", "0"]).await;
-    let s = Site {
-        db,
-        reg,
-        web,
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-    };
-    s.run("nodules-indexer", &["fetch", "two"]).await;
-    s.run("nodules-downloader", &["run", "--once"]).await;
+    let s = Site::start(db, reg, "two").await;
 
     // the module page links to the changes since the previous version
     let (_, html) = s.page("/package/two").await;

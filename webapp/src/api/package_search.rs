@@ -1,8 +1,6 @@
 //! `GET /api/v1/packages/{name}/versions/{version}/search?q=…&i=1`: search inside a version's
 //! files, the same answers as its page (`source::grep`).
 
-use nodules_store::model::SourceState;
-use nodules_store::queue::source_id;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -70,10 +68,10 @@ pub async fn search_package(
         Found::Gone(p) => return Err(AppError::Gone { name: p.name.clone(), state: p.state.as_str() }),
     };
     let v = data.version.version.clone();
-    let Some(s) = data.source.as_ref().filter(|s| s.state != SourceState::Pending && s.tree_pages > 0) else {
+    let Some(s) = crate::source::stored(&data) else {
         return Err(AppError::Preparing { what: format!("the files of {name}@{v}") });
     };
-    let tree = app.store().tree_under(&source_id(name, &v), s.tree_gen, &s.tree_firsts, "", 200_000).await?;
+    let tree = crate::source::whole_tree(app, &data, s).await?;
     let found = grep::search(app, &tree, &re).await;
     let files = found
         .files

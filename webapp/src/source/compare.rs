@@ -6,12 +6,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nodules_store::model::{Package, SourceState, TreeEntry, VersionRecord};
-use nodules_store::queue::source_id;
+use nodules_store::model::{Package, TreeEntry, VersionRecord};
 
 use super::diff::{self, Change, FileChange, FileDiff, Review};
 use super::highlight::Rendered;
-use super::{MAX_TREE, read_blob, render_bytes};
+use super::{read_blob, render_bytes, stored, whole_tree};
 use crate::error::{AppError, PageError};
 use crate::package_data::{Found, PackageData, load_files};
 use crate::state::AppState;
@@ -38,16 +37,6 @@ pub enum Prepared {
     Gone(Box<Package>),
 }
 
-fn stored(d: &PackageData) -> bool {
-    d.source.as_ref().is_some_and(|s| s.state != SourceState::Pending && s.tree_pages > 0)
-}
-
-async fn tree(app: &AppState, d: &PackageData) -> Result<Vec<TreeEntry>, AppError> {
-    let Some(s) = &d.source else { return Ok(Vec::new()) };
-    let id = source_id(&d.package.name, &d.version.version);
-    Ok(app.store().tree_under(&id, s.tree_gen, &s.tree_firsts, "", MAX_TREE).await?)
-}
-
 /// Loads `from` and `to` of `name` and compares their trees.
 pub async fn prepare(app: &AppState, name: &str, from: &str, to: &str) -> Result<Prepared, AppError> {
     let (a, b) = (load_files(app, name, Some(from)).await?, load_files(app, name, Some(to)).await?);
@@ -55,11 +44,11 @@ pub async fn prepare(app: &AppState, name: &str, from: &str, to: &str) -> Result
         (Found::Published(a), Found::Published(b)) => (a, b),
         (Found::Gone(p), _) | (_, Found::Gone(p)) => return Ok(Prepared::Gone(p)),
     };
-    let waiting: Vec<String> = [&a, &b].iter().filter(|d| !stored(d)).map(|d| d.version.version.clone()).collect();
-    if !waiting.is_empty() {
+    let (Some(sa), Some(sb)) = (stored(&a), stored(&b)) else {
+        let waiting = [&a, &b].iter().filter(|d| stored(d).is_none()).map(|d| d.version.version.clone()).collect();
         return Ok(Prepared::Preparing(waiting));
-    }
-    let files = diff::compare(&tree(app, &a).await?, &tree(app, &b).await?);
+    };
+    let files = diff::compare(&whole_tree(app, &a, sa).await?, &whole_tree(app, &b, sb).await?);
     Ok(Prepared::Ready(Box::new(Both { from: a, to: b, files })))
 }
 

@@ -136,9 +136,9 @@ pub async fn show(
         Found::Gone(p) => return crate::pages::package::gone_page(app, &p),
     };
     let v = data.version.version.clone();
-    let source = match &data.source {
-        Some(s) if s.state != SourceState::Pending && s.tree_pages > 0 => s,
-        Some(s) if matches!(s.state, SourceState::Failed | SourceState::Capped) => {
+    let source = match (stored(&data), &data.source) {
+        (Some(s), _) => s,
+        (None, Some(s)) if matches!(s.state, SourceState::Failed | SourceState::Capped) => {
             let reason = s.reason.clone().unwrap_or_else(|| "unknown".into());
             return view::unavailable(app, name, &v, &reason);
         }
@@ -222,7 +222,7 @@ pub async fn show_search(
         Found::Gone(p) => return crate::pages::package::gone_page(app, &p),
     };
     let v = data.version.version.clone();
-    let Some(source) = data.source.as_ref().filter(|s| s.state != SourceState::Pending && s.tree_pages > 0) else {
+    let Some(source) = stored(&data) else {
         return view::preparing(app, name, &v);
     };
     let at = At::new(name, &data, source, true);
@@ -232,7 +232,7 @@ pub async fn show_search(
         return view::search(app, &at, "", ignore_case, None);
     }
     let re = grep::pattern(&query, ignore_case)?;
-    let tree = app.store().tree_under(&at.source_id, at.generation, &at.firsts, "", MAX_TREE).await?;
+    let tree = whole_tree(app, &data, source).await?;
     let found = grep::search(app, &tree, &re).await;
     view::search(app, &at, &query, ignore_case, Some(&found))
 }
@@ -288,6 +288,18 @@ async fn readme_html(app: &AppState, e: &TreeEntry) -> Option<String> {
     .ok()?;
     app.0.readmes.insert(key, Arc::new(html.clone())).await;
     Some(html)
+}
+
+/// The version's stored files, when the downloader has stored them (not pending, not
+/// released).
+pub fn stored(d: &PackageData) -> Option<&Source> {
+    d.source.as_ref().filter(|s| s.state != SourceState::Pending && s.tree_pages > 0)
+}
+
+/// Every entry of a stored version's tree, in path order.
+pub async fn whole_tree(app: &AppState, d: &PackageData, s: &Source) -> Result<Vec<TreeEntry>, AppError> {
+    let id = source_id(&d.package.name, &d.version.version);
+    Ok(app.store().tree_under(&id, s.tree_gen, &s.tree_firsts, "", MAX_TREE).await?)
 }
 
 /// A 202 with `Retry-After`, never kept by a cache.
