@@ -14,6 +14,16 @@ pub(super) const ID_PREFIX: &str = "user-content-";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkBase {
     github: Option<Github>,
+    source: Option<Source>,
+}
+
+/// A Markdown file in the source browser: relative links stay inside the same version's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Source {
+    /// The version's source root on this site, `/package/{name}/v/{version}/source/`.
+    root: String,
+    /// The file's folder in the package, raw segments.
+    directory: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,20 +64,34 @@ impl LinkBase {
             return LinkBase::none();
         };
         let directory = normalize(&[], directory.unwrap_or("")).iter().map(|s| encode_segment(s)).collect();
-        LinkBase { github: Some(Github { blob, raw, directory }) }
+        LinkBase { github: Some(Github { blob, raw, directory }), source: None }
+    }
+
+    /// A Markdown file shown by the source browser: relative links go to the source pages of
+    /// the same version under `root` (a URL path ending in `/`, as [`crate::source::url`]
+    /// makes it), images to their `?image=1` URL there; `directory` is the file's folder in
+    /// the package. A path starting with `/` is relative to the package root, and `..` never
+    /// climbs above it.
+    pub fn source(root: &str, directory: &str) -> LinkBase {
+        if !root.starts_with("/package/") || !root.ends_with('/') {
+            return LinkBase::none();
+        }
+        let directory = normalize(&[], directory);
+        LinkBase { github: None, source: Some(Source { root: root.to_string(), directory }) }
     }
 
     /// Unknown repository: relative links and images are dropped. A link keeps its text (an `<a>`
     /// without `href`), an image its `alt`. In-page `#anchor` links and absolute URLs still work.
     pub fn none() -> LinkBase {
-        LinkBase { github: None }
+        LinkBase { github: None, source: None }
     }
 
     /// Everything that changes rendered links, for the cache key.
     pub(super) fn describe(&self) -> String {
-        match &self.github {
-            Some(github) => format!("{}{}", github.blob, github.directory.join("/")),
-            None => "none".to_owned(),
+        match (&self.github, &self.source) {
+            (Some(github), _) => format!("{}{}", github.blob, github.directory.join("/")),
+            (None, Some(source)) => format!("source:{}{}", source.root, source.directory.join("/")),
+            (None, None) => "none".to_owned(),
         }
     }
 
@@ -107,6 +131,9 @@ impl LinkBase {
             let url = Url::parse(&format!("https:{relative}")).ok()?;
             return (url.scheme() == "https" && url.has_host()).then(|| url.into());
         }
+        if let Some(source) = &self.source {
+            return Some(source.resolve(relative, target));
+        }
         let github = self.github.as_ref()?;
         let (path, suffix) = relative.split_at(relative.find(['?', '#']).unwrap_or(relative.len()));
         let from = if path.starts_with(['/', '\\']) { &[][..] } else { &github.directory[..] };
@@ -122,6 +149,33 @@ impl LinkBase {
         };
         let url = base.join(&joined).ok()?;
         (url.scheme() == "https" && url.host() == base.host()).then(|| url.into())
+    }
+}
+
+impl Source {
+    fn resolve(&self, relative: &str, target: Target) -> String {
+        let (path, suffix) = relative.split_at(relative.find(['?', '#']).unwrap_or(relative.len()));
+        let from = if path.starts_with(['/', '\\']) { &[][..] } else { &self.directory[..] };
+        // segments as written may be percent-encoded already: decoded once, encoded once
+        let segments: Vec<String> = normalize(from, path)
+            .iter()
+            .map(|s| encode_segment(&percent_encoding::percent_decode_str(s).decode_utf8_lossy()))
+            .collect();
+        let mut url = format!("{}{}", self.root, segments.join("/"));
+        let folder = path.ends_with(['/', '\\']) || path.is_empty();
+        if folder && !segments.is_empty() {
+            url.push('/');
+        }
+        match target {
+            Target::Image => url.push_str("?image=1"),
+            // another Markdown file's headings carry the prefix too; a query is the site's own
+            Target::Link => {
+                if let Some((_, fragment)) = suffix.split_once('#') {
+                    url.push_str(&in_page(fragment));
+                }
+            }
+        }
+        url
     }
 }
 
@@ -246,6 +300,28 @@ mod tests {
         assert_eq!(link(&none, "https://example.com/a?b#c").as_deref(), Some("https://example.com/a?b#c"));
         assert_eq!(link(&none, "//example.com/a").as_deref(), Some("https://example.com/a"));
         assert_eq!(link(&none, "/\\example.com/a").as_deref(), Some("https://example.com/a"));
+    }
+
+    #[test]
+    fn relative_links_in_the_source_browser_stay_in_the_version() {
+        let base = LinkBase::source("/package/@s/p/v/1.0.0/source/", "docs/guide");
+        let root = "/package/@s/p/v/1.0.0/source";
+        assert_eq!(link(&base, "api.md").as_deref(), Some(&*format!("{root}/docs/guide/api.md")));
+        assert_eq!(
+            link(&base, "../../README.md#usage").as_deref(),
+            Some(&*format!("{root}/README.md#user-content-usage"))
+        );
+        assert_eq!(link(&base, "../../../../x.js").as_deref(), Some(&*format!("{root}/x.js")));
+        assert_eq!(link(&base, "/lib/").as_deref(), Some(&*format!("{root}/lib/")));
+        assert_eq!(link(&base, "a%20b.md?x=<y>").as_deref(), Some(&*format!("{root}/docs/guide/a%20b.md")));
+        assert_eq!(link(&base, "c#d e.md").as_deref(), Some(&*format!("{root}/docs/guide/c#user-content-d e.md")));
+        assert_eq!(
+            image(&base, "./img/logo.svg").as_deref(),
+            Some(&*format!("{root}/docs/guide/img/logo.svg?image=1"))
+        );
+        assert_eq!(link(&base, "javascript:alert(1)"), None);
+        assert_eq!(link(&base, "https://example.com/").as_deref(), Some("https://example.com/"));
+        assert_eq!(LinkBase::source("https://evil.test/", ""), LinkBase::none());
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub async fn show(
             return Err(PageError(AppError::NotFound));
         }
         let readme = match listing::readme_of(&entries, &prefix) {
-            Some(e) => readme_html(app, e).await,
+            Some(e) => readme_html(app, &at, e).await,
             None => None,
         };
         return view::folder(app, &at, &prefix, &listing::list(&entries, &prefix), readme);
@@ -192,7 +192,7 @@ pub async fn show(
     }
     let markdown = entry.language.as_deref() == Some("Markdown");
     if markdown && !ask.plain {
-        let html = readme_html(app, &entry).await.unwrap_or_default();
+        let html = readme_html(app, &at, &entry).await.unwrap_or_default();
         return view::markdown(app, &at, &entry, &html);
     }
     let rendered = rendered(app, &blob, &entry).await?;
@@ -270,10 +270,12 @@ async fn render_bytes(app: &AppState, bytes: Vec<u8>, e: &TreeEntry) -> Result<A
     Ok(r)
 }
 
-/// A Markdown file (or a folder's README) rendered and sanitized as on the module page.
-async fn readme_html(app: &AppState, e: &TreeEntry) -> Option<String> {
+/// A Markdown file (or a folder's README) rendered and sanitized as on the module page; its
+/// relative links and images point at the same version's files.
+async fn readme_html(app: &AppState, at: &At<'_>, e: &TreeEntry) -> Option<String> {
     let blob = e.blob.clone()?;
-    let base = crate::readme::LinkBase::none();
+    let folder = e.path.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let base = crate::readme::LinkBase::source(&at.url(""), folder);
     let key = crate::readme::cache_key(&blob, &base);
     if let Some(html) = app.0.readmes.get(&key).await {
         return Some(html.as_ref().clone());
