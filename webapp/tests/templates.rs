@@ -216,7 +216,7 @@ async fn every_template_renders_hostile_data_inertly() {
         let diff = serde_json::json!({
             "name": evil(131), "from": evil(132), "to": evil(133), "title": evil(134), "mode": mode, "message": evil(135),
             "review": { "dependencies": [change], "install_scripts": [change], "bin": [change], "engines": [change] },
-            "files": [{ "path": evil(136), "anchor": evil(137), "change": "changed", "added": 1, "removed": 2,
+            "files": [{ "path": evil(136), "anchor": evil(137), "change": "renamed", "from": evil(152), "added": 1, "removed": 2,
                         "note": evil(138), "alone_url": evil(139), "old_url": evil(143), "new_url": evil(144) }],
             "total_added": 1, "total_removed": 2, "ignore_whitespace": false, "toggle_ws_url": evil(145),
             "only": evil(146), "whole_url": evil(147), "versions": [evil(148)],

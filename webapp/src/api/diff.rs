@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::source::compare::{Prepared, file_diffs, prepare};
-use crate::source::diff::{self, Change};
+use crate::source::diff;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,8 +26,10 @@ pub struct DiffJson {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FileDiffJson {
     pub path: String,
-    /// `added`, `removed` or `changed`.
+    /// `added`, `removed`, `changed` or `renamed` (the same bytes under another path).
     pub change: String,
+    /// The old path of a renamed file; null otherwise.
+    pub from: Option<String>,
     /// Lines added and removed; null when the file was not diffed (binary, not stored, or
     /// past this answer's budget: see `note`).
     pub added: Option<i64>,
@@ -88,12 +90,8 @@ pub async fn get_diff(
             }
             FileDiffJson {
                 path: f.change.path.clone(),
-                change: match f.change.change {
-                    Change::Added => "added",
-                    Change::Removed => "removed",
-                    Change::Changed => "changed",
-                }
-                .to_string(),
+                change: f.change.change.as_str().to_string(),
+                from: f.change.from.clone(),
                 added: f.counts.map(|c| c.0 as i64),
                 removed: f.counts.map(|c| c.1 as i64),
                 binary: f.change.binary(),

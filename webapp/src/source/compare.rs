@@ -106,7 +106,10 @@ pub async fn file_diffs(
     for (i, change) in both.files.iter().filter(|c| only.is_none_or(|p| c.path == p)).enumerate() {
         let mut file = FileOut { change: change.clone(), counts: None, diff: None, old: None, new: None, note: None };
         let too_much = i >= MAX_FILES_DIFFED || bytes_left == 0 || Instant::now() > deadline;
-        if change.binary() {
+        if change.change == Change::Renamed {
+            file.counts = Some((0, 0));
+            file.note = Some("same content");
+        } else if change.binary() {
             file.note = Some("binary");
         } else if too_much {
             file.note = Some("not diffed here: this diff is large");

@@ -19,6 +19,19 @@ pub enum Change {
     Added,
     Removed,
     Changed,
+    /// Removed under one path and added, with the same bytes, under another.
+    Renamed,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed => "changed",
+            Change::Renamed => "renamed",
+        }
+    }
 }
 
 /// One file that differs, by path.
@@ -26,6 +39,8 @@ pub enum Change {
 pub struct FileChange {
     pub path: String,
     pub change: Change,
+    /// The old path of a renamed file.
+    pub from: Option<String>,
     pub old: Option<TreeEntry>,
     pub new: Option<TreeEntry>,
 }
@@ -36,8 +51,44 @@ impl FileChange {
     }
 }
 
-/// The files that differ between two trees (sorted by path), by content hash.
+/// The files that differ between two trees (sorted by path), by content hash. A file removed
+/// and one added with the same bytes are one rename (under the new path), paired in path
+/// order when several share their bytes.
 pub fn compare(old: &[TreeEntry], new: &[TreeEntry]) -> Vec<FileChange> {
+    let mut changes = by_path(old, new);
+    let mut removed: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        if let (Change::Removed, Some(sha)) = (c.change, c.old.as_ref().and_then(|e| e.sha256.as_deref())) {
+            removed.entry(sha).or_default().push(i);
+        }
+    }
+    let mut renames = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        let sha = c.new.as_ref().filter(|e| e.link_target.is_none()).and_then(|e| e.sha256.as_deref());
+        if let (Change::Added, Some(sha)) = (c.change, sha)
+            && let Some(from) = removed.get_mut(sha).filter(|r| !r.is_empty()).map(|r| r.remove(0))
+        {
+            renames.push((i, from));
+        }
+    }
+    let mut gone = BTreeSet::new();
+    for (to, from) in renames {
+        let old = changes[from].old.clone();
+        let c = &mut changes[to];
+        c.change = Change::Renamed;
+        c.from = old.as_ref().map(|e| e.path.clone());
+        c.old = old;
+        gone.insert(from);
+    }
+    let mut i = 0;
+    changes.retain(|_| {
+        i += 1;
+        !gone.contains(&(i - 1))
+    });
+    changes
+}
+
+fn by_path(old: &[TreeEntry], new: &[TreeEntry]) -> Vec<FileChange> {
     let old: BTreeMap<&str, &TreeEntry> = old.iter().map(|e| (e.path.as_str(), e)).collect();
     let new: BTreeMap<&str, &TreeEntry> = new.iter().map(|e| (e.path.as_str(), e)).collect();
     let paths: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
@@ -51,7 +102,7 @@ pub fn compare(old: &[TreeEntry], new: &[TreeEntry]) -> Vec<FileChange> {
                 (Some(a), Some(b)) if a.sha256 != b.sha256 || a.link_target != b.link_target => Change::Changed,
                 _ => return None,
             };
-            Some(FileChange { path: p.to_string(), change, old: o.cloned(), new: n.cloned() })
+            Some(FileChange { path: p.to_string(), change, from: None, old: o.cloned(), new: n.cloned() })
         })
         .collect()
 }
@@ -254,11 +305,18 @@ mod tests {
             longest_line: Some(1),
             binary: false,
         };
-        let old = [e("a", "1"), e("b", "2"), e("c", "3")];
-        let new = [e("a", "1"), e("b", "9"), e("d", "4")];
-        let got: Vec<(String, Change)> = compare(&old, &new).into_iter().map(|c| (c.path, c.change)).collect();
-        let want = [("b", Change::Changed), ("c", Change::Removed), ("d", Change::Added)];
-        assert_eq!(got, want.map(|(p, c)| (p.to_string(), c)));
+        let old = [e("a", "1"), e("b", "2"), e("c", "3"), e("m1", "7"), e("m2", "7")];
+        let new = [e("a", "1"), e("b", "9"), e("d", "4"), e("z/m", "7")];
+        let got: Vec<(String, Change, Option<String>)> =
+            compare(&old, &new).into_iter().map(|c| (c.path, c.change, c.from)).collect();
+        let want = [
+            ("b", Change::Changed, None),
+            ("c", Change::Removed, None),
+            ("d", Change::Added, None),
+            ("m2", Change::Removed, None),
+            ("z/m", Change::Renamed, Some("m1")),
+        ];
+        assert_eq!(got, want.map(|(p, c, f)| (p.to_string(), c, f.map(str::to_string))));
     }
 
     #[test]

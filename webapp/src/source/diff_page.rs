@@ -30,6 +30,8 @@ struct FileRow {
     path: String,
     anchor: String,
     change: &'static str,
+    /// The old path of a renamed file.
+    from: Option<String>,
     added: Option<usize>,
     removed: Option<usize>,
     note: Option<&'static str>,
@@ -193,18 +195,15 @@ pub async fn show(
         page.files.push(FileRow {
             path: path.clone(),
             anchor: anchor(path),
-            change: match f.change.change {
-                super::diff::Change::Added => "added",
-                super::diff::Change::Removed => "removed",
-                super::diff::Change::Changed => "changed",
-            },
+            change: f.change.change.as_str(),
+            from: f.change.from.clone(),
             added,
             removed,
             note: if collapsed { Some("large: collapsed here") } else { f.note },
             alone_url: (collapsed || f.note.is_some_and(|n| n.contains("large")))
                 .then(|| format!("{base}?file={}{ws}", super::encode_segment(path))),
-            old_url: f.change.old.as_ref().map(|_| super::url(name, Some(from), path)),
-            new_url: f.change.new.as_ref().map(|_| super::url(name, Some(to), path)),
+            old_url: f.change.old.as_ref().map(|e| super::url(name, Some(from), &e.path)),
+            new_url: f.change.new.as_ref().map(|e| super::url(name, Some(to), &e.path)),
         });
         diffs.push(html.unwrap_or_default());
     }
