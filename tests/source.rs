@@ -18,6 +18,14 @@ const SVG: &[u8] =
     b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script><rect width=\"1\" height=\"1\"/></svg>";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 const WEIRD: &str = "lib/a b#c?d%e.js";
+const GUIDE: &str =
+    "# Guide\n\nSee [the types](../lib/deep/x.ts) and [the root](/README.md#src).\n\n![logo](../img/logo.svg)\n";
+/// Lines of `big.js`: over the 2 MiB highlighting limit, under the 4 MiB stored-file cap.
+const BIG_LINES: usize = 120_000;
+
+fn big_js() -> Vec<u8> {
+    "var value = 12345;\n".repeat(BIG_LINES).into_bytes()
+}
 
 fn files(minified: &str) -> Vec<(&'static str, Vec<u8>)> {
     vec![
@@ -32,6 +40,10 @@ fn files(minified: &str) -> Vec<(&'static str, Vec<u8>)> {
         ("data.bin", b"\0\x01\x02\x03".to_vec()),
         ("min.js", minified.as_bytes().to_vec()),
         ("page.html", b"<html><script>alert('page')</script></html>\n".to_vec()),
+        ("docs/guide.md", GUIDE.as_bytes().to_vec()),
+        ("big.js", big_js()),
+        // over the downloader's default stored-file cap (4 MiB): listed, not kept
+        ("huge.txt", vec![b'x'; 4_500_000]),
     ]
 }
 
@@ -116,7 +128,7 @@ async fn folders_files_and_raw_bytes() {
     let doc = Html::parse_document(&html);
     let names: Vec<String> =
         select(&doc, "table.tree tbody td:first-child a").iter().map(|a| a.text().collect::<String>()).collect();
-    assert_eq!(&names[..2], ["img/", "lib/"], "{names:?}");
+    assert_eq!(&names[..3], ["docs/", "img/", "lib/"], "{names:?}");
     assert!(names.contains(&"index.js".to_string()) && names.contains(&"link-in".to_string()), "{names:?}");
     assert!(text(&doc, "table.tree").contains("4 files"), "lib/ holds 4 files: {}", text(&doc, "table.tree"));
     assert!(text(&doc, ".readme h1").contains("Src"), "the root README");
@@ -207,6 +219,28 @@ async fn folders_files_and_raw_bytes() {
     let (_, html) = s.page(&format!("{base}lib/README.md?plain=1")).await;
     assert!(Html::parse_document(&html).select(&Selector::parse("pre.code").expect("sel")).count() == 1);
 
+    // a Markdown file's relative links and images stay in this version's files
+    let (_, html) = s.page(&format!("{base}docs/guide.md")).await;
+    let doc = Html::parse_document(&html);
+    let links = hrefs(&doc, ".readme a");
+    for want in [format!("{base}lib/deep/x.ts"), format!("{base}README.md#user-content-src")] {
+        assert!(links.contains(&want), "{want} in {links:?}");
+    }
+    let img: Vec<&str> = select(&doc, ".readme img").iter().filter_map(|i| i.value().attr("src")).collect();
+    assert_eq!(img, [format!("{base}img/logo.svg?image=1").as_str()]);
+
+    // a file over the highlighting limit is shown plain, whole; one over the stored-file cap
+    // is listed with its size, without a raw link
+    let (status, html) = s.page(&format!("{base}big.js")).await;
+    assert_eq!(status, StatusCode::OK);
+    let note = text(&Html::parse_document(&html), "[role=note]");
+    assert!(note.contains("files over 2 MiB") && note.contains("not highlighted"), "{note}");
+    assert!(html.contains(&format!("id=\"L{BIG_LINES}\"")) && !html.contains("class=\"hl-"), "every line, plain");
+    let (status, html) = s.page(&format!("{base}huge.txt")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("larger than what Nodules stores per file"), "{html}");
+    assert!(!html.contains("huge.txt?raw=1"), "no raw link to bytes not kept");
+
     // links: inside the package they lead to their target; outside, nowhere
     let (_, html) = s.page(&format!("{base}link-in")).await;
     assert!(hrefs(&Html::parse_document(&html), "main a").contains(&format!("{base}lib/deep/x.ts")), "{html}");
@@ -244,6 +278,8 @@ async fn folders_files_and_raw_bytes() {
     let listing: Value = serde_json::from_slice(&body).expect("json");
     let items = listing["files"].as_array().expect("files");
     let weird_entry = items.iter().find(|f| f["path"] == WEIRD).expect("the awkward name");
+    let huge = items.iter().find(|f| f["path"] == "huge.txt").expect("huge.txt listed");
+    assert_eq!((huge["size"].as_i64(), huge["raw_url"].is_null()), (Some(4_500_000), true));
     assert_eq!(weird_entry["language"], "JavaScript");
     assert_eq!(weird_entry["lines"], 1);
     for f in items {
@@ -290,12 +326,14 @@ fn two_versions(reg: &FakeRegistry) {
         ("package.json", v1_manifest.to_string().as_bytes()),
         ("index.js", index_v1.as_bytes()),
         ("lib/old.js", b"module.exports = 'old';\n"),
+        ("lib/helper.js", b"module.exports = 'moved';\n"),
         ("util.js", b"function f() {\n  return 1;\n}\n"),
     ]);
     let v2 = tarball(&[
         ("package.json", v2_manifest.to_string().as_bytes()),
         ("index.js", index_v2.as_bytes()),
         ("lib/new.js", b"module.exports = 'new';\n"),
+        ("src/helper.js", b"module.exports = 'moved';\n"),
         ("util.js", b"function f() {\n    return 1;\n}\n"),
     ]);
     let version = |m: &Value, v: &str, tgz: &[u8]| {
@@ -348,6 +386,9 @@ async fn a_diff_shows_what_a_reviewer_checks_first() {
         assert!(files.contains(want), "{want} in {files}");
     }
     assert!(!files.contains("package.json changed +0"), "{files}");
+    // the same bytes under another path: one rename, not a removal and an addition
+    assert!(files.contains("src/helper.js renamed from lib/helper.js +0 −0"), "{files}");
+    assert!(!files.contains("lib/helper.js removed"), "{files}");
     let added: Vec<String> = select(&doc, "[id=\"f-index.js\"] tr.add").iter().map(|r| r.text().collect()).collect();
     assert!(added.iter().any(|r| r.contains("const c = 'three';")), "{added:?}");
     assert!(added.iter().any(|r| r.contains("console.log('<b>x</b>');")), "shown as text: {added:?}");
@@ -385,6 +426,8 @@ async fn a_diff_shows_what_a_reviewer_checks_first() {
         "{unified}"
     );
     assert_eq!(v["review"]["install_scripts"][0]["name"], "postinstall");
+    let moved = v["files"].as_array().expect("files").iter().find(|f| f["path"] == "src/helper.js").expect("moved");
+    assert_eq!((moved["change"].as_str(), moved["from"].as_str()), (Some("renamed"), Some("lib/helper.js")));
     assert_eq!(s.get("/api/v1/packages/two/diff/1.0.0...9.9.9").await.0, StatusCode::NOT_FOUND);
 }
 
