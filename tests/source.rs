@@ -431,6 +431,42 @@ async fn a_diff_shows_what_a_reviewer_checks_first() {
     assert_eq!(s.get("/api/v1/packages/two/diff/1.0.0...9.9.9").await.0, StatusCode::NOT_FOUND);
 }
 
+/// A version downloaded for a visitor stays while visitors keep asking for it, and is
+/// released like any old version once nobody has for `--keep-asked-for`.
+#[tokio::test]
+async fn an_old_version_nobody_asks_for_is_released() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    two_versions(&reg);
+    let s = Site::start(db, reg, "two").await;
+    let old = "/package/two/v/1.0.0/source/index.js";
+    assert_eq!(s.get(old).await.0, StatusCode::ACCEPTED);
+    s.run("nodules-downloader", &["run", "--once"]).await;
+    assert_eq!(s.get(old).await.0, StatusCode::OK);
+    // asked for just now: kept by the next run
+    s.run("nodules-downloader", &["run", "--once"]).await;
+    assert_eq!(s.get(old).await.0, StatusCode::OK);
+
+    // the last visit 40 days ago: released (the latest stays), and asking again queues it
+    let sources = s.db.store.collection("sources");
+    let long_ago =
+        mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - 40 * 86_400_000);
+    let r = sources
+        .update_one(
+            mongodb::bson::doc! { "_id": "two@1.0.0" },
+            mongodb::bson::doc! { "$set": { "asked_at": long_ago } },
+        )
+        .await
+        .expect("update");
+    assert_eq!(r.matched_count, 1, "the source of two@1.0.0");
+    s.run("nodules-downloader", &["run", "--once"]).await;
+    assert_eq!(s.get("/package/two/v/1.1.0/source/index.js").await.0, StatusCode::OK, "the latest is kept");
+    let (status, html) = s.page(old).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{html}");
+    s.run("nodules-downloader", &["run", "--once"]).await;
+    assert_eq!(s.get(old).await.0, StatusCode::OK);
+}
+
 /// `scripts/demo` runs the whole system: a version nobody downloaded becomes browsable without
 /// a manual step (the demo's own downloader takes the on-demand job), and Ctrl-C stops all.
 #[tokio::test]

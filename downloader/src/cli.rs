@@ -50,6 +50,11 @@ pub struct RunArgs {
     /// taken over after this.
     #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
     pub lease: Duration,
+    /// A version downloaded because a visitor asked for it (not its package's latest) is
+    /// released this long after the last visit, as older versions are when a new latest
+    /// arrives; asking again downloads it again.
+    #[arg(long, default_value = "30days", value_parser = humantime::parse_duration)]
+    pub keep_asked_for: Duration,
     /// Claims of one tarball before it is recorded as failed.
     #[arg(long, default_value_t = 5)]
     pub attempts: i64,

@@ -15,7 +15,7 @@ use crate::cli::RunArgs;
 use crate::fetch::TarballClient;
 use crate::origin::OriginPolicy;
 use crate::unpack::Caps;
-use crate::worker::{Counts, Ctx, requeue_outdated};
+use crate::worker::{Counts, Ctx, release_unasked, requeue_outdated};
 
 /// How often an idle worker looks for new work.
 const POLL: Duration = Duration::from_secs(5);
@@ -47,6 +47,7 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
         attempts: args.attempts,
         backoff: args.backoff,
         dry_run: args.dry_run,
+        keep_asked: args.keep_asked_for,
         counts: Counts::default(),
     });
     tracing::info!(registry = %registry.url, concurrency, once = args.once, dry_run = args.dry_run, "downloading");
@@ -55,6 +56,10 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
         dry_run(&ctx, concurrency, &progress).await?;
     } else {
         requeue_outdated(&store).await?;
+        let released = release_unasked(&store, args.keep_asked_for).await?;
+        if released > 0 {
+            tracing::info!(released, "released versions visitors have not asked for lately");
+        }
         let claimer = Arc::new(Claimer::new(store.clone(), &ctx.owner, ctx.lease));
         let workers: Vec<_> = (0..concurrency)
             .map(|_| tokio::spawn(worker(ctx.clone(), claimer.clone(), args.once, progress.clone())))
@@ -103,6 +108,7 @@ async fn worker(ctx: Arc<Ctx>, claimer: Arc<Claimer>, once: bool, progress: Arc<
             }
             Ok(None) => {
                 let _ = requeue_outdated(&ctx.store).await;
+                let _ = release_unasked(&ctx.store, ctx.keep_asked).await;
                 tokio::time::sleep(POLL).await;
             }
             Err(e) if e.is_unavailable() => {

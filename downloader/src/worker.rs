@@ -49,6 +49,8 @@ pub struct Ctx {
     pub attempts: i64,
     pub backoff: Duration,
     pub dry_run: bool,
+    /// Versions downloaded for a visitor are kept this long after the last visit.
+    pub keep_asked: Duration,
     pub counts: Counts,
 }
 
@@ -272,6 +274,21 @@ fn file_ref(tree: &[TreeEntry], path: &str) -> Option<FileRef> {
 /// Re-queues results of an older extractor, a few at a time, when there is nothing else.
 pub async fn requeue_outdated(store: &Store) -> Result<u64, StoreError> {
     store.requeue_outdated_downloads(EXTRACTOR_VERSION as i64).await
+}
+
+/// Releases the versions downloaded because a visitor asked for them and not asked for within
+/// `keep` (the package's latest is always kept), as a new latest releases older versions.
+pub async fn release_unasked(store: &Store, keep: Duration) -> Result<u64, StoreError> {
+    const BATCH: i64 = 500;
+    let mut total = 0;
+    loop {
+        let n = store.release_unasked(keep, BATCH).await?;
+        total += n;
+        // a short batch was the last (the latest versions in it are not read again)
+        if n < BATCH as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 async fn renew(store: Store, id: String, owner: String, lease: Duration, lost: Arc<AtomicBool>) {

@@ -215,6 +215,8 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         (coll::SOURCES, doc! { "state": 1 }, "state", None),
         // the webapp counts the versions visitors asked for that are still waiting
         (coll::SOURCES, doc! { "state": 1, "priority": 1 }, "state_priority", None),
+        // versions visitors asked for, released when nobody has for a while
+        (coll::SOURCES, doc! { "priority": 1, "asked_at": 1 }, "priority_asked", None),
         // a package's versions (popularity updates, releasing old versions)
         (coll::SOURCES, doc! { "package": 1 }, "package", None),
         // results of an older extractor are redone

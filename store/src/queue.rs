@@ -244,7 +244,20 @@ impl Store {
             )
             .await
             .map_err(StoreError::mongo("update", coll::SOURCES))?;
-        self.enqueue_downloads(&[Wanted { priority: ON_DEMAND_PRIORITY, ..wanted }]).await
+        // a released version (an old one, or one nobody asked for lately) is downloaded again
+        self.collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": &id, "state": "done", "released": true, "tree_pages": 0_i64 },
+                doc! {
+                    "$set": { "state": "pending", "due_at": due_for(ON_DEMAND_PRIORITY), "attempts": 0_i64,
+                              "owner": Bson::Null, "priority": ON_DEMAND_PRIORITY },
+                    "$unset": { "released": "" },
+                },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        self.enqueue_downloads(&[Wanted { priority: ON_DEMAND_PRIORITY, ..wanted }]).await?;
+        self.asked(&id).await
     }
 
     /// Claims `job` (as read by [`Store::due_downloads`]) for `owner`, for `lease`, if it is
@@ -433,22 +446,83 @@ impl Store {
             if id == keep || pages == 0 || on_demand {
                 continue;
             }
-            let generation = o.get_i64("tree_gen").ok();
-            // the generation read is in the filter: a redo of this version committed since
-            // (a new generation) is not released, and its commit fails once this one matched
-            let marked = self
-                .collection(coll::SOURCES)
-                .update_one(
-                    doc! { "_id": id, "tree_pages": { "$gt": 0_i64 }, "tree_gen": generation },
-                    doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "tree_gen": Bson::Null, "released": true } },
-                )
+            if self.release(id, o.get_i64("tree_gen").ok()).await? {
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
+    /// Marks one version released and drops its tree (see [`Store::release_other_versions`]
+    /// on why the mark comes first); `false` when another run marked it, or a redo replaced
+    /// the generation read.
+    async fn release(&self, id: &str, generation: Option<i64>) -> Result<bool> {
+        // the generation read is in the filter: a redo of this version committed since
+        // (a new generation) is not released, and its commit fails once this one matched
+        let marked = self
+            .collection(coll::SOURCES)
+            .update_one(
+                doc! { "_id": id, "tree_pages": { "$gt": 0_i64 }, "tree_gen": generation },
+                doc! { "$set": { "tree_pages": 0_i64, "tree_firsts": [], "tree_gen": Bson::Null, "released": true } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        if marked.matched_count == 0 {
+            return Ok(false);
+        }
+        self.drop_tree(id, generation).await?;
+        Ok(true)
+    }
+
+    /// Records that a visitor asked for this version's files now (the webapp calls it at most
+    /// hourly per version): [`Store::release_unasked`] keeps what was asked for recently.
+    pub async fn touch_asked(&self, package: &str, version: &str) -> Result<()> {
+        self.asked(&source_id(package, version)).await
+    }
+
+    async fn asked(&self, id: &str) -> Result<()> {
+        self.collection(coll::SOURCES)
+            .update_one(doc! { "_id": id }, doc! { "$set": { "asked_at": DateTime::now() } })
+            .await
+            .map_err(StoreError::mongo("update", coll::SOURCES))?;
+        Ok(())
+    }
+
+    /// Releases, like an old version, up to `limit` versions downloaded because a visitor
+    /// asked for them and not asked for within `keep`, unless one is its package's latest
+    /// now. Returns how many.
+    pub async fn release_unasked(&self, keep: Duration, limit: i64) -> Result<u64> {
+        let before = later(-millis(keep));
+        let idle: Vec<Document> = self
+            .collection(coll::SOURCES)
+            .find(doc! { "priority": { "$gte": ON_DEMAND_PRIORITY }, "asked_at": { "$lt": before }, "tree_pages": { "$gt": 0_i64 } })
+            .projection(doc! { "package": 1, "version": 1, "tree_gen": 1 })
+            .limit(limit)
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::SOURCES))?;
+        let mut released = 0;
+        for o in idle {
+            let (Ok(id), Ok(package), Ok(version)) = (o.get_str("_id"), o.get_str("package"), o.get_str("version"))
+            else {
+                continue;
+            };
+            let latest = self
+                .collection(coll::PACKAGES)
+                .find_one(doc! { "_id": package })
+                .projection(doc! { "latest": 1 })
                 .await
-                .map_err(StoreError::mongo("update", coll::SOURCES))?;
-            if marked.matched_count == 0 {
+                .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+            if latest.as_ref().and_then(|p| p.get_str("latest").ok()) == Some(version) {
+                // kept while it is the latest; counted from now, so it is not read again each run
+                self.asked(id).await?;
                 continue;
             }
-            self.drop_tree(id, generation).await?;
-            released += 1;
+            if self.release(id, o.get_i64("tree_gen").ok()).await? {
+                released += 1;
+            }
         }
         Ok(released)
     }

@@ -65,6 +65,13 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, bounded: b
         .is_none_or(|s| s.state == SourceState::Pending || (s.tree_pages == 0 && s.state == SourceState::Done));
     // already asked for by a visitor: queued, nothing to add
     let queued = source.as_ref().is_some_and(|s| s.state == SourceState::Pending && s.priority >= ON_DEMAND_PRIORITY);
+    if let Some(s) = &source
+        && !is_latest
+        && !wanted
+        && s.priority >= ON_DEMAND_PRIORITY
+    {
+        app.0.on_demand.asked(store, name, &record.version).await;
+    }
     if wanted && !queued {
         match app.0.on_demand.admit(store).await {
             Ok(()) => request(app, name, &record).await,

@@ -29,8 +29,13 @@ pub const MAX_PENDING: u64 = 500;
 /// How long a count of the pending on-demand versions is trusted.
 const COUNT_TTL: Duration = Duration::from_secs(5);
 
+/// A webapp records that a version's files were asked for at most this often.
+const ASKED_EVERY: Duration = Duration::from_secs(3600);
+
 pub struct OnDemand {
     per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// Versions whose `asked_at` this process wrote within [`ASKED_EVERY`].
+    asked: moka::sync::Cache<String, ()>,
     /// When the pending on-demand versions were last counted, and how many there were.
     pending: Mutex<Option<(Instant, u64)>>,
     max_pending: AtomicU64,
@@ -41,6 +46,7 @@ impl Default for OnDemand {
         let n = NonZeroU32::new(PER_CLIENT_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
         OnDemand {
             per_client: RateLimiter::keyed(Quota::per_minute(n)),
+            asked: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ASKED_EVERY).build(),
             pending: Mutex::new(None),
             max_pending: AtomicU64::new(MAX_PENDING),
         }
@@ -50,6 +56,20 @@ impl Default for OnDemand {
 impl OnDemand {
     pub fn set_max_pending(&self, n: u64) {
         self.max_pending.store(n, Ordering::Relaxed);
+    }
+
+    /// Notes that a visitor looked at the files of a version downloaded on demand, so that
+    /// `nodules-downloader run` keeps it (one write per version and hour per webapp; a
+    /// failed write only shortens how long the version is kept).
+    pub async fn asked(&self, store: &Store, package: &str, version: &str) {
+        let key = format!("{package}@{version}");
+        if self.asked.contains_key(&key) {
+            return;
+        }
+        self.asked.insert(key, ());
+        if let Err(e) = store.touch_asked(package, version).await {
+            tracing::warn!(package.name = %package, version = %version, error = %e, "cannot record a visit");
+        }
     }
 
     /// Whether one more version may be queued now; the answer to give instead when not.
