@@ -40,6 +40,8 @@ pub struct Inner {
     /// Source files rendered for the browser, by blob, syntax and renderer version; bounded
     /// in bytes, so a crawl through huge files cannot exhaust memory.
     pub renderings: moka::future::Cache<String, Arc<crate::source::highlight::Rendered>>,
+    /// Renders files a few at a time, off the request when slow.
+    pub renderer: crate::source::background::Renderer,
     /// The search index, once `serve` started it (tests without one get 503 on search).
     pub search: std::sync::OnceLock<Arc<SearchService>>,
 }
@@ -123,6 +125,7 @@ impl AppState {
                     u32::try_from(k.len() + v.weight()).unwrap_or(u32::MAX)
                 })
                 .build(),
+            renderer: Default::default(),
             search: std::sync::OnceLock::new(),
         })))
     }

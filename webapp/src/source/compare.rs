@@ -19,9 +19,13 @@ use crate::state::AppState;
 pub const MAX_FILES_DIFFED: usize = 300;
 /// Bytes of file content read for one answer.
 pub const MAX_BYTES_READ: usize = 32 << 20;
-/// Time for all the diffs of one answer, and for one file's.
-const ALL_DIFFS: Duration = Duration::from_secs(10);
-const ONE_DIFF: Duration = Duration::from_secs(2);
+/// Time for all the diffs of one answer, and for one file's: with the loads before and the
+/// template after, within the request budget (3 s).
+const ALL_DIFFS: Duration = Duration::from_millis(1500);
+const ONE_DIFF: Duration = Duration::from_millis(500);
+/// How long a diff waits for one file's highlighting; a slower file's lines show plain (and
+/// highlighted on a later visit, once its rendering is kept).
+const RENDER_WAIT: Duration = Duration::from_millis(100);
 
 /// Both versions, stored.
 pub struct Both {
@@ -89,7 +93,7 @@ async fn side(app: &AppState, e: Option<&TreeEntry>, budget: &mut usize) -> Resu
         .split_inclusive('\n')
         .map(|l| l.trim_end_matches(['\n', '\r']).to_string())
         .collect();
-    let rendered = render_bytes(app, bytes, e).await?;
+    let rendered = render_bytes(app, bytes, e, RENDER_WAIT).await?;
     Ok(Some(Side { text, rendered }))
 }
 
@@ -123,7 +127,8 @@ pub async fn file_diffs(
                 file.note = Some("not stored (over the stored-file size)");
             } else {
                 let ws = ignore_whitespace && change.change == Change::Changed;
-                let one = (Instant::now() + ONE_DIFF).min(deadline);
+                // one file asked alone may take the whole budget
+                let one = if only.is_some() { deadline } else { (Instant::now() + ONE_DIFF).min(deadline) };
                 let d = tokio::task::spawn_blocking(move || {
                     let a: Vec<&str> = a.iter().map(String::as_str).collect();
                     let b: Vec<&str> = b.iter().map(String::as_str).collect();

@@ -21,7 +21,8 @@ pub const MAX_QUERY: usize = 200;
 const MAX_FILE: i64 = 4 << 20;
 /// Bytes read for one search.
 const MAX_BYTES: usize = 64 << 20;
-const BUDGET: Duration = Duration::from_secs(3);
+/// Within the request budget (3 s), with the loads before and the page after.
+const BUDGET: Duration = Duration::from_secs(2);
 /// Shown of a matching line, around the match.
 const MAX_LINE_SHOWN: usize = 300;
 

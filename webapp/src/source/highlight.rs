@@ -1,6 +1,7 @@
 //! A text file as HTML lines: highlighted by syntect with class names (the colours are in
 //! `media/highlight.css`, generated from two themes), or plain when the file is too big, too
-//! minified, of no known language, or slower to highlight than [`BUDGET`] allows. Each line's
+//! minified, of no known language, or slower to highlight than [`BUDGET`] allows (a page waits
+//! for less: see `source::background`). Each line's
 //! HTML stands alone (every scope a line starts inside is reopened on it), so a page can
 //! number, mark and link lines, and a diff can show any line out of its file.
 
@@ -16,8 +17,9 @@ use syntect::parsing::{BasicScopeStackOp, ParseState, Scope, ScopeStack, SyntaxR
 pub const RENDERER_VERSION: u32 = 1;
 
 /// Highlighting stops after this long and the file is shown plain; the work runs on a
-/// blocking thread, never on the async runtime's.
-pub const BUDGET: Duration = Duration::from_secs(3);
+/// blocking thread, never on the async runtime's. syntect's TypeScript reads ~250 KB/s on
+/// this machine's cores: 2 MiB, the largest file highlighted, takes ~8 s.
+pub const BUDGET: Duration = Duration::from_secs(15);
 
 /// Files larger than this are shown plain (highlighting costs ~20× plain escaping).
 pub const MAX_HIGHLIGHT_BYTES: u64 = 2 << 20;
@@ -27,7 +29,8 @@ pub const MAX_HIGHLIGHT_LINE: u64 = 4_000;
 
 /// Class prefix of every highlighting class, so file contents cannot reach the page's own.
 const PREFIX: &str = "hl-";
-const STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: PREFIX };
+/// syntect's class naming, prefixed.
+pub const STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: PREFIX };
 
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
 
@@ -41,6 +44,8 @@ pub enum Rendering {
     PlainTooBig,
     /// Highlighting took longer than [`BUDGET`] or failed.
     PlainTooSlow,
+    /// Plain while the highlighting goes on in the background (a page does not wait for it).
+    PlainForNow,
 }
 
 /// A file as HTML, one self-contained fragment per line (without its newline).
@@ -71,7 +76,13 @@ impl Rendered {
     }
 }
 
-fn syntax_for(syntax_token: Option<&str>) -> Option<&'static SyntaxReference> {
+/// The syntaxes files are highlighted with (syntect's and two-face's).
+pub fn syntax_set() -> &'static SyntaxSet {
+    &SYNTAXES
+}
+
+/// The syntax a [`nodules_npm::files::Language::syntax`] token names.
+pub fn syntax_for(syntax_token: Option<&str>) -> Option<&'static SyntaxReference> {
     let token = syntax_token?;
     SYNTAXES.find_syntax_by_token(token).or_else(|| SYNTAXES.find_syntax_by_extension(token))
 }
@@ -97,7 +108,8 @@ pub fn render(text: &str, token: Option<&str>, longest_line: u64) -> Rendered {
     plain(text, rendering)
 }
 
-fn plain(text: &str, rendering: Rendering) -> Rendered {
+/// `text` escaped, one line each, without highlighting.
+pub fn plain(text: &str, rendering: Rendering) -> Rendered {
     let lines =
         lines(text).map(|line| minijinja::HtmlEscape(line.trim_end_matches(['\n', '\r'])).to_string()).collect();
     Rendered { lines, rendering }

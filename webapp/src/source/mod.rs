@@ -3,6 +3,7 @@
 //! linkable lines, its raw bytes (`?raw=1`) or image (`?image=1`). Everything comes from what
 //! the downloader stored (the file tree and content-addressed blobs); a version not stored yet
 //! is queued for the downloader and answered with a 202 page, never waited for.
+pub mod background; // renderings a page does not wait for, a few at a time
 pub mod compare; // the diff page and API: both versions loaded, files diffed within budgets
 pub mod diff; // what changed: reviewer's summary, files, unified hunks
 pub mod diff_page; // the diff page and the versions picker
@@ -249,25 +250,30 @@ async fn rendered(app: &AppState, blob: &str, e: &TreeEntry) -> Result<Arc<highl
         return Ok(r);
     }
     let bytes = read_blob(app, blob).await?;
-    render_bytes(app, bytes, e).await
+    render_bytes(app, bytes, e, background::WAIT).await
 }
 
-/// Renders `bytes` (the content of `e`) and keeps the rendering.
-async fn render_bytes(app: &AppState, bytes: Vec<u8>, e: &TreeEntry) -> Result<Arc<highlight::Rendered>, PageError> {
+/// Renders `bytes` (the content of `e`) and keeps the rendering (see [`background`]: a file
+/// that takes longer than `wait` comes back plain for now).
+async fn render_bytes(
+    app: &AppState,
+    bytes: Vec<u8>,
+    e: &TreeEntry,
+    wait: std::time::Duration,
+) -> Result<Arc<highlight::Rendered>, PageError> {
     let Some(blob) = e.blob.as_deref() else { return Err(PageError(AppError::NotFound)) };
-    let key = rendering_key(blob, e);
     let language = e.language.as_deref().and_then(nodules_npm::files::language_named);
-    let longest = e.longest_line.map_or(u64::MAX, |l| u64::try_from(l).unwrap_or(0));
-    let token = language.map(|l| l.syntax);
-    let r = tokio::task::spawn_blocking(move || {
-        let text = String::from_utf8_lossy(&bytes);
-        highlight::render(&text, token, longest)
-    })
-    .await
-    .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("rendering a file: {e}"))))?;
-    let r = Arc::new(r);
-    app.0.renderings.insert(key, r.clone()).await;
-    Ok(r)
+    let job = background::Job {
+        key: rendering_key(blob, e),
+        bytes: Arc::new(bytes),
+        token: language.map(|l| l.syntax),
+        longest_line: e.longest_line.map_or(u64::MAX, |l| u64::try_from(l).unwrap_or(0)),
+    };
+    app.0
+        .renderer
+        .render(&app.0.renderings, job, wait)
+        .await
+        .map_err(|err| PageError(AppError::Internal(anyhow::anyhow!("rendering {}: {err}", e.path))))
 }
 
 /// A Markdown file (or a folder's README) rendered and sanitized as on the module page; its
