@@ -14,6 +14,9 @@ use nodules_store::Store;
 use crate::metrics::RouteTemplate;
 use crate::respond::Validity;
 
+/// Bytes of a page that count as one entry of `--cache-entries`.
+pub const WEIGHT_UNIT: usize = 16 << 10;
+
 /// A cached answer.
 #[derive(Clone)]
 pub struct Cached {
@@ -68,7 +71,12 @@ pub struct PageCache {
 impl PageCache {
     pub fn new(entries: u64) -> PageCache {
         PageCache {
-            packages: Cache::builder().max_capacity(entries).support_invalidation_closures().build(),
+            packages: Cache::builder()
+                .max_capacity(entries)
+                // bounded in bytes: a page counts once per 16 KiB it holds
+                .weigher(|_k, v: &Arc<Cached>| u32::try_from(v.body.len() / WEIGHT_UNIT + 1).unwrap_or(u32::MAX))
+                .support_invalidation_closures()
+                .build(),
             global: Cache::builder().max_capacity(1000).time_to_live(Duration::from_secs(60)).build(),
             flights: std::sync::Mutex::new(HashMap::new()),
             watermark: AtomicI64::new(0),

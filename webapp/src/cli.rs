@@ -50,7 +50,8 @@ pub struct ServeArgs {
     /// generating them on request.
     #[arg(long)]
     pub sitemaps_dir: Option<PathBuf>,
-    /// Rendered pages kept in memory.
+    /// Rendered pages kept in memory, in entries of up to 16 KiB (a larger page counts as
+    /// one per 16 KiB, so the default holds at most ~320 MiB).
     #[arg(long, default_value_t = 20_000)]
     pub cache_entries: u64,
     /// Requests in progress at once; more are answered 503 with Retry-After at once.

@@ -127,7 +127,11 @@ fn kept(at: &At, html: String) -> Response {
     answer(CachePolicy::Package(at.name.to_string()), StatusCode::OK, HTML, html)
 }
 
-/// File pages can be large: not kept per URL (their rendering is, by blob, bounded in bytes).
+/// File pages up to this size are kept in the page cache (by URL, until the package changes;
+/// the cache is bounded in bytes).
+const KEPT_PAGE: usize = 16 << 20;
+
+/// Larger file pages are not kept per URL (their rendering is, by blob, bounded in bytes).
 fn not_kept(html: String) -> Response {
     answer(CachePolicy::Browser(PAGE_CACHE), StatusCode::OK, HTML, html)
 }
@@ -204,13 +208,23 @@ pub(super) fn file(
             "Shown without highlighting: highlighting took longer than {} s.",
             highlight::BUDGET.as_secs()
         )),
+        Rendering::PlainForNow => Some(
+            "Shown without highlighting for now: this file takes a few seconds to highlight. Reload in a moment for colours."
+                .to_string(),
+        ),
     };
     if markdown {
         page.toggle_url = Some(at.url(&e.path));
     }
     page.marked = lines;
-    let html = rendered.numbered(lines);
-    Ok(not_kept(render(app, &page, Some(&html))?))
+    let html = render(app, &page, Some(&rendered.numbered(lines)))?;
+    // kept whole like a folder page (no database read on the next request); "plain for now"
+    // not at all
+    if html.len() <= KEPT_PAGE && rendered.rendering != Rendering::PlainForNow {
+        Ok(kept(at, html))
+    } else {
+        Ok(not_kept(html))
+    }
 }
 
 pub(super) fn markdown(app: &AppState, at: &At, e: &TreeEntry, html: &str) -> Result<Response, PageError> {
