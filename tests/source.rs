@@ -461,6 +461,11 @@ async fn an_old_version_nobody_asks_for_is_released() {
     assert_eq!(r.matched_count, 1, "the source of two@1.0.0");
     s.run("nodules-downloader", &["run", "--once"]).await;
     assert_eq!(s.get("/package/two/v/1.1.0/source/index.js").await.0, StatusCode::OK, "the latest is kept");
+    // (its cached pages go when the webapp sees the package change: within a second or two)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.get(old).await.0 == StatusCode::OK && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let (status, html) = s.page(old).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{html}");
     s.run("nodules-downloader", &["run", "--once"]).await;

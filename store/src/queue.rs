@@ -522,6 +522,8 @@ impl Store {
             }
             if self.release(id, o.get_i64("tree_gen").ok()).await? {
                 released += 1;
+                // the pages that showed its files are cached until the package changes
+                self.bump_packages(&[package.to_string()]).await?;
             }
         }
         Ok(released)
