@@ -10,7 +10,7 @@ DEMO_PORT ?= 27117
 DEMO_DB ?= nodules
 BIN := $(CURDIR)/target/release
 
-.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp
+.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source
 
 check-tools:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is needed: install Rust from rustup" >&2; exit 1; }
@@ -44,7 +44,7 @@ clean-demo: devdb-stop
 # $(NODULES_BENCH_DIR) (default /tmp/nodules-bench); results go to bench/results/.
 BENCH_DIR ?= $(or $(NODULES_BENCH_DIR),/tmp/nodules-bench)
 
-bench: bench-scale bench-download bench-webapp bench-search-1m
+bench: bench-scale bench-download bench-webapp bench-source bench-search-1m
 
 # The indexer at 10k and 100k packages (ingest, follow, dependents, reads, disk) and the
 # search index built from each database. 100k takes over an hour on the development server.
@@ -88,3 +88,11 @@ bench-download: build
 bench-webapp: build
 	@scripts/devdb install
 	scripts/devdb run -- .venv/bin/python bench/webapp.py
+
+# The source browser on typescript@5.9.3 and 5.9.2 (fetched from the registry npm uses):
+# rendering against syntect's bare highlighting, cached file pages against nginx, in-package
+# search against `grep -rn` and against reading the blobs, a cold diff. Needs nginx and wrk as
+# bench-webapp does.
+bench-source: build
+	@scripts/devdb install
+	scripts/devdb run -- .venv/bin/python bench/source.py
