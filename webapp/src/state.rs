@@ -40,6 +40,8 @@ pub struct Inner {
     /// Source files rendered for the browser, by blob, syntax and renderer version; bounded
     /// in bytes, so a crawl through huge files cannot exhaust memory.
     pub renderings: moka::future::Cache<String, Arc<crate::source::highlight::Rendered>>,
+    /// The text files of versions searched lately, by version; bounded in bytes.
+    pub corpora: moka::future::Cache<String, Arc<crate::source::grep::Corpus>>,
     /// Renders files a few at a time, off the request when slow.
     pub renderer: crate::source::background::Renderer,
     /// The search index, once `serve` started it (tests without one get 503 on search).
@@ -124,6 +126,13 @@ impl AppState {
                 .weigher(|k: &String, v: &Arc<crate::source::highlight::Rendered>| {
                     u32::try_from(k.len() + v.weight()).unwrap_or(u32::MAX)
                 })
+                .build(),
+            corpora: moka::future::Cache::builder()
+                .max_capacity(256 << 20)
+                .weigher(|k: &String, v: &Arc<crate::source::grep::Corpus>| {
+                    u32::try_from(k.len() + v.weight()).unwrap_or(u32::MAX)
+                })
+                .time_to_idle(std::time::Duration::from_secs(600))
                 .build(),
             renderer: Default::default(),
             search: std::sync::OnceLock::new(),

@@ -71,8 +71,7 @@ pub async fn search_package(
     let Some(s) = crate::source::stored(&data) else {
         return Err(AppError::Preparing { what: format!("the files of {name}@{v}") });
     };
-    let tree = crate::source::whole_tree(app, &data, s).await?;
-    let found = grep::search(app, &tree, &re).await;
+    let found = grep::search(app, &data, s, &re).await?;
     let files = found
         .files
         .iter()

@@ -1,17 +1,21 @@
 //! Search inside a version's files: `/package/{name}/v/{version}/search?q=…` and its API.
 //! A literal by default (`i=1`: ignoring case), a regular expression after `re:` (the `regex`
 //! crate: linear time whatever the pattern, with bounded compiled sizes, so no pattern can
-//! stall a worker). Text files only, read by key a few at a time, within a time and a
-//! bytes budget; at most [`MAX_MATCHES`] matching lines, and the answer says when it stopped.
+//! stall a worker). Text files only, read by key a few at a time within a time and a bytes
+//! budget, then kept in memory per version ([`Corpus`]); at most [`MAX_MATCHES`] matching
+//! lines, and the answer says when it stopped.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use nodules_store::model::TreeEntry;
+use nodules_store::model::{Source, TreeEntry};
+use nodules_store::queue::source_id;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::package_data::PackageData;
 use crate::state::AppState;
 
 pub const MAX_MATCHES: usize = 200;
@@ -89,49 +93,105 @@ fn searchable(e: &TreeEntry) -> bool {
     e.blob.is_some() && !e.binary && e.link_target.is_none()
 }
 
-/// Matching lines of one file's bytes, at most `room`.
+/// Matching lines of one file's bytes, at most `room`: one pass of the expression over the
+/// whole file (its literal prefilter runs at memory speed), lines counted only up to each
+/// match, as `grep` does.
 fn matches_in(re: &Regex, bytes: &[u8], room: usize) -> (Vec<LineMatch>, bool) {
     let mut out = Vec::new();
-    let mut line_no = 0;
-    for line in bytes.split(|b| *b == b'\n') {
-        line_no += 1;
-        let found: Vec<(usize, usize)> =
-            re.find_iter(line).map(|m| (m.start(), m.end())).filter(|(a, b)| b > a).collect();
-        if found.is_empty() {
-            continue;
+    // lines before `counted`, which is the start of a line
+    let (mut lines_before, mut counted) = (0, 0);
+    let mut from = 0;
+    while from < bytes.len() {
+        let Some(m) = re.find_at(bytes, from) else { break };
+        let line_start = memchr::memrchr(b'\n', &bytes[..m.start()]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &bytes[m.start()..]).map_or(bytes.len(), |i| m.start() + i);
+        // the next search starts on the next line: one entry per line
+        from = line_end + 1;
+        if m.end() == m.start() {
+            // an empty match (`re:^`, `re:x*`) marks nothing; a line needs a real one
+            if !re.find_iter(&bytes[line_start..line_end]).any(|m| m.end() > m.start()) {
+                continue;
+            }
         }
+        lines_before += memchr::memchr_iter(b'\n', &bytes[counted..line_start]).count();
+        counted = line_start;
         if out.len() == room {
             return (out, true);
         }
-        // a window of the line around the first match, on character boundaries
-        let text = String::from_utf8_lossy(line);
-        let first = found[0].0.min(text.len());
-        let mut start = first.saturating_sub(MAX_LINE_SHOWN / 3);
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        let mut end = (start + MAX_LINE_SHOWN).min(text.len());
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let ranges = found
-            .iter()
-            .filter(|(a, b)| *a >= start && *b <= end)
-            .map(|(a, b)| (a - start, b - start))
-            .filter(|(a, b)| text.is_char_boundary(a + start) && text.is_char_boundary(b + start))
-            .collect();
-        out.push(LineMatch { line: line_no, text: text[start..end].trim_end_matches('\r').to_string(), ranges });
+        out.push(line_match(re, &bytes[line_start..line_end], lines_before + 1));
     }
     (out, false)
 }
 
-/// Searches the files of a tree.
-pub async fn search(app: &AppState, tree: &[TreeEntry], re: &Regex) -> Found {
+/// One matching line: a window around its first match, on character boundaries, and the
+/// matches inside the window.
+fn line_match(re: &Regex, line: &[u8], line_no: usize) -> LineMatch {
+    let found: Vec<(usize, usize)> = re.find_iter(line).map(|m| (m.start(), m.end())).filter(|(a, b)| b > a).collect();
+    let text = String::from_utf8_lossy(line);
+    let first = found.first().map_or(0, |f| f.0).min(text.len());
+    let mut start = first.saturating_sub(MAX_LINE_SHOWN / 3);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + MAX_LINE_SHOWN).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let ranges = found
+        .iter()
+        .filter(|(a, b)| *a >= start && *b <= end)
+        .map(|(a, b)| (a - start, b - start))
+        .filter(|(a, b)| text.is_char_boundary(a + start) && text.is_char_boundary(b + start))
+        .collect();
+    LineMatch { line: line_no, text: text[start..end].trim_end_matches('\r').to_string(), ranges }
+}
+
+/// The searchable files of one stored version, in memory: kept by version and tree
+/// generation (a redo is a new generation), bounded in bytes, so a second query over the
+/// same version reads nothing from the database.
+pub struct Corpus {
+    files: Vec<(String, Vec<u8>)>,
+    /// Files not read: over [`MAX_FILE`].
+    skipped: usize,
+}
+
+impl Corpus {
+    /// Bytes held, for the cache's weigher.
+    pub fn weight(&self) -> usize {
+        self.files.iter().map(|(p, b)| p.len() + b.len() + 48).sum()
+    }
+}
+
+/// Searches the text files of a stored version: from the kept corpus, or read now (eight
+/// blobs at a time, within [`MAX_BYTES`] and [`BUDGET`]) and kept when read whole.
+pub async fn search(app: &AppState, d: &PackageData, s: &Source, re: &Regex) -> Result<Found, AppError> {
     let deadline = Instant::now() + BUDGET;
-    let mut found = Found::default();
+    let key = format!("{}\u{0}{:?}", source_id(&d.package.name, &d.version.version), s.tree_gen);
+    let (corpus, whole) = match app.0.corpora.get(&key).await {
+        Some(c) => (c, true),
+        None => {
+            let tree = super::whole_tree(app, d, s).await?;
+            let (corpus, whole) = read(app, &tree, deadline).await;
+            let corpus = Arc::new(corpus);
+            if whole {
+                app.0.corpora.insert(key, corpus.clone()).await;
+            }
+            (corpus, whole)
+        }
+    };
+    let re = re.clone();
+    let mut found = tokio::task::spawn_blocking(move || search_in(&corpus, &re, deadline))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("searching: {e}")))?;
+    found.timed_out |= !whole;
+    Ok(found)
+}
+
+/// Reads the searchable files of `tree`; `true` when every one was read.
+async fn read(app: &AppState, tree: &[TreeEntry], deadline: Instant) -> (Corpus, bool) {
     let (small, large): (Vec<&TreeEntry>, Vec<&TreeEntry>) =
         tree.iter().filter(|e| searchable(e)).partition(|e| e.size <= MAX_FILE);
-    found.skipped = large.len();
+    let mut corpus = Corpus { files: Vec::with_capacity(small.len()), skipped: large.len() };
     let mut bytes_left = MAX_BYTES;
     // owned paths and ids: the reads run a few at a time, each one key lookup
     let wanted: Vec<(String, String)> =
@@ -148,23 +208,33 @@ pub async fn search(app: &AppState, tree: &[TreeEntry], re: &Regex) -> Found {
     let mut read = 0;
     while let Some((path, bytes)) = reads.next().await {
         read += 1;
-        let Ok(Some(bytes)) = bytes else { continue };
-        bytes_left = bytes_left.saturating_sub(bytes.len());
-        let re = re.clone();
-        let room = MAX_MATCHES - found.total;
-        let (matches, more) =
-            tokio::task::spawn_blocking(move || matches_in(&re, &bytes, room)).await.unwrap_or_default();
+        if let Ok(Some(bytes)) = bytes {
+            bytes_left = bytes_left.saturating_sub(bytes.len());
+            corpus.files.push((path, bytes));
+        }
+        if read < small.len() && (Instant::now() > deadline || bytes_left == 0) {
+            corpus.skipped += small.len() - read;
+            return (corpus, false);
+        }
+    }
+    (corpus, true)
+}
+
+fn search_in(corpus: &Corpus, re: &Regex, deadline: Instant) -> Found {
+    let mut found = Found { skipped: corpus.skipped, ..Found::default() };
+    for (i, (path, bytes)) in corpus.files.iter().enumerate() {
+        let (matches, more) = matches_in(re, bytes, MAX_MATCHES - found.total);
         if !matches.is_empty() {
             found.total += matches.len();
-            found.files.push(FileMatches { path, matches });
+            found.files.push(FileMatches { path: path.clone(), matches });
         }
         if more || found.total >= MAX_MATCHES {
             found.more = true;
             break;
         }
-        if Instant::now() > deadline || bytes_left == 0 {
+        if Instant::now() > deadline {
             found.timed_out = true;
-            found.skipped += small.len() - read;
+            found.skipped += corpus.files.len() - i - 1;
             break;
         }
     }
@@ -186,6 +256,28 @@ mod tests {
         assert_eq!(m.len(), 3);
         let (m, more) = matches_in(&re, b"ab\naab\naxb\naxb\n", 2);
         assert!(more && m.len() == 2);
+    }
+
+    #[test]
+    fn line_numbers_over_a_whole_file() {
+        let text = b"one\ntwo x\r\nthree\n\nx five x\nsix";
+        let re = pattern("x", false).expect("literal");
+        let (m, more) = matches_in(&re, text, 10);
+        let got: Vec<(usize, &str, &[(usize, usize)])> =
+            m.iter().map(|m| (m.line, m.text.as_str(), m.ranges.as_slice())).collect();
+        assert_eq!(
+            got,
+            [(2, "two x", &[(4, 5)][..]), (5, "x five x", &[(0, 1), (7, 8)][..]), (6, "six", &[(2, 3)][..])]
+        );
+        assert!(!more);
+        // empty matches mark nothing; anchors hold per line
+        assert!(matches_in(&pattern("re:z*", false).expect("re"), text, 10).0.is_empty());
+        let (m, _) = matches_in(&pattern("re:^s", false).expect("re"), text, 10);
+        assert_eq!(m.iter().map(|m| m.line).collect::<Vec<_>>(), [6]);
+        let (m, _) = matches_in(&pattern("re:e$", false).expect("re"), text, 10);
+        assert_eq!(m.iter().map(|m| m.line).collect::<Vec<_>>(), [1, 3]);
+        let (m, more) = matches_in(&re, text, 2);
+        assert_eq!((m.len(), more), (2, true));
     }
 
     #[test]

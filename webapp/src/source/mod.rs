@@ -233,8 +233,7 @@ pub async fn show_search(
         return view::search(app, &at, "", ignore_case, None);
     }
     let re = grep::pattern(&query, ignore_case)?;
-    let tree = whole_tree(app, &data, source).await?;
-    let found = grep::search(app, &tree, &re).await;
+    let found = grep::search(app, &data, source, &re).await?;
     view::search(app, &at, &query, ignore_case, Some(&found))
 }
 
