@@ -1,7 +1,7 @@
 //! Highlighting that a page does not wait for. A file is rendered on a blocking thread; the
 //! page waits up to [`WAIT`] for it and otherwise shows the file plain ("reload for colours")
-//! while the rendering finishes and lands in the cache of renderings. At most [`PARALLEL`]
-//! renderings run at once and one per file, so a crawl through large files queues behind
+//! while the rendering finishes and lands in the cache of renderings. At most half the cores'
+//! worth of renderings run at once and one per file, so a crawl through large files queues behind
 //! them instead of taking every core, and no request ever waits longer than [`WAIT`].
 
 use std::collections::HashSet;
@@ -16,8 +16,11 @@ use super::highlight::{self, Rendered, Rendering};
 /// holds the database reads and the template).
 pub const WAIT: Duration = Duration::from_secs(1);
 
-/// Renderings at once, per webapp.
-const PARALLEL: usize = 2;
+/// Renderings at once, per webapp: half the cores (at least one), so that renderings of
+/// large files never take every core from the pages.
+fn parallel() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1)
+}
 
 pub struct Renderer {
     permits: Arc<Semaphore>,
@@ -27,7 +30,7 @@ pub struct Renderer {
 
 impl Default for Renderer {
     fn default() -> Self {
-        Renderer { permits: Arc::new(Semaphore::new(PARALLEL)), running: Arc::default() }
+        Renderer { permits: Arc::new(Semaphore::new(parallel())), running: Arc::default() }
     }
 }
 

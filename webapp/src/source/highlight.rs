@@ -17,9 +17,10 @@ use syntect::parsing::{BasicScopeStackOp, ParseState, Scope, ScopeStack, SyntaxR
 pub const RENDERER_VERSION: u32 = 1;
 
 /// Highlighting stops after this long and the file is shown plain; the work runs on a
-/// blocking thread, never on the async runtime's. syntect's TypeScript reads ~250 KB/s on
-/// this machine's cores: 2 MiB, the largest file highlighted, takes ~8 s.
-pub const BUDGET: Duration = Duration::from_secs(15);
+/// blocking thread, never on the async runtime's (see `source::background`: pages do not
+/// wait for it). syntect's TypeScript reads ~190 KB/s on this machine's cores: 2 MiB, the
+/// largest file highlighted, takes ~11 s alone, more on a busy machine.
+pub const BUDGET: Duration = Duration::from_secs(30);
 
 /// Files larger than this are shown plain (highlighting costs ~20× plain escaping).
 pub const MAX_HIGHLIGHT_BYTES: u64 = 2 << 20;
