@@ -263,8 +263,8 @@ mod tests {
         let text = b"one\ntwo x\r\nthree\n\nx five x\nsix";
         let re = pattern("x", false).expect("literal");
         let (m, more) = matches_in(&re, text, 10);
-        let got: Vec<(usize, &str, &[(usize, usize)])> =
-            m.iter().map(|m| (m.line, m.text.as_str(), m.ranges.as_slice())).collect();
+        type Row<'a> = (usize, &'a str, &'a [(usize, usize)]);
+        let got: Vec<Row> = m.iter().map(|m| (m.line, m.text.as_str(), m.ranges.as_slice())).collect();
         assert_eq!(
             got,
             [(2, "two x", &[(4, 5)][..]), (5, "x five x", &[(0, 1), (7, 8)][..]), (6, "six", &[(2, 3)][..])]

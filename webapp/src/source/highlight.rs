@@ -68,9 +68,9 @@ impl Rendered {
         for (i, line) in self.lines.iter().enumerate() {
             let n = i + 1;
             let class = if marked.is_some_and(|(a, b)| (a..=b).contains(&n)) { "line marked" } else { "line" };
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<span class=\"{class}\" id=\"L{n}\"><a class=\"ln\" href=\"#L{n}\" aria-label=\"Line {n}\" data-n=\"{n}\"></a>{line}</span>\n"
+                "<span class=\"{class}\" id=\"L{n}\"><a class=\"ln\" href=\"#L{n}\" aria-label=\"Line {n}\" data-n=\"{n}\"></a>{line}</span>"
             );
         }
         out
