@@ -294,6 +294,45 @@ async fn folders_files_and_raw_bytes() {
     }
 }
 
+/// A scoped package whose paths carry non-ASCII letters and spaces: every link is
+/// percent-encoded per segment, and every one answers with the stored bytes.
+#[tokio::test]
+async fn a_scoped_package_with_unicode_and_spaces_in_names() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let deep = "src/café ü/naïve 文件.js";
+    reg.publish(
+        "@uni/pkg",
+        &[(deep, "export const é = '<i>ü</i>';\n".as_bytes())],
+        json!({ "description": "unicode" }),
+    );
+    let s = Site::start(db, reg, "@uni/pkg").await;
+    let base = "/package/@uni/pkg/v/1.0.0/source/";
+    let folder = format!("{base}src/caf%C3%A9%20%C3%BC/");
+    let (status, html) = s.page(&format!("{base}src/")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(hrefs(&Html::parse_document(&html), "table.tree a").contains(&folder), "{html}");
+    let (status, html) = s.page(&folder).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let doc = Html::parse_document(&html);
+    let file = format!("{folder}na%C3%AFve%20%E6%96%87%E4%BB%B6.js");
+    assert!(hrefs(&doc, "table.tree a").contains(&file), "{:?}", hrefs(&doc, "table.tree a"));
+    assert!(text(&doc, ".crumbs").contains("café ü"), "{}", text(&doc, ".crumbs"));
+    let (status, html) = s.page(&file).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_no_injection(&html, "a unicode file");
+    assert!(text(&Html::parse_document(&html), "pre.code").contains("export const é = '<i>ü</i>';"), "{html}");
+    let (status, _, body) = s.get(&format!("{file}?raw=1")).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, "export const é = '<i>ü</i>';\n".as_bytes()));
+    // the latest's URLs and the files API agree
+    assert_eq!(s.get("/package/@uni/pkg/source/src/caf%C3%A9%20%C3%BC/").await.0, StatusCode::OK);
+    let (_, _, body) = s.get("/api/v1/packages/@uni%2Fpkg/versions/1.0.0/files").await;
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let entry = v["files"].as_array().expect("files").iter().find(|f| f["path"] == deep).expect("the deep file");
+    assert_eq!(entry["html_url"], file.as_str());
+    assert_eq!(entry["raw_url"], format!("{file}?raw=1"));
+}
+
 #[tokio::test]
 async fn a_version_not_downloaded_is_prepared_on_demand() {
     let db = TestDb::new().await;
