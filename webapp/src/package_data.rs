@@ -29,23 +29,40 @@ pub enum Found {
 /// downloaded yet is queued for the downloader at high priority, within the on-demand bounds
 /// (`protect::on_demand`; past them it is not queued); nothing waits for it.
 pub async fn load(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
-    load_with(app, name, version, false).await
+    load_with(app, name, version, Wants { bounded: false, whole: true }).await
 }
 
 /// As [`load`], for the pages that show a version's files: past the on-demand bounds, the
 /// answer is theirs (429 or 503 with `Retry-After`).
 pub async fn load_files(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
-    load_with(app, name, version, true).await
+    load_with(app, name, version, Wants { bounded: true, whole: true }).await
 }
 
-async fn load_with(app: &AppState, name: &str, version: Option<&str>, bounded: bool) -> Result<Found, AppError> {
+/// As [`load_files`], without what only pages about the whole package show: the version
+/// list ([`nodules_store::Store::package_head`]) and the dependents.
+pub async fn load_files_lean(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
+    load_with(app, name, version, Wants { bounded: true, whole: false }).await
+}
+
+struct Wants {
+    /// Past the on-demand bounds, fail (else: load without queuing).
+    bounded: bool,
+    /// The version list and the dependents too.
+    whole: bool,
+}
+
+async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wants) -> Result<Found, AppError> {
+    let Wants { bounded, whole } = wants;
     let store = app.store();
-    let package = match store.package(name).await? {
+    let package = if whole { store.package(name).await? } else { store.package_head(name).await? };
+    let package = match package {
         Some(p) if p.state != PackageState::Stub => p,
         _ => return Err(AppError::PackageNotFound { name: name.to_string() }),
     };
     if matches!(package.state, PackageState::Deleted | PackageState::Unpublished) {
-        return Ok(Found::Gone(Box::new(package)));
+        // the page saying so lists the versions there were
+        let package = if whole { Some(package) } else { store.package(name).await? };
+        return Ok(Found::Gone(Box::new(package.unwrap_or_default())));
     }
     let latest = package.latest.clone();
     let (record, is_latest) = match version {
@@ -79,7 +96,7 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, bounded: b
             Err(e) => tracing::debug!(package.name = %name, reason = %e, "not queued: on-demand bounds"),
         }
     }
-    let dependents = store.dependents(name).await?;
+    let dependents = if whole { store.dependents(name).await? } else { None };
     Ok(Found::Published(Box::new(PackageData { package, version: record, is_latest, source, dependents })))
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
-use crate::package_data::{Found, load_files};
+use crate::package_data::{Found, load_files_lean};
 use crate::source::grep;
 use crate::state::AppState;
 
@@ -63,7 +63,7 @@ pub async fn search_package(
     };
     let query = crate::params::text("q", q, grep::MAX_QUERY)?.map(str::trim).unwrap_or_default();
     let re = grep::pattern(query, ignore_case)?;
-    let data = match load_files(app, name, Some(version)).await? {
+    let data = match load_files_lean(app, name, Some(version)).await? {
         Found::Published(d) => d,
         Found::Gone(p) => return Err(AppError::Gone { name: p.name.clone(), state: p.state.as_str() }),
     };

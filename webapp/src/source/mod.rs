@@ -23,7 +23,7 @@ use nodules_store::queue::source_id;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::{AppError, PageError};
-use crate::package_data::{Found, PackageData, load_files};
+use crate::package_data::{Found, PackageData, load_files_lean};
 use crate::state::AppState;
 
 /// The most entries a listing or go-to-file reads (the downloader caps a tree far below).
@@ -132,7 +132,7 @@ pub async fn show(
     dir: bool,
     ask: Ask,
 ) -> Result<Response, PageError> {
-    let data = match load_files(app, name, version).await? {
+    let data = match load_files_lean(app, name, version).await? {
         Found::Published(d) => d,
         Found::Gone(p) => return crate::pages::package::gone_page(app, &p),
     };
@@ -218,7 +218,7 @@ pub async fn show_search(
     version: &str,
     q: &HashMap<String, String>,
 ) -> Result<Response, PageError> {
-    let data = match load_files(app, name, Some(version)).await? {
+    let data = match load_files_lean(app, name, Some(version)).await? {
         Found::Published(d) => d,
         Found::Gone(p) => return crate::pages::package::gone_page(app, &p),
     };
