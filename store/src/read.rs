@@ -17,18 +17,6 @@ impl Store {
             .map_err(StoreError::mongo("find", coll::PACKAGES))
     }
 
-    /// `name`'s record without its version list, dependency targets and warnings (read as
-    /// empty): what a page about one version's files needs. typescript's version list alone
-    /// is ~3,500 entries.
-    pub async fn package_head(&self, name: &str) -> Result<Option<Package>> {
-        self.database()
-            .collection::<Package>(coll::PACKAGES)
-            .find_one(doc! { "_id": name })
-            .projection(doc! { "versions": 0, "dep_targets": 0, "warnings": 0 })
-            .await
-            .map_err(StoreError::mongo("find", coll::PACKAGES))
-    }
-
     /// Counts, page layout and top 10 of `name`'s dependents (one key lookup).
     pub async fn dependents(&self, name: &str) -> Result<Option<Dependents>> {
         self.database()

@@ -38,8 +38,10 @@ pub async fn load_files(app: &AppState, name: &str, version: Option<&str>) -> Re
     load_with(app, name, version, Wants { bounded: true, whole: true }).await
 }
 
-/// As [`load_files`], without what only pages about the whole package show: the version
-/// list ([`nodules_store::Store::package_head`]) and the dependents.
+/// As [`load_files`], without the dependents (only pages about the whole package show
+/// them). The package is read whole: leaving its version list out with a projection made
+/// the read 3× slower on the development server (26 ms against 8 ms for typescript's
+/// 276 KB record, which decodes and re-encodes a projected document).
 pub async fn load_files_lean(app: &AppState, name: &str, version: Option<&str>) -> Result<Found, AppError> {
     load_with(app, name, version, Wants { bounded: true, whole: false }).await
 }
@@ -47,22 +49,19 @@ pub async fn load_files_lean(app: &AppState, name: &str, version: Option<&str>) 
 struct Wants {
     /// Past the on-demand bounds, fail (else: load without queuing).
     bounded: bool,
-    /// The version list and the dependents too.
+    /// The dependents too.
     whole: bool,
 }
 
 async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wants) -> Result<Found, AppError> {
     let Wants { bounded, whole } = wants;
     let store = app.store();
-    let package = if whole { store.package(name).await? } else { store.package_head(name).await? };
-    let package = match package {
+    let package = match store.package(name).await? {
         Some(p) if p.state != PackageState::Stub => p,
         _ => return Err(AppError::PackageNotFound { name: name.to_string() }),
     };
     if matches!(package.state, PackageState::Deleted | PackageState::Unpublished) {
-        // the page saying so lists the versions there were
-        let package = if whole { Some(package) } else { store.package(name).await? };
-        return Ok(Found::Gone(Box::new(package.unwrap_or_default())));
+        return Ok(Found::Gone(Box::new(package)));
     }
     let latest = package.latest.clone();
     let (record, is_latest) = match version {
