@@ -572,7 +572,13 @@ async fn the_demo_prepares_an_old_version_by_itself_and_stops_whole() {
     std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
     let stopping = std::time::Instant::now();
     while demo.try_wait().expect("wait").is_none() {
-        assert!(stopping.elapsed().as_secs() < 30, "the demo did not stop:\n{}", demo_log());
+        // the script kills what is left after 10 s; a loaded machine (the whole suite on 2
+        // cores) once took over 30 s here: the processes' states say why, if it happens again
+        if stopping.elapsed().as_secs() >= 60 {
+            let ps = std::process::Command::new("ps").args(["-o", "pid,ppid,stat,etime,args", "--ppid", &pid]).output();
+            let ps = ps.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+            panic!("the demo did not stop within 60 s; its children:\n{ps}\nits log:\n{}", demo_log());
+        }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
