@@ -525,7 +525,10 @@ async fn the_demo_prepares_an_old_version_by_itself_and_stops_whole() {
     let bin_dir = nodules_e2e::bins::bin_path("nodules-webapp").parent().expect("bin dir").to_path_buf();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/demo");
     let log = std::fs::File::create(dir.path().join("demo.log")).expect("log");
-    let mut demo = std::process::Command::new("bash")
+    // as from a terminal: a job started in the background of a shell without job control
+    // (CI's runner, `cmd &`) inherits SIGINT ignored, and bash cannot trap an ignored signal
+    let mut demo = std::process::Command::new("env")
+        .args(["--default-signal=INT", "bash"])
         .arg(&script)
         .arg(dir.path())
         .args(["0", db.name()])
@@ -572,8 +575,8 @@ async fn the_demo_prepares_an_old_version_by_itself_and_stops_whole() {
     std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
     let stopping = std::time::Instant::now();
     while demo.try_wait().expect("wait").is_none() {
-        // the script kills what is left after 10 s; a loaded machine (the whole suite on 2
-        // cores) once took over 30 s here: the processes' states say why, if it happens again
+        // the script kills what is left after 10 s: if it never ran its trap, the children's
+        // states say what was left
         if stopping.elapsed().as_secs() >= 60 {
             let ps = std::process::Command::new("ps").args(["-o", "pid,ppid,stat,etime,args", "--ppid", &pid]).output();
             let ps = ps.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
