@@ -273,3 +273,70 @@ async fn validators_compression_cors_health() {
     assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
     assert_eq!(s.get("/readyz").await.0, StatusCode::OK);
 }
+
+/// A page kept in the cache is answered before routing (`hit`): it must be the very answer
+/// the whole stack gives — headers, bytes, compression, metrics and the rate limit.
+#[tokio::test]
+async fn a_kept_page_is_answered_as_the_routed_one() {
+    let s = site().await;
+    // sends no Accept-Encoding and decompresses nothing
+    let raw = reqwest::Client::builder().no_gzip().build().expect("client");
+    let url = s.web.url("/package/normal");
+    let first = raw.get(&url).send().await.expect("get");
+    assert!(first.headers().get("x-cache").is_none(), "the first answer is rendered");
+    let second = raw.get(&url).send().await.expect("get");
+    assert_eq!(second.headers().get("x-cache").map(|v| v.to_str().unwrap_or("")), Some("hit"));
+    let headers = |r: &reqwest::Response| -> Vec<(String, String)> {
+        let mut h: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "date" | "x-cache"))
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        h.sort();
+        h
+    };
+    assert_eq!(headers(&first), headers(&second), "same headers as the rendered answer");
+    let body = first.bytes().await.expect("body");
+    assert_eq!(body, second.bytes().await.expect("body"));
+
+    // gzip'd once and kept: the same bytes once decompressed
+    let gz = raw.get(&url).header("accept-encoding", "gzip, deflate, br, zstd").send().await.expect("get");
+    assert_eq!(gz.headers().get("content-encoding").map(|v| v.to_str().unwrap_or("")), Some("gzip"));
+    assert_eq!(gz.headers().get("vary").map(|v| v.to_str().unwrap_or("")), Some("accept-encoding"));
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.bytes().await.expect("body")[..]), &mut unzipped)
+        .expect("gunzip");
+    assert_eq!(unzipped, body);
+    // brotli only: the compression layer compresses it, from the same kept page
+    let br = raw.get(&url).header("accept-encoding", "br").send().await.expect("get");
+    assert_eq!(br.headers().get("content-encoding").map(|v| v.to_str().unwrap_or("")), Some("br"));
+    assert_eq!(br.headers().get("x-cache").map(|v| v.to_str().unwrap_or("")), Some("hit"));
+
+    // counted under the route, as hits
+    let metrics = raw.get(s.web.url("/metrics")).send().await.expect("get").text().await.expect("text");
+    let value = |series: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("{series} not in {metrics}"))
+    };
+    assert!(value("nodules_cache_hits_total ") >= 3, "{metrics}");
+    assert!(value("nodules_http_requests_total{route=\"/package/{name}\",status=\"2xx\"} ") >= 4, "{metrics}");
+
+    // a client over its budget is refused on kept pages too (pages: 4 x 60 a minute, bursts of 40)
+    let limited = Webapp::start(&s.db, &["--rate-limit", "60"]).await;
+    let kept = limited.url("/package/normal");
+    raw.get(&kept).send().await.expect("get");
+    let mut statuses = Vec::new();
+    for _ in 0..50 {
+        let r = raw.get(&kept).send().await.expect("get");
+        if r.status() == StatusCode::OK {
+            assert!(r.headers().get("ratelimit-remaining").is_some(), "a kept page tells the client its budget");
+        }
+        statuses.push(r.status());
+    }
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    // at most 11 (51 requests, a burst of 40); fewer when the budget refills during a slow run
+    assert!((1..=11).contains(&refused), "{refused} of 50 refused after a burst of 40: {statuses:?}");
+}

@@ -31,6 +31,10 @@ pub struct Cached {
     pub route: Option<RouteTemplate>,
     /// A site-wide answer is kept only while this holds.
     pub valid: Option<Validity>,
+    /// The route template `/metrics` counts the answer under (set when it is kept).
+    pub counted_as: Option<Arc<str>>,
+    /// The body gzip'd, made once by the first hit that asks for it (`None`: not worth it).
+    pub gzip: Arc<std::sync::OnceLock<Option<Bytes>>>,
 }
 
 /// A request for an answer not kept yet: the first renders it, the others wait for it.

@@ -4,6 +4,7 @@ pub mod cache; // rendered pages in memory, dropped when their package changes
 pub mod cli; // command line
 pub mod error; // AppError -> status, error page or JSON
 pub mod format; // display helpers for templates
+pub mod hit; // a kept page answered before routing
 pub mod media; // embedded static files
 pub mod metrics; // /metrics: requests by route template, limits, cache
 pub mod package_data; // loading what a package page shows

@@ -42,6 +42,12 @@ impl Metrics {
         Metrics { registry, requests, cache_hits }
     }
 
+    /// An answer from the page cache given before routing (`crate::hit`), under `route`.
+    pub fn count_hit(&self, route: &str, status: StatusCode) {
+        self.cache_hits.inc();
+        self.count(route.to_string(), status);
+    }
+
     fn count(&self, route: String, status: StatusCode) {
         let status = format!("{}xx", status.as_u16() / 100);
         self.requests.get_or_create(&RequestLabels { route, status }).inc();

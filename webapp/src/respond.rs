@@ -72,6 +72,8 @@ fn cached(status: StatusCode, content_type: &'static str, body: Bytes, policy: &
         package: None,
         route: None,
         valid: None,
+        counted_as: None,
+        gzip: Arc::default(),
     }
 }
 
@@ -102,7 +104,7 @@ pub fn send(c: &Cached, headers: &HeaderMap) -> Response {
 }
 
 /// A hit: the kept answer, marked as such (and as possibly stale while the database is away).
-fn send_hit(cache: &PageCache, c: &Cached, headers: &HeaderMap) -> Response {
+pub fn send_hit(cache: &PageCache, c: &Cached, headers: &HeaderMap) -> Response {
     let mut r = send(c, headers);
     r.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
     if !cache.db_ok() {
@@ -159,6 +161,7 @@ pub async fn page_cache(State(cache): State<Arc<PageCache>>, req: Request, next:
         }
     };
     let path = req.uri().path().to_string();
+    let matched = req.extensions().get::<axum::extract::MatchedPath>().map(|m| Arc::<str>::from(m.as_str()));
     let r = next.run(req).await;
     let Some(policy) = r.extensions().get::<CachePolicy>().cloned() else { return r };
     let (parts, body) = r.into_parts();
@@ -175,6 +178,8 @@ pub async fn page_cache(State(cache): State<Arc<PageCache>>, req: Request, next:
     };
     let mut c = cached(parts.status, content_type, body, &policy);
     c.route = parts.extensions.get::<RouteTemplate>().copied();
+    // what `metrics::track` counts it under, for hits answered before routing (`hit`)
+    c.counted_as = c.route.map(|t| Arc::<str>::from(t.0)).or(matched);
     let r = send(&c, &headers);
     // (a `Browser` answer was sent above)
     if let CachePolicy::Package(name) = policy {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use hyper::server::conn::http1::Builder;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use nodules_store::{DbArgs, Store};
@@ -13,7 +14,7 @@ use tower::Service;
 
 use crate::cli::ServeArgs;
 use crate::protect::rate::RateLimits;
-use crate::routes::router;
+use crate::routes::site;
 use crate::state::{AppState, SiteConfig};
 
 /// Bytes of request head a connection may send (request line 8 kB, headers 16 kB).
@@ -33,8 +34,7 @@ pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
     let listener = listen(args.listen)?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    run(listener, service, args.header_timeout).await
+    run(listener, app, args.header_timeout).await
 }
 
 /// Connections the kernel may queue before we accept them: the default 128 overflows when
@@ -50,11 +50,8 @@ fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
 }
 
 /// Accepts connections until SIGTERM or Ctrl-C, then lets open requests finish.
-async fn run(
-    listener: tokio::net::TcpListener,
-    mut make: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
-    header_timeout: Duration,
-) -> anyhow::Result<()> {
+async fn run(listener: tokio::net::TcpListener, app: AppState, header_timeout: Duration) -> anyhow::Result<()> {
+    let site = site(app.clone());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // HTTP/1 only: hyper-util's auto builder runs no timer while it sniffs for the HTTP/2
     // preface, so a client that connects and sends nothing (or one byte) was held forever
@@ -78,8 +75,20 @@ async fn run(
             },
             _ = &mut shutdown => break,
         };
-        let Ok(tower_service) = make.call(peer).await;
-        let hyper_service = hyper::service::service_fn(move |req| tower_service.clone().call(req));
+        let (site, app) = (site.clone(), app.clone());
+        let hyper_service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let (mut site, app) = (site.clone(), app.clone());
+            async move {
+                let (mut parts, body) = req.into_parts();
+                // a kept page needs no routing (see `hit`)
+                if let Some(r) = crate::hit::answer(&app, &parts, peer).await {
+                    return Ok(r);
+                }
+                parts.extensions.insert(ConnectInfo(peer));
+                let req = axum::extract::Request::from_parts(parts, axum::body::Body::new(body));
+                site.call(req).await
+            }
+        });
         let builder = builder.clone();
         let conn = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let conn = graceful.watch(conn);

@@ -86,7 +86,7 @@ impl FromRef<AppState> for Option<Arc<RateLimits>> {
 
 impl FromRef<AppState> for Hsts {
     fn from_ref(app: &AppState) -> Self {
-        Hsts(app.0.config.base_url.starts_with("https://"))
+        Hsts::of(&app.0.config.base_url)
     }
 }
 

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use nodules_store::{DbArgs, Store};
-use nodules_webapp::routes::{PackageRoute, api_routes, router};
+use nodules_webapp::routes::{PackageRoute, api_routes, site};
 use nodules_webapp::state::{AppState, SiteConfig};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -24,11 +24,11 @@ async fn app() -> AppState {
     AppState::new(store, SiteConfig { base_url: "https://nodules.test".into() }, 10).expect("state")
 }
 
-/// (status, body) of `GET uri` through the whole router.
+/// (status, body) of `GET uri` through the whole site.
 async fn get(app: &AppState, uri: &str) -> (StatusCode, String) {
     let mut req = Request::get(uri).body(Body::empty()).expect("request");
     req.extensions_mut().insert(ConnectInfo("127.0.0.1:1".parse::<SocketAddr>().expect("addr")));
-    let r = router(app.clone()).oneshot(req).await.expect("infallible");
+    let r = site(app.clone()).oneshot(req).await.expect("infallible");
     let status = r.status();
     let body = axum::body::to_bytes(r.into_body(), 1 << 24).await.expect("body");
     (status, String::from_utf8_lossy(&body).into_owned())

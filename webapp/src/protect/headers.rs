@@ -2,7 +2,7 @@
 //! anywhere; images from anywhere over https (READMEs embed badges from everywhere).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -13,9 +13,21 @@ connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-ac
 #[derive(Debug, Clone, Copy)]
 pub struct Hsts(pub bool);
 
-pub async fn security_headers(State(Hsts(hsts)): State<Hsts>, req: Request, next: Next) -> Response {
+impl Hsts {
+    /// On when the site's public URL is https.
+    pub fn of(base_url: &str) -> Hsts {
+        Hsts(base_url.starts_with("https://"))
+    }
+}
+
+pub async fn security_headers(State(hsts): State<Hsts>, req: Request, next: Next) -> Response {
     let mut r = next.run(req).await;
-    let h = r.headers_mut();
+    add(r.headers_mut(), hsts);
+    r
+}
+
+/// The headers every answer carries (a policy already there is kept).
+pub fn add(h: &mut HeaderMap, Hsts(hsts): Hsts) {
     // a raw file served from a tarball brings its own, stricter policy
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -26,5 +38,4 @@ pub async fn security_headers(State(Hsts(hsts)): State<Hsts>, req: Request, next
     if hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
-    r
 }

@@ -100,6 +100,19 @@ impl RateLimits {
         }
     }
 
+    /// `check` for a request answered before routing (`crate::hit`): `None` when `client` is
+    /// over its budget, not counted here, as the request then goes the whole way and
+    /// `check` refuses (and counts) it.
+    pub fn allows(&self, client: IpAddr, api: bool) -> Option<RateState> {
+        let limiter = if api { &self.api } else { &self.pages };
+        limiter.check_key(&client).ok().map(|snapshot| RateState::of(&snapshot))
+    }
+
+    /// The key `peer`'s budget is kept under (its forwarded address behind a trusted proxy).
+    pub fn client(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+        client_key(peer, headers, self.trust_proxy)
+    }
+
     /// Clients currently tracked (for tests of bounded memory).
     pub fn tracked(&self) -> usize {
         self.api.len() + self.pages.len()
