@@ -56,7 +56,7 @@ struct Wants {
 async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wants) -> Result<Found, AppError> {
     let Wants { bounded, dependents: with_dependents } = wants;
     let store = app.store();
-    let package = match store.package(name).await? {
+    let package = match package(app, name).await? {
         Some(p) if p.state != PackageState::Stub => p,
         _ => return Err(AppError::PackageNotFound { name: name.to_string() }),
     };
@@ -97,6 +97,19 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wan
     }
     let dependents = if with_dependents { store.dependents(name).await? } else { None };
     Ok(Found::Published(Box::new(PackageData { package, version: record, is_latest, source, dependents })))
+}
+
+/// The package's record: kept in memory until the package changes (see `PageCache`).
+async fn package(app: &AppState, name: &str) -> Result<Option<Package>, AppError> {
+    let cache = app.cache();
+    if let Some(kept) = cache.record(name) {
+        return Ok(Some(Package::clone(&kept)));
+    }
+    let mark = cache.mark();
+    let Some(read) = app.store().package(name).await? else { return Ok(None) };
+    let read = std::sync::Arc::new(read);
+    cache.keep_record(read.clone(), mark);
+    Ok(Some(std::sync::Arc::unwrap_or_clone(read)))
 }
 
 async fn version_record(app: &AppState, name: &str, version: &str) -> Result<Option<VersionRecord>, AppError> {
