@@ -27,8 +27,34 @@ pub enum Command {
     /// Download and unpack the tarballs of packages that need it (most depended upon first;
     /// versions a page asked for before those).
     Run(RunArgs),
-    /// Refresh GitHub activity of packages whose repository is on GitHub (not built yet).
-    Github,
+    /// Refresh GitHub activity (stars, latest commit, 52 weeks of commit counts) of packages
+    /// whose repository is on GitHub, the most depended-upon first, with conditional
+    /// requests. Without a token GitHub allows 60 requests an hour (3 per repository); set
+    /// GITHUB_TOKEN for 5,000. A spent rate limit ends the run (exit 0) unless it resets
+    /// within a minute; the next run resumes.
+    Github(GithubArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GithubArgs {
+    /// Exit when nothing is due; otherwise keep refreshing as repositories come due.
+    #[arg(long)]
+    pub once: bool,
+    /// The GitHub API (any GitHub-compatible API; the tests use a fake one).
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub github_api: String,
+    /// A token raises the rate limit from 60 to 5,000 requests an hour. Never logged.
+    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true, hide = true)]
+    pub token: Option<String>,
+    /// Refresh a repository when its data is older than this.
+    #[arg(long, default_value = "1day", value_parser = humantime::parse_duration)]
+    pub max_age: Duration,
+    /// Ask again this soon when GitHub was still computing the weekly counts (202).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub pending_retry: Duration,
+    /// First retry delay after a transient failure (5xx, timeout); doubled each retry.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub backoff: Duration,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -33,6 +33,10 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
             store.ensure_indexes().await?;
             nodules_downloader::run::run(store, registry, args).await
         }
-        Command::Github => anyhow::bail!("`github` is not built yet"),
+        Command::Github(args) => {
+            let store = nodules_store::Store::connect_and_ping(&cli.db).await?;
+            store.ensure_indexes().await?;
+            nodules_downloader::github::run(store, args).await
+        }
     }
 }

@@ -41,6 +41,8 @@ pub mod coll {
     pub const BLOBS: &str = "blobs";
     /// Precomputed browse lists (`recent`, `depended`).
     pub const BROWSE_LISTS: &str = "browse_lists";
+    /// GitHub activity, one document per repository (`_id` = `owner/repo`, lower case).
+    pub const GITHUB: &str = "github";
 }
 
 /// A handle on the Nodules database. Cheap to clone.
@@ -223,6 +225,8 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         (coll::SOURCES, doc! { "extractor": 1 }, "extractor", None),
         // a version's file tree pages
         (coll::TREES, doc! { "source": 1, "page": 1 }, "source_page", None),
+        // the GitHub refresh takes the most important due repository first
+        (coll::GITHUB, doc! { "due_at": 1 }, "due", None),
         // `blobs` has none on purpose: see `release_blobs` in the downloader
     ]
 }

@@ -110,6 +110,8 @@ pub fn command(name: &str, db: &TestDb, args: &[&str]) -> Command {
         .env("RUST_LOG", "info")
         .env_remove("NODULES_REGISTRY")
         .env_remove("NPM_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

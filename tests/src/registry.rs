@@ -50,6 +50,12 @@ impl Reply {
         }
     }
 
+    /// The same answer with another status.
+    pub fn status_code(mut self, status: u16) -> Reply {
+        self.status = status;
+        self
+    }
+
     pub fn header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.to_string(), v.to_string()));
         self
