@@ -5,9 +5,11 @@
 use std::time::{Duration, SystemTime};
 
 use nodules_e2e::dumps::packument;
+use nodules_e2e::web::Webapp;
 use nodules_e2e::{FakeRegistry, Reply, run_bin};
 use nodules_store::github::GithubRepo;
 use nodules_store::testing::TestDb;
+use scraper::{Html, Selector};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ghp_sekrit0123456789TOKENabcdef";
@@ -150,7 +152,12 @@ async fn a_monorepo_is_fetched_once_and_refreshes_are_conditional() {
             etagged(activity(|i| (i % 3) as i64), "\"a1\""),
         ],
     );
-    gh.on("/repos/octo/single", vec![etagged(repository("octo", "single", 3), "\"s1\""), not_modified("\"s1\"")]);
+    let hostile = {
+        let mut v: Value = serde_json::from_str(&repository("octo", "single", 3)).expect("JSON");
+        v["description"] = json!("<script>alert('gh')</script><img src=x onerror=alert(1)>");
+        v.to_string()
+    };
+    gh.on("/repos/octo/single", vec![etagged(hostile, "\"s1\""), not_modified("\"s1\"")]);
     gh.on(
         "/repos/octo/single/commits",
         vec![etagged(commits("octo", "single", "def456", "Init"), "\"s2\""), not_modified("\"s2\"")],
@@ -197,6 +204,60 @@ async fn a_monorepo_is_fetched_once_and_refreshes_are_conditional() {
     assert_eq!(seq(&db, "single").await, single_seq, "nothing shown changed: not renumbered");
     assert!(seq(&db, "mono-a").await > mono_seq, "the weekly counts arrived: renumbered");
     assert!(!second.stderr.contains(TOKEN));
+
+    // what a visitor sees
+    run_bin("nodules-indexer", &db, &["--registry", &_reg.url(), "fetch", "no-repo"]).await.assert_ok();
+    _reg.package("fresh", &packument("fresh", &[("1.0.0", json!({ "repository": "github:octo/fresh" }))]));
+    run_bin("nodules-indexer", &db, &["--registry", &_reg.url(), "fetch", "fresh"]).await.assert_ok();
+    let web = Webapp::start(&db, &[]).await;
+    let page = |name: &str| {
+        let url = web.url(&format!("/package/{name}"));
+        async move { reqwest::get(url).await.expect("get").text().await.expect("text") }
+    };
+    let html = Html::parse_document(&page("mono-a").await);
+    let boxed = text(&html, "section.github");
+    assert!(boxed.contains("octo/mono"), "{boxed}");
+    let stars = select(&html, "section.github dl.pairs dd").first().map(|e| e.text().collect::<String>());
+    assert_eq!(stars.as_deref(), Some("10"), "{boxed}");
+    assert!(boxed.contains("issues and pull requests (GitHub counts both)"), "{boxed}");
+    let total: i64 = (0..52).map(|i| (i % 3) as i64).sum();
+    assert_eq!(text(&html, "section.github svg.sparkline title"), format!("{total} commits in the last year"));
+    assert_eq!(select(&html, "section.github svg.sparkline rect").len(), 52);
+    assert!(
+        text(&html, "section.github figcaption").contains("packages/a"),
+        "a monorepo's activity is the repository's"
+    );
+    assert!(text(&html, "section.github .commit").contains("Fix <b>it</b>"), "the message is text");
+    assert!(select(&html, "section.github .commit b").is_empty());
+    let single = page("single").await;
+    let html = Html::parse_document(&single);
+    assert!(text(&html, "section.github").contains("<script>alert('gh')</script>"), "shown as text");
+    assert!(select(&html, "section.github script, section.github img").is_empty(), "escaped: {single}");
+    for (name, says) in [
+        ("elsewhere", "the repository is on gitlab, not GitHub"),
+        ("no-repo", "this version names no repository"),
+        ("fresh", "GitHub activity not fetched yet"),
+    ] {
+        let html = Html::parse_document(&page(name).await);
+        assert!(text(&html, "section.github").contains(says), "{name}: {}", text(&html, "section.github"));
+    }
+    let api: Value = reqwest::get(web.url("/api/v1/packages/mono-b")).await.expect("get").json().await.expect("json");
+    let g = &api["github"];
+    assert_eq!((g["owner"].as_str(), g["repo"].as_str(), g["stars"].as_i64()), (Some("octo"), Some("mono"), Some(10)));
+    assert_eq!(g["weekly_commits"].as_array().map(Vec::len), Some(52));
+    assert_eq!(g["latest_commit"]["sha"], "abc123");
+    assert!(g["fetched_at"].is_string() && g["error"].is_null() && g["gone"].is_null());
+    let api: Value = reqwest::get(web.url("/api/v1/packages/fresh")).await.expect("get").json().await.expect("json");
+    assert!(api["github"].is_null(), "not fetched yet: null");
+}
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    doc.select(&Selector::parse(css).expect("selector")).collect()
+}
+
+fn text(doc: &Html, css: &str) -> String {
+    let joined: Vec<String> = select(doc, css).iter().map(|e| e.text().collect::<String>()).collect();
+    joined.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[tokio::test]
@@ -281,6 +342,12 @@ async fn renames_gone_repositories_broken_answers_and_limits() {
     assert_eq!((renamed.owner.as_str(), renamed.repo.as_str()), ("octokit-fixture-org", "rename-repository-newname"));
     assert_eq!(renamed.latest_commit.as_ref().map(|c| c.sha.as_str()), Some("aaa111"), "asked under the new name");
     assert!(repo(&db, "octo", "missing").await.gone.as_deref().is_some_and(|g| g.contains("404")));
+    let web = Webapp::start(&db, &[]).await;
+    let gone = reqwest::get(web.url("/package/missing")).await.expect("get").text().await.expect("text");
+    assert!(
+        text(&Html::parse_document(&gone), "section.github").contains("octo/missing is no longer on GitHub"),
+        "{gone}"
+    );
     assert!(repo(&db, "octo", "legal").await.gone.as_deref().is_some_and(|g| g.contains("451")));
     let broken = repo(&db, "octo", "broken").await;
     assert!(broken.error.as_deref().is_some_and(|e| e.contains("not JSON")), "{:?}", broken.error);

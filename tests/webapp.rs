@@ -291,7 +291,16 @@ async fn a_kept_page_is_answered_as_the_routed_one() {
             .headers()
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "date" | "x-cache"))
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .map(|(k, v)| {
+                let v = v.to_str().unwrap_or("").to_string();
+                // the client's budget moves with each request: compared for being there
+                let v = if k.as_str().starts_with("ratelimit-") && k.as_str() != "ratelimit-limit" {
+                    "n".into()
+                } else {
+                    v
+                };
+                (k.to_string(), v)
+            })
             .collect();
         h.sort();
         h

@@ -3,7 +3,8 @@
 
 use std::collections::HashSet;
 
-use nodules_store::model::{Dependents, Package, PackageState, Source, SourceState, VersionRecord};
+use nodules_store::github::GithubRepo;
+use nodules_store::model::{Dependents, GitHostKind, Package, PackageState, Source, SourceState, VersionRecord};
 use nodules_store::queue::{ON_DEMAND_PRIORITY, Wanted};
 
 use crate::error::AppError;
@@ -16,6 +17,16 @@ pub struct PackageData {
     pub is_latest: bool,
     pub source: Option<Source>,
     pub dependents: Option<Dependents>,
+    /// The shown version's GitHub repository as last refreshed (read with the dependents).
+    pub github: Option<GithubRepo>,
+}
+
+impl PackageData {
+    /// `(owner, repo)` of the shown version's repository when it is on GitHub.
+    pub fn github_name(&self) -> Option<(&str, &str)> {
+        let hosted = self.version.repository.as_ref()?.hosted.as_ref()?;
+        (hosted.host == GitHostKind::Github).then_some((hosted.owner.as_deref()?, hosted.repo.as_str()))
+    }
 }
 
 /// What a package URL finds.
@@ -49,7 +60,7 @@ pub async fn load_files_lean(app: &AppState, name: &str, version: Option<&str>) 
 struct Wants {
     /// Past the on-demand bounds, fail (else: load without queuing).
     bounded: bool,
-    /// Read the dependents too.
+    /// Read the dependents and the GitHub activity too.
     dependents: bool,
 }
 
@@ -95,8 +106,14 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wan
             Err(e) => tracing::debug!(package.name = %name, reason = %e, "not queued: on-demand bounds"),
         }
     }
-    let dependents = if with_dependents { store.dependents(name).await? } else { None };
-    Ok(Found::Published(Box::new(PackageData { package, version: record, is_latest, source, dependents })))
+    let mut data = PackageData { package, version: record, is_latest, source, dependents: None, github: None };
+    if with_dependents {
+        data.dependents = store.dependents(name).await?;
+        if let Some((owner, repo)) = data.github_name() {
+            data.github = store.github_repo(owner, repo).await?;
+        }
+    }
+    Ok(Found::Published(Box::new(data)))
 }
 
 /// The package's record: kept in memory until the package changes (see `PageCache`).

@@ -118,7 +118,14 @@ fn hostile_data() -> PackageData {
         ranked_at: Some(DateTime::now()),
         ..Default::default()
     };
-    PackageData { package, version: v, is_latest: false, source: Some(source), dependents: Some(dependents) }
+    PackageData {
+        package,
+        version: v,
+        is_latest: false,
+        source: Some(source),
+        dependents: Some(dependents),
+        github: None,
+    }
 }
 
 async fn app() -> AppState {

@@ -40,8 +40,44 @@ pub struct PackageJson {
     pub created: Option<String>,
     pub modified: Option<String>,
     pub source: Option<SourceJson>,
-    /// GitHub activity (filled when GitHub data is collected).
-    pub github: Option<serde_json::Value>,
+    /// GitHub activity of the latest version's repository, once `nodules-downloader github`
+    /// fetched it (null before, and for packages not on GitHub).
+    pub github: Option<GithubJson>,
+}
+
+/// What GitHub said about the repository at the last refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GithubJson {
+    pub owner: String,
+    pub repo: String,
+    pub stars: i64,
+    pub forks: i64,
+    /// Open issues and pull requests together, as GitHub counts them.
+    pub open_issues: i64,
+    pub watchers: i64,
+    pub archived: bool,
+    pub default_branch: Option<String>,
+    pub description: Option<String>,
+    pub topics: Vec<String>,
+    pub pushed_at: Option<String>,
+    pub latest_commit: Option<CommitJson>,
+    /// Commits per week, the last 52 weeks, oldest first (null while GitHub computes them).
+    pub weekly_commits: Option<Vec<i64>>,
+    pub fetched_at: Option<String>,
+    /// Why the last refresh failed (the data is the last good one), else null.
+    pub error: Option<String>,
+    /// Why the repository is gone from GitHub (404, 451), else null.
+    pub gone: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitJson {
+    pub sha: String,
+    /// The first line of the message.
+    pub message: String,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,6 +234,34 @@ pub fn package_json(d: &PackageData) -> PackageJson {
                     .unwrap_or_default(),
             }
         }),
-        github: None,
+        github: d.github.as_ref().filter(|g| g.fetched_at.is_some()).map(github),
+    }
+}
+
+fn github(g: &nodules_store::github::GithubRepo) -> GithubJson {
+    let f = g.facts.clone().unwrap_or_default();
+    GithubJson {
+        owner: g.owner.clone(),
+        repo: g.repo.clone(),
+        stars: f.stars,
+        forks: f.forks,
+        open_issues: f.open_issues,
+        watchers: f.watchers,
+        archived: f.archived,
+        default_branch: f.default_branch,
+        description: f.description,
+        topics: f.topics,
+        pushed_at: time(f.pushed_at),
+        latest_commit: g.latest_commit.as_ref().map(|c| CommitJson {
+            sha: c.sha.clone(),
+            message: c.message.clone(),
+            author: c.author.clone(),
+            date: time(c.date),
+            url: c.url.clone(),
+        }),
+        weekly_commits: g.weekly_commits.clone(),
+        fetched_at: time(g.fetched_at),
+        error: g.error.clone(),
+        gone: g.gone.clone(),
     }
 }

@@ -50,6 +50,7 @@ pub struct PackagePage {
     pub version_count: usize,
     pub readme_html: Option<String>,
     pub readme_note: Option<String>,
+    pub github: super::github::GithubView,
 }
 
 #[derive(Debug, Serialize)]
@@ -171,6 +172,7 @@ impl PackagePage {
             more_versions,
             readme_html: readme.0,
             readme_note: readme.1,
+            github: super::github::view(d),
             latest: p.latest.clone(),
             is_latest: d.is_latest,
             version: v.version.clone(),
