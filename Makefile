@@ -10,7 +10,7 @@ DEMO_PORT ?= 27117
 DEMO_DB ?= nodules
 BIN := $(CURDIR)/target/release
 
-.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source
+.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source bench-github
 
 check-tools:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is needed: install Rust from rustup" >&2; exit 1; }
@@ -44,7 +44,7 @@ clean-demo: devdb-stop
 # $(NODULES_BENCH_DIR) (default /tmp/nodules-bench); results go to bench/results/.
 BENCH_DIR ?= $(or $(NODULES_BENCH_DIR),/tmp/nodules-bench)
 
-bench: bench-scale bench-download bench-webapp bench-source bench-search-1m
+bench: bench-scale bench-download bench-webapp bench-source bench-github bench-search-1m
 
 # The indexer at 10k and 100k packages (ingest, follow, dependents, reads, disk) and the
 # search index built from each database. 100k takes over an hour on the development server.
@@ -96,3 +96,10 @@ bench-webapp: build
 bench-source: build
 	@scripts/devdb install
 	scripts/devdb run -- .venv/bin/python bench/source.py
+
+# The GitHub refresh against a fake GitHub API in-process: repositories/s and requests per
+# repository, first run (200s) and again with ETags (304s), against a bare HTTP client.
+bench-github: build
+	@scripts/devdb install
+	@mkdir -p bench/results
+	scripts/devdb run -- $(BIN)/nodules-bench-github 2000 | tee bench/results/github.jsonl

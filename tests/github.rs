@@ -5,6 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use nodules_e2e::dumps::packument;
+use nodules_e2e::github::{NOT_FOUND, activity, commits, moved, renamed, repository};
 use nodules_e2e::web::Webapp;
 use nodules_e2e::{FakeRegistry, Reply, run_bin};
 use nodules_store::github::GithubRepo;
@@ -15,10 +16,16 @@ use serde_json::{Value, json};
 const TOKEN: &str = "ghp_sekrit0123456789TOKENabcdef";
 
 /// Indexes `packages` (name, `repository` field or null) from a fake registry.
+/// Indexes `packages`: (name, its `repository` field, or null, or a manifest's fields when
+/// they hold `keywords`).
 async fn index(db: &TestDb, packages: &[(&str, Value)]) -> FakeRegistry {
     let reg = FakeRegistry::start().await;
     for (name, repository) in packages {
-        let extra = if repository.is_null() { json!({}) } else { json!({ "repository": repository }) };
+        let extra = match repository {
+            Value::Null => json!({}),
+            fields if fields.get("keywords").is_some() => fields.clone(),
+            repository => json!({ "repository": repository }),
+        };
         reg.package(name, &packument(name, &[("1.0.0", extra)]));
     }
     let url = reg.url();
@@ -26,52 +33,6 @@ async fn index(db: &TestDb, packages: &[(&str, Value)]) -> FakeRegistry {
     args.extend(packages.iter().map(|(n, _)| *n));
     run_bin("nodules-indexer", db, &args).await.assert_ok();
     reg
-}
-
-/// GitHub's recorded answer for a repository, renamed to `owner/repo`, with `stars`.
-fn repository(owner: &str, repo: &str, stars: i64) -> String {
-    let text = std::fs::read_to_string(nodules_e2e::fixture("github/repository.json")).expect("fixture");
-    let mut v: Value = serde_json::from_str(&text).expect("JSON");
-    v["name"] = json!(repo);
-    v["full_name"] = json!(format!("{owner}/{repo}"));
-    v["owner"]["login"] = json!(owner);
-    v["html_url"] = json!(format!("https://github.com/{owner}/{repo}"));
-    v["stargazers_count"] = json!(stars);
-    v.to_string()
-}
-
-/// `GET /repos/{o}/{r}/commits?per_page=1`, in the shape of GitHub's `commit` schema.
-fn commits(owner: &str, repo: &str, sha: &str, message: &str) -> String {
-    let person = json!({ "name": "Alice", "email": "alice@example.com", "date": "2026-11-30T12:00:00Z" });
-    json!([{
-        "sha": sha,
-        "node_id": "C_kwDOAAAA",
-        "url": format!("https://api.github.com/repos/{owner}/{repo}/commits/{sha}"),
-        "html_url": format!("https://github.com/{owner}/{repo}/commit/{sha}"),
-        "comments_url": format!("https://api.github.com/repos/{owner}/{repo}/commits/{sha}/comments"),
-        "commit": {
-            "url": format!("https://api.github.com/repos/{owner}/{repo}/git/commits/{sha}"),
-            "author": person, "committer": person, "message": message, "comment_count": 0,
-            "tree": { "sha": sha, "url": format!("https://api.github.com/repos/{owner}/{repo}/git/trees/{sha}") },
-        },
-        "author": { "login": "alice", "id": 1, "type": "User" },
-        "committer": { "login": "alice", "id": 1, "type": "User" },
-        "parents": [],
-    }])
-    .to_string()
-}
-
-/// `GET /repos/{o}/{r}/stats/commit_activity`: 52 weeks, oldest first, `total` commits in
-/// week `i` being `totals(i)`.
-fn activity(totals: impl Fn(usize) -> i64) -> String {
-    let start = 1_733_011_200; // a Sunday
-    let weeks: Vec<Value> = (0..52)
-        .map(|i| {
-            let t = totals(i);
-            json!({ "days": [0, t, 0, 0, 0, 0, 0], "total": t, "week": start + i as i64 * 7 * 86_400 })
-        })
-        .collect();
-    Value::Array(weeks).to_string()
 }
 
 fn etagged(body: String, etag: &str) -> Reply {
@@ -132,8 +93,8 @@ async fn a_monorepo_is_fetched_once_and_refreshes_are_conditional() {
                 json!({ "type": "git", "url": "git+https://github.com/octo/mono.git", "directory": "packages/a" }),
             ),
             ("mono-b", json!({ "type": "git", "url": "https://github.com/Octo/Mono", "directory": "packages/b" })),
-            ("single", json!("github:octo/single")),
-            ("elsewhere", json!("gitlab:octo/elsewhere")),
+            ("single", json!({ "repository": "github:octo/single", "keywords": ["tools"] })),
+            ("elsewhere", json!({ "repository": "gitlab:octo/elsewhere", "keywords": ["tools"] })),
             ("no-repo", Value::Null),
         ],
     )
@@ -249,6 +210,34 @@ async fn a_monorepo_is_fetched_once_and_refreshes_are_conditional() {
     assert!(g["fetched_at"].is_string() && g["error"].is_null() && g["gone"].is_null());
     let api: Value = reqwest::get(web.url("/api/v1/packages/fresh")).await.expect("get").json().await.expect("json");
     assert!(api["github"].is_null(), "not fetched yet: null");
+
+    // browse lists by GitHub activity: one entry per repository
+    let list = |path: &str| {
+        let url = web.url(path);
+        async move {
+            let html = Html::parse_document(&reqwest::get(url).await.expect("get").text().await.expect("text"));
+            let names: Vec<String> = select(&html, "ol.rows a.pkg").iter().map(|a| a.text().collect()).collect();
+            (names, text(&html, "ol.rows"), text(&html, "nav.sorts [aria-current]"))
+        }
+    };
+    let (starred, rows, _) = list("/browse/starred").await;
+    assert_eq!(starred.len(), 2, "{starred:?}: the monorepo once, then single");
+    assert!(starred[0].starts_with("mono-") && starred[1] == "single", "{starred:?}");
+    assert!(rows.contains("10 stars") && rows.contains("3 stars"), "{rows}");
+    let (active, rows, _) = list("/browse/active").await;
+    assert_eq!(active.len(), 2, "{active:?}");
+    assert!(rows.contains("12 commits in 12 weeks"), "{rows}");
+    // a keyword list in three orders
+    let (by_dependents, _, current) = list("/keyword/tools").await;
+    assert_eq!(
+        (by_dependents, current.as_str()),
+        (vec!["elsewhere".to_string(), "single".to_string()], "Most depended upon")
+    );
+    let (by_stars, rows, current) = list("/keyword/tools?sort=stars").await;
+    assert_eq!((by_stars, current.as_str()), (vec!["single".to_string(), "elsewhere".to_string()], "Most stars"));
+    assert!(rows.contains("3 stars"), "{rows}");
+    let (by_activity, _, current) = list("/keyword/tools?sort=activity").await;
+    assert_eq!((by_activity[0].as_str(), current.as_str()), ("single", "Most active"));
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
@@ -276,33 +265,19 @@ async fn renames_gone_repositories_broken_answers_and_limits() {
     )
     .await;
     let gh = FakeRegistry::start().await;
-    let moved: Value =
-        serde_json::from_str(&std::fs::read_to_string(nodules_e2e::fixture("github/moved.json")).expect("fixture"))
-            .expect("JSON");
-    let renamed = std::fs::read_to_string(nodules_e2e::fixture("github/renamed.json")).expect("fixture");
     // GitHub's 301 names itself; ours points at the fake
     gh.on(
         "/repos/octo/old",
-        vec![
-            Reply::json(moved["body"].to_string())
-                .status_code(301)
-                .header("location", &format!("{}repositories/1000", gh.url())),
-        ],
+        vec![Reply::json(moved()).status_code(301).header("location", &format!("{}repositories/1000", gh.url()))],
     );
-    gh.on("/repositories/1000", vec![etagged(renamed, "\"r1\"")]);
+    gh.on("/repositories/1000", vec![etagged(renamed(), "\"r1\"")]);
     let new_base = "/repos/octokit-fixture-org/rename-repository-newname";
     gh.on(
         &format!("{new_base}/commits"),
         vec![etagged(commits("octokit-fixture-org", "x", "aaa111", "Renamed"), "\"r2\"")],
     );
     gh.on(&format!("{new_base}/stats/commit_activity"), vec![etagged(activity(|_| 2), "\"r3\"")]);
-    gh.on(
-        "/repos/octo/missing",
-        vec![
-            Reply::json(r#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}"#)
-                .status_code(404),
-        ],
-    );
+    gh.on("/repos/octo/missing", vec![Reply::json(NOT_FOUND).status_code(404)]);
     gh.on("/repos/octo/legal", vec![Reply::json(r#"{"message":"Repository access blocked"}"#).status_code(451)]);
     gh.on(
         "/repos/octo/broken",

@@ -349,3 +349,146 @@ async fn a_kept_page_is_answered_as_the_routed_one() {
     // at most 11 (51 requests, a burst of 40); fewer when the budget refills during a slow run
     assert!((1..=11).contains(&refused), "{refused} of 50 refused after a burst of 40: {statuses:?}");
 }
+
+/// A badge as a README shows it: status, type, cache headers, and the SVG read as XML.
+struct Badge {
+    status: StatusCode,
+    content_type: String,
+    cache_control: String,
+    x_cache: Option<String>,
+    body: String,
+}
+
+impl Badge {
+    async fn get(s: &Site, path: &str) -> Badge {
+        let r = s.http.get(s.web.url(path)).send().await.expect("request");
+        let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (status, content_type, cache_control, x_cache) = (
+            r.status(),
+            header("content-type").unwrap_or_default(),
+            header("cache-control").unwrap_or_default(),
+            header("x-cache"),
+        );
+        Badge { status, content_type, cache_control, x_cache, body: r.text().await.expect("body") }
+    }
+
+    /// The `<title>`, after checking the body is an accessible SVG image without inline styles.
+    fn title(&self) -> String {
+        let doc = roxmltree::Document::parse(&self.body).unwrap_or_else(|e| panic!("not XML ({e}): {}", self.body));
+        let root = doc.root_element();
+        assert!(root.has_tag_name(("http://www.w3.org/2000/svg", "svg")), "{}", self.body);
+        assert_eq!(root.attribute("role"), Some("img"));
+        assert!(doc.descendants().all(|n| n.attribute("style").is_none()), "the CSP forbids inline styles");
+        let title = root.children().find(|n| n.has_tag_name("title")).and_then(|n| n.text()).unwrap_or_default();
+        assert_eq!(root.attribute("aria-label"), Some(title));
+        title.to_string()
+    }
+
+    /// Weekly bars of the sparkline.
+    fn bars(&self) -> usize {
+        let doc = roxmltree::Document::parse(&self.body).expect("XML");
+        doc.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("y").is_some()).count()
+    }
+}
+
+#[tokio::test]
+async fn badges_show_version_dependents_and_activity_as_svg() {
+    let s = site().await;
+    let svg = |b: &Badge, status: StatusCode, path: &str| {
+        assert_eq!(b.status, status, "{path}: {}", b.body);
+        assert_eq!(b.content_type, "image/svg+xml", "{path}");
+    };
+
+    let version = Badge::get(&s, "/badge/normal/version.svg").await;
+    svg(&version, StatusCode::OK, "version");
+    assert_eq!(version.title(), "npm: v1.0.0");
+    assert!(version.cache_control.starts_with("public"), "{}", version.cache_control);
+    // kept by the page cache as an image, not as a page
+    let again = Badge::get(&s, "/badge/normal/version.svg").await;
+    assert_eq!(again.x_cache.as_deref(), Some("hit"));
+    svg(&again, StatusCode::OK, "version, kept");
+    assert_eq!(again.body, version.body);
+
+    // the count the module page shows
+    let (_, html) = s.get("/package/normal").await;
+    let doc = Html::parse_document(&html);
+    assert!(text(&doc, ".package-side").contains("60 packages"));
+    // the module page offers the badge to copy
+    let snippet = "[![npm](https://nodules.test/badge/normal/version.svg)](https://nodules.test/package/normal)";
+    assert!(text(&doc, ".package-side").contains(snippet), "{html}");
+    assert_eq!(select(&doc, r#".package-side img[src="/badge/normal/version.svg"]"#).len(), 1);
+    let dependents = Badge::get(&s, "/badge/normal/dependents.svg").await;
+    svg(&dependents, StatusCode::OK, "dependents");
+    assert_eq!(dependents.title(), "dependents: 60");
+
+    // scoped names, both spellings
+    for path in
+        ["/badge/@scope/pkg/version.svg", "/badge/%40scope%2fpkg/version.svg", "/badge/@scope%2Fpkg/version.svg"]
+    {
+        let b = Badge::get(&s, path).await;
+        svg(&b, StatusCode::OK, path);
+        assert_eq!(b.title(), "npm: v1.0.0", "{path}");
+    }
+
+    // on GitHub, not refreshed yet; then refreshed: the sparkline and the year's commits
+    let activity = Badge::get(&s, "/badge/normal/activity.svg").await;
+    svg(&activity, StatusCode::OK, "activity");
+    assert_eq!(activity.title(), "activity: not fetched");
+    assert_eq!(activity.bars(), 0);
+    let store = &s.db.store;
+    let link = nodules_store::github::Link {
+        package: "normal".into(),
+        owner: "ada".into(),
+        repo: "normal".into(),
+        dependents: 60,
+    };
+    store.github_link(&link).await.expect("link");
+    let before = store.github_repo("ada", "normal").await.expect("read").expect("linked");
+    let mut weeks = vec![6; 52];
+    weeks[10] = 0;
+    weeks[11] = 6 * 2;
+    let after = nodules_store::github::GithubRepo {
+        weekly_commits: Some(weeks),
+        fetched_at: Some(mongodb::bson::DateTime::now()),
+        facts: Some(Default::default()),
+        ..before.clone()
+    };
+    store.github_save(&before, &after).await.expect("save");
+    // the cached badge is dropped when the package is renumbered (the watcher polls each second)
+    let mut shown = String::new();
+    for _ in 0..100 {
+        let b = Badge::get(&s, "/badge/normal/activity.svg").await;
+        svg(&b, StatusCode::OK, "activity");
+        shown = b.title();
+        if shown != "activity: not fetched" {
+            assert_eq!(b.bars(), 52, "{}", b.body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown, "activity: 312 commits/yr");
+
+    // unknown, invalid and unpublished packages: still images, not error pages
+    let missing = Badge::get(&s, "/badge/nothing-here/version.svg").await;
+    svg(&missing, StatusCode::NOT_FOUND, "missing");
+    assert_eq!(missing.title(), "npm: not found");
+    assert_eq!(missing.cache_control, "public, max-age=30");
+    let invalid = Badge::get(&s, "/badge/a%20b/dependents.svg").await;
+    svg(&invalid, StatusCode::NOT_FOUND, "invalid");
+    assert_eq!(invalid.title(), "dependents: not found");
+    let gone = Badge::get(&s, "/badge/gone/version.svg").await;
+    svg(&gone, StatusCode::GONE, "gone");
+    assert_eq!(gone.title(), "npm: unpublished");
+    assert_eq!(s.get("/badge/normal/stars.svg").await.0, StatusCode::NOT_FOUND);
+
+    // counted by route template, never by the raw path
+    let (_, metrics) = s.get("/metrics").await;
+    for series in [
+        "nodules_http_requests_total{route=\"/badge/{name}/version.svg\",status=\"2xx\"} ",
+        "nodules_http_requests_total{route=\"/badge/{name}/version.svg\",status=\"4xx\"} ",
+        "nodules_http_requests_total{route=\"/badge/{name}/activity.svg\",status=\"2xx\"} ",
+    ] {
+        assert!(metrics.contains(series), "{series} not in {metrics}");
+    }
+    assert!(!metrics.contains("nothing-here") && !metrics.contains("@scope"), "{metrics}");
+}

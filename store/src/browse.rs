@@ -1,7 +1,9 @@
-//! Browse lists. "Most depended upon" and "recently updated" are precomputed documents
-//! (`browse_lists`, one key read per page): the indexer keeps "recent" current with every
-//! batch it writes, and `dependents --rerank` rebuilds both. Keyword and person lists are
-//! indexed filters, never sorted by the server.
+//! Browse lists. "Most depended upon", "recently updated", "most starred" and "most active"
+//! are precomputed documents (`browse_lists`, one key read per page): the indexer keeps
+//! "recent" current with every batch it writes, `dependents --rerank` rebuilds the first
+//! two, and each GitHub refresh run the last two (one entry per repository: its most
+//! depended-upon package). Keyword and person lists are indexed filters, never sorted by
+//! the server; sorted by stars or activity, their entries' repositories are read by key.
 
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, DateTime, Document, doc};
@@ -29,6 +31,30 @@ pub struct ListItem {
     /// RFC 3339, so that strings sort as times.
     pub modified: Option<String>,
     pub deprecated: bool,
+    /// The GitHub repository's stars and commits of the last 12 weeks, in lists that show them.
+    #[serde(default)]
+    pub stars: Option<i64>,
+    #[serde(default)]
+    pub commits: Option<i64>,
+}
+
+/// A repository's figures that lists and search read (derived when it is saved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GithubCounts {
+    pub stars: i64,
+    /// Commits in the last 12 weeks.
+    pub recent_commits: i64,
+    pub archived: bool,
+}
+
+/// How a keyword or person list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListSort {
+    #[default]
+    Dependents,
+    Stars,
+    /// Commits in the last 12 weeks.
+    Activity,
 }
 
 /// Which browse list.
@@ -36,6 +62,8 @@ pub struct ListItem {
 pub enum BrowseList {
     MostDepended,
     Recent,
+    MostStarred,
+    MostActive,
     Keyword(String),
     Person(String),
 }
@@ -64,36 +92,170 @@ fn item(d: &Document) -> ListItem {
         dependents_count: Some(count(d, "dependents_count")),
         modified: d.get_datetime("modified").ok().and_then(|t| t.try_to_rfc3339_string().ok()),
         deprecated: latest.and_then(|l| l.get_str("deprecated").ok()).is_some(),
+        stars: None,
+        commits: None,
     }
+}
+
+/// The GitHub key (`owner/repo`) of a package document's latest repository, if on GitHub
+/// (the document read with `latest_version.repository.hosted`).
+pub fn github_key(d: &Document) -> Option<String> {
+    let hosted = d.get_document("latest_version").ok()?.get_document("repository").ok()?.get_document("hosted").ok()?;
+    if hosted.get_str("host").ok()? != "github" {
+        return None;
+    }
+    Some(crate::github::key(hosted.get_str("owner").ok()?, hosted.get_str("repo").ok()?))
 }
 
 impl Store {
     /// A whole browse list (at most [`BROWSE_LIST_LEN`] entries).
     pub async fn browse(&self, list: &BrowseList) -> Result<Vec<ListItem>> {
+        self.browse_sorted(list, ListSort::Dependents).await
+    }
+
+    /// A whole browse list; keyword and person lists in `sort` order (the others have theirs).
+    pub async fn browse_sorted(&self, list: &BrowseList, sort: ListSort) -> Result<Vec<ListItem>> {
         let filter = match list {
             BrowseList::MostDepended => return self.stored_list("depended").await,
             BrowseList::Recent => return self.stored_list("recent").await,
+            BrowseList::MostStarred => return self.stored_list("starred").await,
+            BrowseList::MostActive => return self.stored_list("active").await,
             BrowseList::Keyword(k) => doc! { "kw": k.to_lowercase(), "state": "active" },
             BrowseList::Person(p) => doc! { "people": p.to_lowercase(), "state": "active" },
         };
-        let mut items = self.list_items(filter, FILTER_LIMIT).await?;
-        items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| a.name.cmp(&b.name)));
+        let mut items = self.list_items(filter, FILTER_LIMIT, sort != ListSort::Dependents).await?;
+        let by_name = |a: &ListItem, b: &ListItem| a.name.cmp(&b.name);
+        match sort {
+            ListSort::Dependents => {
+                items.sort_by(|a, b| b.dependents_count.cmp(&a.dependents_count).then_with(|| by_name(a, b)))
+            }
+            ListSort::Stars => items.sort_by(|a, b| b.stars.cmp(&a.stars).then_with(|| by_name(a, b))),
+            ListSort::Activity => items.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| by_name(a, b))),
+        }
         Ok(items)
     }
 
-    /// Packages matching `filter` as list entries, at most `limit`.
-    async fn list_items(&self, filter: Document, limit: i64) -> Result<Vec<ListItem>> {
+    /// Packages matching `filter` as list entries, at most `limit`; with `github`, their
+    /// repositories' stars and recent commits too (read by key, [`crate::bulk::IN_LIST_MAX`]
+    /// at a time).
+    async fn list_items(&self, filter: Document, limit: i64, github: bool) -> Result<Vec<ListItem>> {
+        let mut projection = PROJECTION();
+        if github {
+            projection.insert("latest_version.repository.hosted", 1);
+        }
         let docs: Vec<Document> = self
             .packages()
             .find(filter)
             .limit(limit)
-            .projection(PROJECTION())
+            .projection(projection)
             .await
             .map_err(StoreError::mongo("find", coll::PACKAGES))?
             .try_collect()
             .await
             .map_err(StoreError::mongo("find", coll::PACKAGES))?;
-        Ok(docs.iter().map(item).collect())
+        let mut items: Vec<ListItem> = docs.iter().map(item).collect();
+        if github {
+            let keys: Vec<Option<String>> = docs.iter().map(github_key).collect();
+            let wanted: Vec<String> = keys.iter().flatten().cloned().collect();
+            let found = self.github_counts(&wanted).await?;
+            for (item, key) in items.iter_mut().zip(keys) {
+                let counts = key.and_then(|k| found.get(&k).copied());
+                item.stars = Some(counts.map_or(0, |c| c.stars));
+                item.commits = Some(counts.map_or(0, |c| c.recent_commits));
+            }
+        }
+        Ok(items)
+    }
+
+    /// What lists and search read of the repositories `keys`, by key.
+    pub async fn github_counts(&self, keys: &[String]) -> Result<std::collections::HashMap<String, GithubCounts>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in keys.chunks(crate::bulk::IN_LIST_MAX) {
+            let docs: Vec<Document> = self
+                .collection(coll::GITHUB)
+                .find(doc! { "_id": { "$in": chunk } })
+                .projection(doc! { "stars": 1, "recent_commits": 1, "archived": 1 })
+                .await
+                .map_err(StoreError::mongo("find", coll::GITHUB))?
+                .try_collect()
+                .await
+                .map_err(StoreError::mongo("find", coll::GITHUB))?;
+            for d in docs {
+                let counts = GithubCounts {
+                    stars: count(&d, "stars"),
+                    recent_commits: count(&d, "recent_commits"),
+                    archived: d.get_bool("archived").unwrap_or(false),
+                };
+                out.insert(name(&d).to_string(), counts);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Recomputes "most starred" and "most active" from the `github` collection: one entry
+    /// per repository, its most depended-upon package (off the request path: after each
+    /// GitHub refresh run). Read by a range on the indexed count, as [`Self::rebuild_browse_lists`]
+    /// does, never below 1 (a repository without stars or recent commits is in neither).
+    pub async fn rebuild_github_lists(&self) -> Result<()> {
+        for (id, field) in [("starred", "stars"), ("active", "recent_commits")] {
+            let last = self
+                .stored_list(id)
+                .await?
+                .get(BROWSE_LIST_LEN - 1)
+                .and_then(|i| if field == "stars" { i.stars } else { i.commits });
+            let from = last.unwrap_or(1 << 20).max(1);
+            let floors = std::iter::successors(Some(from), |f| (*f > 1).then_some((f / 4).max(1)));
+            let mut repos = Vec::new();
+            for floor in floors {
+                repos = self
+                    .collection(coll::GITHUB)
+                    .find(doc! { field: { "$gte": floor } })
+                    .projection(doc! { "stars": 1, "recent_commits": 1, "top_package": 1 })
+                    .batch_size(crate::bulk::SCAN_BATCH)
+                    .await
+                    .map_err(StoreError::mongo("find", coll::GITHUB))?
+                    .try_collect::<Vec<Document>>()
+                    .await
+                    .map_err(StoreError::mongo("find", coll::GITHUB))?;
+                if repos.len() >= BROWSE_LIST_LEN || floor == 1 {
+                    break;
+                }
+            }
+            repos.sort_by(|a, b| count(b, field).cmp(&count(a, field)).then_with(|| name(a).cmp(name(b))));
+            repos.truncate(BROWSE_LIST_LEN);
+            let names: Vec<String> =
+                repos.iter().filter_map(|r| r.get_str("top_package").ok().map(str::to_string)).collect();
+            let mut packages = std::collections::HashMap::new();
+            for chunk in names.chunks(crate::bulk::IN_LIST_MAX) {
+                let mut projection = PROJECTION();
+                projection.insert("state", 1);
+                let docs: Vec<Document> = self
+                    .packages()
+                    .find(doc! { "_id": { "$in": chunk } })
+                    .projection(projection)
+                    .await
+                    .map_err(StoreError::mongo("find", coll::PACKAGES))?
+                    .try_collect()
+                    .await
+                    .map_err(StoreError::mongo("find", coll::PACKAGES))?;
+                for d in docs.into_iter().filter(|d| d.get_str("state") == Ok("active")) {
+                    packages.insert(name(&d).to_string(), d);
+                }
+            }
+            let items: Vec<ListItem> = repos
+                .iter()
+                .filter_map(|r| {
+                    let d = packages.get(r.get_str("top_package").ok()?)?;
+                    Some(ListItem {
+                        stars: Some(count(r, "stars")),
+                        commits: Some(count(r, "recent_commits")),
+                        ..item(d)
+                    })
+                })
+                .collect();
+            self.save_list(id, &items).await?;
+        }
+        Ok(())
     }
 
     async fn stored_list(&self, id: &str) -> Result<Vec<ListItem>> {

@@ -93,6 +93,22 @@ pub struct GithubRepo {
     /// Refreshes failed in a row (backs the next one off).
     #[serde(default)]
     pub failures: i32,
+    /// The linked package with the most dependents: a browse list's entry for the repository.
+    pub top_package: Option<String>,
+    /// Derived when saved, for the browse lists' indexes: the stars, and the commits of the
+    /// last [`ACTIVE_WEEKS`] weeks.
+    #[serde(default)]
+    pub stars: i64,
+    #[serde(default)]
+    pub recent_commits: i64,
+}
+
+/// Weeks counted by "most active".
+pub const ACTIVE_WEEKS: usize = 12;
+
+/// Commits in the last [`ACTIVE_WEEKS`] of `weeks` (oldest first).
+pub fn recent_commits(weeks: &[i64]) -> i64 {
+    weeks.iter().rev().take(ACTIVE_WEEKS).map(|n| (*n).max(0)).sum()
 }
 
 impl GithubRepo {
@@ -169,7 +185,8 @@ impl Store {
     }
 
     /// Links `link.package` to its repository, creating the repository's document (due
-    /// before any refresh, earlier the more depended upon) when it is new.
+    /// before any refresh, earlier the more depended upon) when it is new, and makes it the
+    /// repository's top package when it has more dependents than the one before.
     pub async fn github_link(&self, link: &Link) -> Result<()> {
         let key = key(&link.owner, &link.repo);
         let linked = self
@@ -178,22 +195,30 @@ impl Store {
                 doc! { "_id": &key, "packages.19999": { "$exists": false } },
                 doc! {
                     "$addToSet": { "packages": &link.package },
-                    "$max": { "priority": link.dependents },
                     "$setOnInsert": {
                         "owner": &link.owner, "repo": &link.repo,
                         "due_at": folded(DateTime::from_millis(0), link.dependents), "etags": {}, "failures": 0,
+                        "priority": link.dependents, "top_package": &link.package, "stars": 0, "recent_commits": 0,
                     },
                 },
             )
             .upsert(true)
             .await;
         match linked {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             // the document exists with MAX_LINKED packages: the filter missed it and the
-            // upsert collided with its `_id`; it stays as it is
-            Err(e) if is_duplicate_key(&e) => Ok(()),
-            Err(e) => Err(StoreError::mongo("update", coll::GITHUB)(e)),
+            // upsert collided with its `_id`; its links stay as they are
+            Err(e) if is_duplicate_key(&e) => {}
+            Err(e) => return Err(StoreError::mongo("update", coll::GITHUB)(e)),
         }
+        self.collection(coll::GITHUB)
+            .update_one(
+                doc! { "_id": &key, "priority": { "$lt": link.dependents } },
+                doc! { "$set": { "priority": link.dependents, "top_package": &link.package } },
+            )
+            .await
+            .map_err(StoreError::mongo("update", coll::GITHUB))?;
+        Ok(())
     }
 
     /// At most `limit` repositories whose data is from `before` or earlier (new ones first).
@@ -233,9 +258,14 @@ impl Store {
     /// and, when what a page shows changed from `before`, renumbers its packages.
     pub async fn github_save(&self, before: &GithubRepo, repo: &GithubRepo) -> Result<bool> {
         let mut set = mongodb::bson::to_document(repo).map_err(|e| StoreError::encode(coll::GITHUB, e))?;
-        for field in ["_id", "packages", "priority"] {
+        for field in ["_id", "packages", "priority", "top_package"] {
             set.remove(field);
         }
+        // what the browse lists sort by (a gone repository drops out of them)
+        let live = repo.gone.is_none();
+        set.insert("stars", if live { repo.facts.as_ref().map_or(0, |f| f.stars) } else { 0 });
+        set.insert("recent_commits", if live { repo.weekly_commits.as_deref().map_or(0, recent_commits) } else { 0 });
+        set.insert("archived", repo.facts.as_ref().is_some_and(|f| f.archived));
         self.collection(coll::GITHUB)
             .update_one(doc! { "_id": &repo.key }, doc! { "$set": set })
             .await

@@ -37,4 +37,4 @@ impl Store {
     }
 }
 
-pub use crate::browse::{BrowseList, ListItem};
+pub use crate::browse::{BrowseList, ListItem, ListSort};

@@ -11,7 +11,8 @@ use crate::seq::PACKAGE_SEQ;
 
 impl Store {
     /// The report as one document (`packages` by state, `stale`, `rejects`, `seq`,
-    /// `checkpoints`, `leases` without their owner tokens, `runs`), printed as text or JSON.
+    /// `checkpoints`, `leases` without their owner tokens, `runs`, `github` repositories and
+    /// how many were never fetched), printed as text or JSON.
     pub async fn status_report(&self) -> Result<Document> {
         // Active packages are all but the few of the other states: counted directly they are a
         // walk over the whole registry, which the development server answers by holding every
@@ -47,6 +48,15 @@ impl Store {
             .map_err(StoreError::mongo("find", coll::LOCKS))?;
         let runs = self.last_runs().await?;
         let seq = self.current_seq(PACKAGE_SEQ).await?;
+        let repositories = self
+            .collection(coll::GITHUB)
+            .estimated_document_count()
+            .await
+            .map_err(StoreError::mongo("count", coll::GITHUB))?;
+        // never fetched: their `due_at` is the epoch or before (see `github`), by its index
+        let not_fetched = self
+            .count_few(coll::GITHUB, doc! { "due_at": { "$lte": mongodb::bson::DateTime::from_millis(0) } })
+            .await?;
         Ok(doc! {
             "packages": by_state,
             "stale": count(stale),
@@ -55,6 +65,7 @@ impl Store {
             "checkpoints": checkpoints,
             "leases": leases,
             "runs": runs,
+            "github": { "repositories": count(repositories), "not_fetched": count(not_fetched) },
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The Nodules site and JSON API.
 pub mod api; // JSON API handlers and the OpenAPI document
+pub mod badge; // /badge/{name}/*.svg: SVG badges for READMEs
 pub mod cache; // rendered pages in memory, dropped when their package changes
 pub mod cli; // command line
 pub mod error; // AppError -> status, error page or JSON

@@ -20,6 +20,10 @@ use crate::metrics::RouteTemplate;
 
 pub const HTML: &str = "text/html; charset=utf-8";
 pub const JSON: &str = "application/json";
+pub const SVG: &str = "image/svg+xml";
+
+/// The content types the page cache keeps answers of (a `Cached` holds a `&'static str`).
+const KEPT_TYPES: &[&str] = &[HTML, JSON, SVG];
 
 /// Browsers and proxies may keep pages a minute; our own cache knows when they change.
 pub const PAGE_CACHE: &str = "public, max-age=60";
@@ -172,9 +176,10 @@ pub async fn page_cache(State(cache): State<Arc<PageCache>>, req: Request, next:
     if let CachePolicy::Browser(cache_control) = policy {
         return send_own(parts, body, cache_control, &headers);
     }
-    let content_type = match parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        Some(JSON) => JSON,
-        _ => HTML,
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let Some(content_type) = KEPT_TYPES.iter().copied().find(|t| content_type == Some(*t)) else {
+        // a type the cache cannot name would come back from it as another one
+        return send_own(parts, body, policy.cache_control(), &headers);
     };
     let mut c = cached(parts.status, content_type, body, &policy);
     c.route = parts.extensions.get::<RouteTemplate>().copied();

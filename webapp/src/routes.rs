@@ -1,8 +1,9 @@
 //! Every URL of the site, in one table, and the layers every answer goes through.
 //!
-//! A package's URLs sit behind two catch-alls (`/package/{*rest}`, `/api/v1/packages/{*rest}`:
-//! axum's `{name}` cannot match `@scope/name`); the [`PackageRoute`] extractor parses what
-//! follows once, into one of the variants listed here, and rejects a bad name before any query.
+//! A package's URLs sit behind three catch-alls (`/package/{*rest}`, `/api/v1/packages/{*rest}`,
+//! `/badge/{*rest}`: axum's `{name}` cannot match `@scope/name`); the [`PackageRoute`]
+//! extractor parses what follows once, into one of the variants listed here, and rejects a
+//! bad name before any query.
 
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ pub const REQUEST_BUDGET: Duration = Duration::from_secs(3);
 pub const PACKAGE_PAGES: &str = "/package/{*rest}";
 /// Every API URL under a package; parsed by [`PackageRoute`].
 pub const PACKAGE_API: &str = "/api/v1/packages/{*rest}";
+/// Every badge of a package; parsed by [`PackageRoute`].
+pub const BADGES: &str = "/badge/{*rest}";
 
 pub const PAGE_MODULE: &str = "/package/{name}";
 pub const PAGE_VERSION: &str = "/package/{name}/v/{version}";
@@ -50,10 +53,14 @@ pub const API_DIFF: &str = "/api/v1/packages/{name}/diff/{from}...{to}";
 pub const API_SEARCH: &str = "/api/v1/search";
 pub const API_SUGGEST: &str = "/api/v1/suggest";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+pub const BADGE_VERSION: &str = "/badge/{name}/version.svg";
+pub const BADGE_DEPENDENTS: &str = "/badge/{name}/dependents.svg";
+pub const BADGE_ACTIVITY: &str = "/badge/{name}/activity.svg";
 
 /// Where a package URL leads. Page variants come from [`PACKAGE_PAGES`], `Api*` variants
-/// from [`PACKAGE_API`]; each has a template ([`PackageRoute::template`]) that `/metrics`
-/// labels it with and, for the API, that the OpenAPI document lists.
+/// from [`PACKAGE_API`], `Badge*` variants from [`BADGES`]; each has a template
+/// ([`PackageRoute::template`]) that `/metrics` labels it with and, for the API, that the
+/// OpenAPI document lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackageRoute {
     /// `/package/{name}`: the module page of the latest version.
@@ -84,6 +91,12 @@ pub enum PackageRoute {
     ApiPackageSearch { name: String, version: String },
     /// `/api/v1/packages/{name}/diff/{from}...{to}`: the files changed between two versions.
     ApiDiff { name: String, from: String, to: String },
+    /// `/badge/{name}/version.svg`: the latest version as an SVG badge.
+    BadgeVersion { name: String },
+    /// `/badge/{name}/dependents.svg`: the number of prod dependents as an SVG badge.
+    BadgeDependents { name: String },
+    /// `/badge/{name}/activity.svg`: the repository's weekly commits as an SVG badge.
+    BadgeActivity { name: String },
 }
 
 impl PackageRoute {
@@ -93,6 +106,8 @@ impl PackageRoute {
     /// The templates of the page variants.
     pub const PAGE_TEMPLATES: &[&str] =
         &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS, PAGE_SOURCE, PAGE_SOURCE_LATEST, PAGE_DIFF, PAGE_DIFF_PICK];
+    /// The templates of the badge variants.
+    pub const BADGE_TEMPLATES: &[&str] = &[BADGE_VERSION, BADGE_DEPENDENTS, BADGE_ACTIVITY];
 
     /// Parses what follows `/package/` (already percent-decoded).
     pub fn parse_page(rest: &str) -> Result<PackageRoute, AppError> {
@@ -144,6 +159,19 @@ impl PackageRoute {
         })
     }
 
+    /// Parses what follows `/badge/` (already percent-decoded).
+    pub fn parse_badge(rest: &str) -> Result<PackageRoute, AppError> {
+        let PackagePath { name, rest, trailing_slash } = PackagePath::parse(rest)?;
+        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+        Ok(match rest.as_slice() {
+            _ if trailing_slash => return Err(AppError::NotFound),
+            ["version.svg"] => PackageRoute::BadgeVersion { name },
+            ["dependents.svg"] => PackageRoute::BadgeDependents { name },
+            ["activity.svg"] => PackageRoute::BadgeActivity { name },
+            _ => return Err(AppError::NotFound),
+        })
+    }
+
     /// The package the URL is about.
     pub fn name(&self) -> &str {
         match self {
@@ -159,7 +187,10 @@ impl PackageRoute {
             | PackageRoute::ApiPackage { name }
             | PackageRoute::ApiDependents { name }
             | PackageRoute::ApiFiles { name, .. }
-            | PackageRoute::ApiFile { name, .. } => name,
+            | PackageRoute::ApiFile { name, .. }
+            | PackageRoute::BadgeVersion { name }
+            | PackageRoute::BadgeDependents { name }
+            | PackageRoute::BadgeActivity { name } => name,
         }
     }
 
@@ -180,6 +211,9 @@ impl PackageRoute {
             PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
             PackageRoute::ApiFiles { .. } => API_FILES,
             PackageRoute::ApiFile { .. } => API_FILE,
+            PackageRoute::BadgeVersion { .. } => BADGE_VERSION,
+            PackageRoute::BadgeDependents { .. } => BADGE_DEPENDENTS,
+            PackageRoute::BadgeActivity { .. } => BADGE_ACTIVITY,
         }
     }
 
@@ -206,24 +240,34 @@ impl PackageRoute {
             PackageRoute::ApiFile { name, version, path } => {
                 format!("/api/v1/packages/{name}/versions/{version}/files/{path}")
             }
+            PackageRoute::BadgeVersion { name } => format!("/badge/{name}/version.svg"),
+            PackageRoute::BadgeDependents { name } => format!("/badge/{name}/dependents.svg"),
+            PackageRoute::BadgeActivity { name } => format!("/badge/{name}/activity.svg"),
         }
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PackageRoute {
-    /// axum's own answer for an undecodable path; otherwise the error as a page or as JSON.
+    /// axum's own answer for an undecodable path; otherwise the error as a page, as JSON or
+    /// as a badge.
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let api = match parts.extensions.get::<MatchedPath>() {
-            Some(m) => m.as_str() == PACKAGE_API,
-            None => parts.uri.path().starts_with("/api/"),
+        let catch_all = match parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str) {
+            Some(PACKAGE_API) => PACKAGE_API,
+            Some(BADGES) => BADGES,
+            Some(_) => PACKAGE_PAGES,
+            None if parts.uri.path().starts_with("/api/") => PACKAGE_API,
+            None if parts.uri.path().starts_with("/badge/") => BADGES,
+            None => PACKAGE_PAGES,
         };
         let Path(rest) = Path::<String>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        if api {
-            PackageRoute::parse_api(&rest).map_err(|e| ApiError(e).into_response())
-        } else {
-            PackageRoute::parse_page(&rest).map_err(|e| PageError(e).into_response())
+        match catch_all {
+            PACKAGE_API => PackageRoute::parse_api(&rest).map_err(|e| ApiError(e).into_response()),
+            BADGES => PackageRoute::parse_badge(&rest).map_err(|e| {
+                crate::badge::refused(crate::badge::label_of_file(rest.rsplit('/').next().unwrap_or("")), e)
+            }),
+            _ => PackageRoute::parse_page(&rest).map_err(|e| PageError(e).into_response()),
         }
     }
 }
@@ -261,10 +305,13 @@ pub fn router(app: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(browse::home))
         .route(PACKAGE_PAGES, get(package::package_pages))
+        .route(BADGES, get(crate::badge::show_badge))
         .route("/keyword/{keyword}", get(browse::keyword))
         .route("/author/{name}", get(browse::author))
         .route("/browse/recent", get(browse::recent))
         .route("/browse/depended", get(browse::depended))
+        .route("/browse/active", get(browse::active))
+        .route("/browse/starred", get(browse::starred))
         .route("/search", get(crate::pages::search::search_page))
         .layer(cache);
     Router::new()
@@ -357,6 +404,23 @@ mod tests {
             Some(PackageRoute::ApiFiles { name: name("p"), version: name("1.0.0") })
         );
         assert!(matches!(PackageRoute::parse_api("p/v/1.0.0"), Err(AppError::NotFound)));
+        assert_eq!(
+            PackageRoute::parse_badge("@s/p/activity.svg").ok(),
+            Some(PackageRoute::BadgeActivity { name: name("@s/p") })
+        );
+        assert!(matches!(PackageRoute::parse_badge("p/version.svg/"), Err(AppError::NotFound)));
+        assert!(matches!(PackageRoute::parse_badge("p/stars.svg"), Err(AppError::NotFound)));
+        assert!(matches!(PackageRoute::parse_badge("version.svg"), Err(AppError::NotFound)));
+        assert!(matches!(PackageRoute::parse_badge("a b/version.svg"), Err(AppError::InvalidName(_))));
+        for route in [
+            PackageRoute::BadgeVersion { name: name("@s/p") },
+            PackageRoute::BadgeDependents { name: name("p") },
+            PackageRoute::BadgeActivity { name: name("@s/p") },
+        ] {
+            let url = route.url();
+            assert_eq!(PackageRoute::parse_badge(url.trim_start_matches("/badge/")).ok(), Some(route.clone()));
+            assert!(PackageRoute::BADGE_TEMPLATES.contains(&route.template()));
+        }
         for route in [
             PackageRoute::Module { name: name("@s/p") },
             PackageRoute::Version { name: name("@s/p"), version: name("1.0.0") },

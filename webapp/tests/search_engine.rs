@@ -136,6 +136,25 @@ fn popularity_orders_equal_text_matches_and_is_log_scaled() {
 }
 
 #[test]
+fn recently_active_packages_rank_slightly_higher_and_archived_is_filterable() {
+    let active = |d: SearchDoc| SearchDoc { active: true, ..d };
+    let index = Index::among_others(&[
+        active(described("widget-live", 100, "Make widgets")),
+        described("widget-idle", 100, "Make widgets"),
+        described("widget-popular", 1_000, "Make widgets"),
+        SearchDoc { archived: true, ..described("widget-archived", 100, "Make widgets") },
+    ]);
+    // equal text and dependents: the active one first; ten times the dependents still wins
+    let names = index.names("widgets");
+    assert_eq!(&names[..2], ["widget-popular", "widget-live"], "{names:?}");
+    assert!(position(&names, "widget-live") < position(&names, "widget-idle"), "{names:?}");
+    assert_eq!(index.names("is:archived"), ["widget-archived"]);
+    assert_eq!(index.names("widgets is:archived"), ["widget-archived"]);
+    assert!(!index.names("widgets not:archived").contains(&"widget-archived".to_string()));
+    assert_eq!(index.names("widgets not:archived").len(), 3);
+}
+
+#[test]
 fn deprecated_packages_are_demoted_and_filterable() {
     let left_pad = SearchDoc { deprecated: true, ..described("left-pad", 100_000, "Pad a string on the left") };
     let index = Index::among_others(&[left_pad, described("pad-left", 1_000, "Pad a string on the left")]);

@@ -170,7 +170,8 @@ async fn every_template_renders_hostile_data_inertly() {
 
     let list = serde_json::json!({
         "title": evil(70), "heading": evil(71), "intro": evil(72), "page": 2, "has_next": true, "base": evil(73),
-        "items": [{ "name": evil(74), "version": evil(75), "description": evil(76), "dependents_count": 3, "modified": "2024-01-01T00:00:00Z", "deprecated": true }],
+        "sorts": [[evil(77), evil(78), true], [evil(79), evil(80), false]], "sep": "&",
+        "items": [{ "name": evil(74), "version": evil(75), "description": evil(76), "dependents_count": 3, "modified": "2024-01-01T00:00:00Z", "deprecated": true, "stars": 5, "commits": 7 }],
     });
     assert_inert("list", &app.render("pages/list.html", minijinja::context! { page => val(&list) }).expect("list"));
     let items = list["items"].clone();

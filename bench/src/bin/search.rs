@@ -306,6 +306,9 @@ fn build_from_dump(dump: &std::path::Path, dir: &std::path::Path) -> anyhow::Res
             ),
             dependents_count: u64::from(dependents.get(&p.name).copied().unwrap_or(0)),
             modified: p.modified.map_or(0, |t| t.timestamp_millis() / 1000),
+            // the 1M dump has no GitHub data
+            active: false,
+            archived: false,
             name: p.name,
         });
         if batch.len() >= 1000 && fail.is_none() {

@@ -66,6 +66,7 @@ pub async fn run(store: Store, args: &GithubArgs) -> anyhow::Result<String> {
             if args.once {
                 break;
             }
+            store.rebuild_github_lists().await?;
             seen.clear();
             tokio::time::sleep(IDLE).await;
             continue;
@@ -102,6 +103,8 @@ pub async fn run(store: Store, args: &GithubArgs) -> anyhow::Result<String> {
         }
     }
     progress.finish();
+    // "most starred" and "most active" follow what this run learned
+    store.rebuild_github_lists().await?;
     tracing::info!(requests = client.requests, "GitHub requests sent");
     Ok(format!(
         "refreshed {}, not modified {}, failed {}, gone {} in {:.1} s",

@@ -26,6 +26,10 @@ fn print_text(r: &Document) {
     println!("  {:<12} {}", "stale", r.get("stale").cloned().unwrap_or(Bson::Null));
     println!("rejects:       {}", r.get("rejects").cloned().unwrap_or(Bson::Null));
     println!("last seq:      {}", r.get("seq").cloned().unwrap_or(Bson::Null));
+    if let Ok(g) = r.get_document("github") {
+        let n = |k: &str| g.get(k).cloned().unwrap_or(Bson::Null);
+        println!("github:        {} repositories, {} never fetched", n("repositories"), n("not_fetched"));
+    }
     println!("checkpoints:");
     for c in r.get_array("checkpoints").into_iter().flatten().filter_map(Bson::as_document) {
         println!("  {}  last_seq {}  at {}", str_of(c, "_id"), str_of(c, "last_seq"), time_of(c, "at"));

@@ -202,5 +202,7 @@ fn recent_item(pkg: &Package) -> nodules_store::browse::ListItem {
         dependents_count: None,
         modified: pkg.modified.and_then(|t| t.try_to_rfc3339_string().ok()),
         deprecated: latest.is_some_and(|l| l.deprecated.is_some()),
+        stars: None,
+        commits: None,
     }
 }

@@ -16,6 +16,7 @@ fn search_projection() -> Document {
         "state": 1, "seq": 1, "latest": 1, "maintainers.name": 1, "dependents_count": 1, "modified": 1,
         "latest_version.description": 1, "latest_version.keywords": 1, "latest_version.author.name": 1,
         "latest_version.license.spdx": 1, "latest_version.deprecated": 1,
+        "latest_version.repository.hosted": 1,
     }
 }
 

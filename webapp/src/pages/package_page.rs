@@ -28,6 +28,8 @@ pub struct PackagePage {
     pub license: Option<String>,
     pub license_is_spdx: bool,
     pub install: String,
+    /// Markdown of the version badge linking here, for a README.
+    pub badge_markdown: String,
     pub repository: Option<Link>,
     pub homepage: Option<String>,
     pub bugs_url: Option<String>,
@@ -119,6 +121,7 @@ impl PackagePage {
         } else {
             format!("{base_url}/package/{name}/v/{}", v.version)
         };
+        let badge_markdown = format!("[![npm]({base_url}/badge/{name}/version.svg)]({base_url}/package/{name})");
         let install = if d.is_latest { format!("npm i {name}") } else { format!("npm i {name}@{}", v.version) };
         let description = v.description.clone();
         let meta_description = description.clone().unwrap_or_else(|| format!("{name} on Nodules"));
@@ -137,6 +140,7 @@ impl PackagePage {
             license: v.license.as_ref().map(|l| l.text.clone()),
             license_is_spdx: v.license.as_ref().is_some_and(|l| l.spdx.is_some()),
             install,
+            badge_markdown,
             repository: v.repository.as_ref().and_then(|r| {
                 // the normalizer only derives http(s) URLs; a page never links anything else
                 let url = r.url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;

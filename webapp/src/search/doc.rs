@@ -28,4 +28,8 @@ pub struct SearchDoc {
     pub dependents_count: u64,
     /// Last modification, seconds since the epoch.
     pub modified: i64,
+    /// Its GitHub repository had commits in the last 12 weeks (ranks it slightly higher).
+    pub active: bool,
+    /// Its GitHub repository is archived (`is:archived`).
+    pub archived: bool,
 }

@@ -284,6 +284,12 @@ fn filters(f: &Fields, parsed: &ParsedQuery) -> Vec<(Occur, Term)> {
     if parsed.not_deprecated {
         out.push((Occur::MustNot, term(Term::from_field_bool(f.deprecated, true))));
     }
+    if parsed.is_archived {
+        out.push((Occur::Must, term(Term::from_field_bool(f.archived, true))));
+    }
+    if parsed.not_archived {
+        out.push((Occur::MustNot, term(Term::from_field_bool(f.archived, true))));
+    }
     if parsed.has_types {
         out.push((Occur::Must, term(Term::from_field_u64(f.has_types, TYPES_TRUE))));
     }

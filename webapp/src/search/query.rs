@@ -51,6 +51,8 @@ pub struct ParsedQuery {
     pub modules: Vec<&'static str>,
     pub is_deprecated: bool,
     pub not_deprecated: bool,
+    pub is_archived: bool,
+    pub not_archived: bool,
     pub has_types: bool,
 }
 
@@ -71,6 +73,8 @@ impl ParsedQuery {
             && self.modules.is_empty())
             || self.is_deprecated
             || self.not_deprecated
+            || self.is_archived
+            || self.not_archived
             || self.has_types
     }
 }
@@ -205,9 +209,11 @@ impl ParsedQuery {
                     .as_str(),
             ),
             Qualifier::Is if lower == "deprecated" => self.is_deprecated = true,
-            Qualifier::Is => return Err(unknown("is:deprecated")),
+            Qualifier::Is if lower == "archived" => self.is_archived = true,
+            Qualifier::Is => return Err(unknown("is:deprecated or is:archived")),
             Qualifier::Not if lower == "deprecated" => self.not_deprecated = true,
-            Qualifier::Not => return Err(unknown("not:deprecated")),
+            Qualifier::Not if lower == "archived" => self.not_archived = true,
+            Qualifier::Not => return Err(unknown("not:deprecated or not:archived")),
             Qualifier::Has if lower == "types" => self.has_types = true,
             Qualifier::Has => return Err(unknown("has:types")),
         }

@@ -7,8 +7,9 @@
 //! - a scoped package whose part after the scope is the query (`node` -> `@types/node`):
 //!   `BARE_TIER + boost`;
 //! - anything else: `text * boost`, where `text` is BM25 over name words (x3), keywords
-//!   (x1.5) and description (x1), and `boost` = `(1 + 0.25 ln(1 + dependents))`, x0.2 when
-//!   deprecated (precomputed at index time, see `schema::Rank`);
+//!   (x1.5) and description (x1), and `boost` = `(1 + 0.25 ln(1 + dependents))`, x1.15 when
+//!   its GitHub repository had commits in the last 12 weeks, x0.2 when deprecated
+//!   (precomputed at index time, see `schema::Rank`);
 //! - with no free text (qualifiers and filters only): `boost`, i.e. by popularity.
 
 use std::collections::BTreeMap;

@@ -11,7 +11,7 @@ use super::doc::SearchDoc;
 use super::tokenize::NameTokenizer;
 
 /// Bump on any change to the fields, their tokenizers or what [`to_document`] puts in them.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `npm_name`: a package name split into words (`@babel/preset-env` -> babel preset env).
 pub const NAME_TOKENIZER: &str = "npm_name";
@@ -31,6 +31,9 @@ const MAX_WORD_BYTES: usize = 40;
 pub const POPULARITY_WEIGHT: f64 = 0.25;
 /// What a deprecated package's boost is multiplied by: demoted, still found.
 pub const DEPRECATED_FACTOR: f64 = 0.2;
+/// What the boost of a package whose GitHub repository had commits in the last 12 weeks
+/// is multiplied by: a slight lift, less than a tenfold difference in dependents makes.
+pub const ACTIVE_FACTOR: f64 = 1.15;
 /// Fixed-point scale of the boost stored in [`RANK`].
 pub const BOOST_SCALE: f64 = 1024.0;
 
@@ -65,6 +68,8 @@ pub struct Fields {
     pub license_facet: Field,
     /// Deprecated flag: indexed (`is:deprecated`), fast, stored.
     pub deprecated: Field,
+    /// Its GitHub repository is archived: indexed (`is:archived`).
+    pub archived: Field,
     /// 0 no types, 1 types, 2 unknown: indexed (`has:types`), fast, stored.
     pub has_types: Field,
     /// `esm`, `cjs` or `dual`: indexed (`module:`), fast, stored.
@@ -113,6 +118,7 @@ pub fn build() -> (Schema, Fields) {
         license_id: b.add_text_field("license_id", raw_lower(IndexRecordOption::Basic)),
         license_facet: b.add_text_field("license_facet", TextOptions::default().set_fast("raw")),
         deprecated: b.add_bool_field("deprecated", INDEXED | FAST | STORED),
+        archived: b.add_bool_field("archived", INDEXED),
         has_types: b.add_u64_field("has_types", INDEXED | FAST | STORED),
         module_type: b.add_text_field(
             "module_type",
@@ -179,7 +185,7 @@ pub struct Rank(pub u64);
 
 impl Rank {
     pub fn pack(doc: &SearchDoc) -> Rank {
-        let boost = popularity_boost(doc.dependents_count, doc.deprecated);
+        let boost = popularity_boost(doc.dependents_count, doc.deprecated, doc.active);
         let boost = (boost * BOOST_SCALE).round().clamp(1.0, f64::from(u16::MAX)) as u64;
         Rank(
             boost
@@ -214,9 +220,11 @@ impl Rank {
     }
 }
 
-/// `1 + POPULARITY_WEIGHT * ln(1 + dependents)`, times [`DEPRECATED_FACTOR`] when deprecated.
-pub fn popularity_boost(dependents: u64, deprecated: bool) -> f64 {
+/// `1 + POPULARITY_WEIGHT * ln(1 + dependents)`, times [`DEPRECATED_FACTOR`] when deprecated
+/// and [`ACTIVE_FACTOR`] when its repository is active.
+pub fn popularity_boost(dependents: u64, deprecated: bool, active: bool) -> f64 {
     let boost = 1.0 + POPULARITY_WEIGHT * (dependents as f64).ln_1p();
+    let boost = if active { boost * ACTIVE_FACTOR } else { boost };
     if deprecated { boost * DEPRECATED_FACTOR } else { boost }
 }
 
@@ -272,6 +280,7 @@ pub fn to_document(f: &Fields, doc: &SearchDoc) -> TantivyDocument {
         }
     }
     d.add_bool(f.deprecated, doc.deprecated);
+    d.add_bool(f.archived, doc.archived);
     d.add_u64(f.has_types, types_code(doc.has_types));
     if let Some(module_type) = doc.module_type.as_deref().filter(|m| module_code(Some(m)) != 0) {
         d.add_text(f.module_type, module_type);
@@ -302,7 +311,7 @@ mod tests {
         assert!(rank.deprecated());
         assert_eq!(rank.types(), TYPES_TRUE as usize);
         assert_eq!(MODULE_NAMES[rank.module()], "dual");
-        assert!((rank.boost() - popularity_boost(1000, true)).abs() < 1.0 / BOOST_SCALE);
+        assert!((rank.boost() - popularity_boost(1000, true, false)).abs() < 1.0 / BOOST_SCALE);
         let plain = Rank::pack(&SearchDoc::default());
         assert_eq!((plain.deprecated(), plain.types(), plain.module()), (false, TYPES_UNKNOWN as usize, 0));
         assert_eq!(plain.boost(), 1.0);
@@ -310,9 +319,12 @@ mod tests {
 
     #[test]
     fn popularity_is_log_scaled_and_deprecation_demotes() {
-        assert!(popularity_boost(1_000_000, false) < 5.0);
-        assert!(popularity_boost(10, false) > popularity_boost(1, false));
-        assert!(popularity_boost(1_000_000, true) < popularity_boost(0, false));
+        assert!(popularity_boost(1_000_000, false, false) < 5.0);
+        assert!(popularity_boost(10, false, false) > popularity_boost(1, false, false));
+        assert!(popularity_boost(1_000_000, true, false) < popularity_boost(0, false, false));
+        // activity lifts slightly: less than ten times the dependents
+        assert!(popularity_boost(10, false, true) > popularity_boost(10, false, false));
+        assert!(popularity_boost(10, false, true) < popularity_boost(100, false, false));
     }
 
     #[test]

@@ -225,9 +225,15 @@ async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(V
     let ids: Vec<String> =
         active.iter().filter_map(|(n, d)| d.get_str("latest").ok().map(|v| format!("{n}@{v}"))).collect();
     let facts = store.search_facts(&ids).await?;
+    // GitHub activity of their repositories (a query per 25)
+    let keys: Vec<Option<String>> = active.iter().map(|(_, d)| nodules_store::browse::github_key(d)).collect();
+    let wanted: Vec<String> = keys.iter().flatten().cloned().collect();
+    let github = store.github_counts(&wanted).await?;
+    let mut keys = keys.into_iter();
     let docs = active
         .into_iter()
         .map(|(name, d)| {
+            let gh = keys.next().flatten().and_then(|k| github.get(&k).copied());
             let latest = d.get_document("latest_version").ok();
             let version = d.get_str("latest").ok().map(str::to_string);
             let source = version.as_ref().and_then(|v| facts.get(&format!("{name}@{v}")));
@@ -258,6 +264,8 @@ async fn to_search_docs(store: &Store, docs: Vec<Document>) -> anyhow::Result<(V
                 module_type: f.and_then(|f| f.get_str("module_type").ok()).map(str::to_string),
                 dependents_count: d.get_i64("dependents_count").ok().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
                 modified: d.get_datetime("modified").map(|t| t.timestamp_millis() / 1000).unwrap_or(0),
+                active: gh.is_some_and(|g| g.recent_commits > 0),
+                archived: gh.is_some_and(|g| g.archived),
                 name,
             }
         })
