@@ -92,7 +92,9 @@ async fn a_monorepo_is_fetched_once_and_refreshes_are_conditional() {
                 "mono-a",
                 json!({ "type": "git", "url": "git+https://github.com/octo/mono.git", "directory": "packages/a" }),
             ),
-            ("mono-b", json!({ "type": "git", "url": "https://github.com/Octo/Mono", "directory": "packages/b" })),
+            // another spelling of the same repository (not another case: which package is linked
+            // first is not fixed, and the fake, unlike GitHub, matches paths case-sensitively)
+            ("mono-b", json!({ "type": "git", "url": "git://github.com/octo/mono.git", "directory": "packages/b" })),
             ("single", json!({ "repository": "github:octo/single", "keywords": ["tools"] })),
             ("elsewhere", json!({ "repository": "gitlab:octo/elsewhere", "keywords": ["tools"] })),
             ("no-repo", Value::Null),

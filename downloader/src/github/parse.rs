@@ -112,6 +112,8 @@ mod tests {
         assert_eq!(facts.description.as_deref(), Some("<script>hi"), "kept as text, escaped by the page");
         assert_eq!(facts.topics, vec!["ok"]);
         assert!(repository(b"<html>rate limited</html>").is_err());
+        assert!(repository(br#"{"stargazers_count": 5,"#).is_err(), "cut short");
+        assert!(commit_activity(b"{}").is_err(), "GitHub's 202 body is not the weeks");
         assert!(repository(b"[1]").is_err());
     }
 
