@@ -4,6 +4,11 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// `1536` → `1.5 kB`.
+/// A stored time as RFC 3339 (what templates and the API show), `None` when absent.
+pub fn rfc3339(t: Option<mongodb::bson::DateTime>) -> Option<String> {
+    t.and_then(|t| t.try_to_rfc3339_string().ok())
+}
+
 pub fn filesize(n: i64) -> String {
     let n = n.max(0) as f64;
     match n {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use nodules_store::model::{ManifestMismatch, Person};
 use serde::Serialize;
+
+use crate::format::rfc3339;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
@@ -140,10 +142,6 @@ pub struct MismatchJson {
     pub tarball: Option<String>,
 }
 
-fn time(t: Option<mongodb::bson::DateTime>) -> Option<String> {
-    t.and_then(|t| t.try_to_rfc3339_string().ok())
-}
-
 fn person(p: &Person) -> PersonJson {
     PersonJson { name: p.name.clone(), email: p.email.clone(), url: p.url.clone() }
 }
@@ -184,7 +182,7 @@ pub fn package_json(d: &PackageData) -> PackageJson {
             .iter()
             .map(|s| VersionJson {
                 version: s.version.clone(),
-                published: time(s.published),
+                published: rfc3339(s.published),
                 deprecated: s.deprecated.clone(),
             })
             .collect(),
@@ -216,8 +214,8 @@ pub fn package_json(d: &PackageData) -> PackageJson {
         deprecated: v.deprecated.clone(),
         dependents_count: d.dependents.as_ref().map_or(0, |x| x.prod.count),
         dev_dependents_count: d.dependents.as_ref().map_or(0, |x| x.dev.count),
-        created: time(p.created),
-        modified: time(p.modified),
+        created: rfc3339(p.created),
+        modified: rfc3339(p.modified),
         source: d.source.as_ref().map(|s| {
             let f = s.facts.as_ref();
             SourceJson {
@@ -251,16 +249,16 @@ fn github(g: &nodules_store::github::GithubRepo) -> GithubJson {
         default_branch: f.default_branch,
         description: f.description,
         topics: f.topics,
-        pushed_at: time(f.pushed_at),
+        pushed_at: rfc3339(f.pushed_at),
         latest_commit: g.latest_commit.as_ref().map(|c| CommitJson {
             sha: c.sha.clone(),
             message: c.message.clone(),
             author: c.author.clone(),
-            date: time(c.date),
+            date: rfc3339(c.date),
             url: c.url.clone(),
         }),
         weekly_commits: g.weekly_commits.clone(),
-        fetched_at: time(g.fetched_at),
+        fetched_at: rfc3339(g.fetched_at),
         error: g.error.clone(),
         gone: g.gone.clone(),
     }

@@ -6,6 +6,8 @@
 use nodules_store::github::GithubRepo;
 use serde::Serialize;
 
+use crate::format::rfc3339;
+
 use crate::package_data::PackageData;
 
 /// Width of one week's bar in the sparkline, and its height at most (SVG units).
@@ -98,10 +100,6 @@ pub fn graph(weeks: &[i64]) -> Graph {
     }
 }
 
-fn time(t: Option<mongodb::bson::DateTime>) -> Option<String> {
-    t.and_then(|t| t.try_to_rfc3339_string().ok())
-}
-
 pub fn view(d: &PackageData) -> GithubView {
     let Some(repository) = d.version.repository.as_ref() else { return GithubView::NoRepository };
     let Some((owner, repo)) = d.github_name() else {
@@ -120,7 +118,7 @@ pub fn view(d: &PackageData) -> GithubView {
             owner: g.owner.clone(),
             repo: g.repo.clone(),
             why: why.clone(),
-            fetched_at: time(g.fetched_at),
+            fetched_at: rfc3339(g.fetched_at),
         };
     }
     GithubView::Shown(Box::new(shown(g, repository.directory.clone())))
@@ -136,15 +134,15 @@ fn shown(g: &GithubRepo, directory: Option<String>) -> Shown {
         forks: facts.forks,
         open_issues: facts.open_issues,
         archived: facts.archived,
-        pushed_at: time(facts.pushed_at),
-        fetched_at: time(g.fetched_at),
+        pushed_at: rfc3339(facts.pushed_at),
+        fetched_at: rfc3339(g.fetched_at),
         error: g.error.clone(),
         description: facts.description,
         commit: g.latest_commit.as_ref().map(|c| CommitView {
             short_sha: c.sha.chars().take(7).collect(),
             message: c.message.clone(),
             author: c.author.clone(),
-            date: time(c.date),
+            date: rfc3339(c.date),
             // only GitHub's own commit pages are linked
             url: c.url.clone().filter(|u| u.starts_with("https://github.com/")),
         }),
