@@ -410,10 +410,20 @@ async fn a_diff_shows_what_a_reviewer_checks_first() {
     assert_eq!(status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&body));
     s.run("nodules-downloader", &["run", "--once"]).await;
 
-    let (status, html) = s.page(diff).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
+    // a diff waits 100 ms for a file's highlighting and shows it plain meanwhile (a slow CI
+    // machine's debug build takes longer): a reload shows it highlighted once it is kept
+    let mut tries = 0;
+    let (doc, html) = loop {
+        let (status, html) = s.page(diff).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let doc = Html::parse_document(&html);
+        tries += 1;
+        if !select(&doc, "[id=\"f-index.js\"] tr.add [class*=\"hl-\"]").is_empty() || tries == 40 {
+            break (doc, html);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
     assert_no_injection(&html, "the diff");
-    let doc = Html::parse_document(&html);
     let review = text(&doc, ".review");
     assert!(review.contains("Install scripts changed") && review.contains("node collect.js"), "{review}");
     for want in ["^1", "^2", "removed", "added", ">=18"] {

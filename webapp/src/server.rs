@@ -32,6 +32,7 @@ pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     app.0.on_demand.set_max_pending(args.max_on_demand);
     app.cache().watch(store.clone());
     app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
+    crate::source::highlight::warm_up();
     let listener = listen(args.listen)?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "serving");
     run(listener, app, args.header_timeout).await
