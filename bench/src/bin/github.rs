@@ -8,6 +8,14 @@
 //! run: wall time, repositories/s, requests sent and requests per repository, 304s. The
 //! reference in the same run: the fake API alone answering the same requests from a plain
 //! HTTP client (reqwest, same concurrency of one), so the ratio says what the refresh adds.
+//!
+//! The packages come from a dump the real `nodules-indexer ingest` reads (REPOS packages on
+//! GitHub, and as many without a repository), so the refresh discovers them itself. After
+//! the refresh, the real `nodules-webapp serve --cache-entries 0` renders module pages: the
+//! same package with the GitHub box and its graph, and without a repository (the box then
+//! says so in one line), alternately,
+//! one request at a time. Prints the cost of the box: milliseconds per page each way, the
+//! ratio, and the bytes it adds.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +24,6 @@ use std::time::Instant;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use nodules_store::github::Link;
 use nodules_store::{DbArgs, Store};
 
 const ETAG: &str = "\"bench-1\"";
@@ -81,10 +88,19 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&DbArgs::new(&uri, &db)).await?;
     store.database().drop().await?;
     store.ensure_indexes().await?;
-    for i in 0..repos {
-        let link = Link { package: format!("pkg-{i}"), owner: "bench".into(), repo: format!("r{i}"), dependents: 0 };
-        store.github_link(&link).await?;
-    }
+    let work = std::env::temp_dir().join(format!("nodules-bench-github-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let dump = work.join("all_docs.json");
+    std::fs::write(&dump, all_docs(repos))?;
+    let bin = |name: &str| std::env::current_exe().map(|e| e.with_file_name(name));
+    let out = tokio::process::Command::new(bin("nodules-indexer")?)
+        .arg("ingest")
+        .arg(&dump)
+        .env("MONGODB_URI", &uri)
+        .env("NODULES_DB", &db)
+        .output()
+        .await?;
+    anyhow::ensure!(out.status.success(), "ingest: {}", String::from_utf8_lossy(&out.stderr));
     let counts = Arc::new(Counts::default());
     let app = axum::Router::new()
         .route("/repos/{owner}/{repo}", axum::routing::get(repo))
@@ -111,12 +127,11 @@ async fn main() -> anyhow::Result<()> {
     counts.requests.store(0, Ordering::Relaxed);
     println!("{}", serde_json::json!({ "run": "bare client", "repos_per_s": 1.0 / bare_per_repo }));
 
-    let bin = std::env::current_exe()?.with_file_name("nodules-downloader");
     for (run, extra) in [("first (200s)", vec![]), ("again (304s)", vec!["--max-age", "0s"])] {
         counts.requests.store(0, Ordering::Relaxed);
         counts.not_modified.store(0, Ordering::Relaxed);
         let started = Instant::now();
-        let out = tokio::process::Command::new(&bin)
+        let out = tokio::process::Command::new(bin("nodules-downloader")?)
             .args(["github", "--once", "--github-api", &api])
             .args(&extra)
             .env("MONGODB_URI", &uri)
@@ -142,5 +157,99 @@ async fn main() -> anyhow::Result<()> {
             })
         );
     }
+    pages(&uri, &db, &work, repos.min(PAGES)).await?;
+    std::fs::remove_dir_all(&work)?;
+    Ok(())
+}
+
+/// Module pages timed each way (and rounds of them, alternating).
+const PAGES: usize = 100;
+const ROUNDS: usize = 5;
+
+/// An `_all_docs` dump as CouchDB writes one (a row per line): `gh-{i}` on GitHub
+/// (`bench/r{i}`) and `plain-{i}` without a repository, otherwise the same manifest.
+fn all_docs(repos: usize) -> String {
+    let doc = |name: String, repository: Option<String>| {
+        let mut manifest = serde_json::json!({
+            "name": name, "version": "1.0.0", "description": "A package of the GitHub benchmark",
+            "license": "MIT", "keywords": ["bench"],
+            "dist": { "tarball": format!("http://registry.test/{name}/-/{name}-1.0.0.tgz"),
+                      "shasum": "0000000000000000000000000000000000000000" },
+        });
+        if let Some(r) = repository {
+            manifest["repository"] = serde_json::json!({ "type": "git", "url": r });
+        }
+        serde_json::json!({ "id": name, "key": name, "value": { "rev": "1-0" }, "doc": {
+            "_id": name, "name": name, "dist-tags": { "latest": "1.0.0" },
+            "versions": { "1.0.0": manifest }, "time": { "1.0.0": "2026-12-01T00:00:00.000000+00:00" },
+        }})
+    };
+    let rows: Vec<String> = (0..repos)
+        .map(|i| doc(format!("gh-{i}"), Some(format!("git+https://github.com/bench/r{i}.git"))))
+        .chain((0..repos).map(|i| doc(format!("plain-{i}"), None)))
+        .map(|r| r.to_string())
+        .collect();
+    format!("{{\"total_rows\":{},\"offset\":0,\"rows\":[\n{}\n]}}\n", rows.len(), rows.join(",\n"))
+}
+
+/// Starts the real webapp with no page cache and times `/package/gh-{i}` (the GitHub box
+/// with its graph) against `/package/plain-{i}` (no repository: the box's one line).
+async fn pages(uri: &str, db: &str, work: &std::path::Path, n: usize) -> anyhow::Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut webapp = tokio::process::Command::new(std::env::current_exe()?.with_file_name("nodules-webapp"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base, "--cache-entries", "0"])
+        .args(["--rate-limit", "0", "--index-dir"])
+        .arg(work.join("index"))
+        .env("MONGODB_URI", uri)
+        .env("NODULES_DB", db)
+        .kill_on_drop(true)
+        .spawn()?;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        anyhow::ensure!(started.elapsed().as_secs() < 60, "the webapp did not start in 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let get = |path: String| {
+        let client = client.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let r = client.get(&url).send().await?;
+            anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+            Ok::<_, anyhow::Error>(r.bytes().await?.len())
+        }
+    };
+    // what is compared: the box with its graph, and no box
+    let page = client.get(format!("{base}/package/gh-0")).send().await?.text().await?;
+    anyhow::ensure!(page.contains("class=\"sparkline\""), "no graph on /package/gh-0");
+    let plain = client.get(format!("{base}/package/plain-0")).send().await?.text().await?;
+    anyhow::ensure!(plain.contains("names no repository"), "/package/plain-0 does not say it has no repository");
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let (mut bytes_with, mut bytes_without) = (0, 0);
+    for _ in 0..ROUNDS {
+        for (kind, times, bytes) in [("gh", &mut with, &mut bytes_with), ("plain", &mut without, &mut bytes_without)] {
+            let started = Instant::now();
+            for i in 0..n {
+                *bytes = get(format!("/package/{kind}-{i}")).await?;
+            }
+            times.push(started.elapsed().as_secs_f64() * 1000.0 / n as f64);
+        }
+    }
+    webapp.kill().await?;
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (w, wo) = (median(&mut with), median(&mut without));
+    println!(
+        "{}",
+        serde_json::json!({
+            "run": "module page, uncached (median of rounds)",
+            "pages": n, "rounds": ROUNDS,
+            "ms_with_graph": w, "ms_without_repository": wo, "ratio": w / wo,
+            "bytes_with_graph": bytes_with, "bytes_without": bytes_without,
+        })
+    );
     Ok(())
 }
