@@ -1,5 +1,6 @@
 //! The crate graph, read from `cargo metadata`: `nodules-store` and `nodules-npm` at the
-//! bottom, the services on them, `tests` and `bench` on top. No service depends on another
+//! bottom (with `nodules-sitemaps`, the library behind the webapp's `sitemaps` command and
+//! routes, on `store` alone), the services on them, `tests` and `bench` on top. No service depends on another
 //! service (npm knowledge goes to `npm/`, queries to `store/`), the libraries depend on no
 //! service, and nothing depends on the crates on top. Every workspace member must have a
 //! place in this table: a new crate is placed here before it lands.
@@ -8,10 +9,10 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-/// The shared libraries: no database code in `npm`, every query in `store`.
-const LIBRARIES: &[&str] = &["nodules-store", "nodules-npm"];
+/// The shared libraries: no database code in `npm` or `sitemaps`, every query in `store`.
+const LIBRARIES: &[&str] = &["nodules-store", "nodules-npm", "nodules-sitemaps"];
 /// The services: each uses the libraries only.
-const SERVICES: &[&str] = &["nodules-indexer", "nodules-downloader", "nodules-webapp", "nodules-sitemaps"];
+const SERVICES: &[&str] = &["nodules-indexer", "nodules-downloader", "nodules-webapp"];
 /// On top: may depend on anything, nothing depends on them.
 const ON_TOP: &[&str] = &["nodules-e2e", "nodules-bench"];
 

@@ -4,12 +4,10 @@
 //! fetched from npm with the machine's `npm`, as `make test` provides it.
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use jsonschema::ValidationError;
 use jsonschema::error::ValidationErrorKind;
+use nodules_e2e::npm_pack::{npm_pack, tgz_member};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -17,40 +15,6 @@ use serde_json::value::RawValue;
 /// Pinned, so a new description never fails a build that changed nothing.
 const OPENAPI_PACKAGE: &str = "@octokit/openapi@23.0.2";
 const DESCRIPTION: &str = "package/generated/api.github.com.deref.json";
-
-/// Downloads the package's tarball into `dir` with `npm pack`; returns its path.
-fn npm_pack(dir: &Path) -> PathBuf {
-    let out = Command::new("npm")
-        .args(["pack", OPENAPI_PACKAGE, "--loglevel=error", "--pack-destination"])
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("the GitHub description test needs `npm` (from Node.js) on PATH: {e}"));
-    assert!(
-        out.status.success(),
-        "npm pack {OPENAPI_PACKAGE} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // npm prints the tarball's file name last
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let name = stdout.lines().last().map(str::trim).filter(|n| n.ends_with(".tgz"));
-    dir.join(name.unwrap_or_else(|| panic!("npm pack {OPENAPI_PACKAGE} named no tarball:\n{stdout}")))
-}
-
-/// The bytes of one member of a .tgz, read without unpacking the rest.
-fn tgz_member(tgz: &Path, member: &str) -> Vec<u8> {
-    let file = std::fs::File::open(tgz).unwrap_or_else(|e| panic!("{}: {e}", tgz.display()));
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    for entry in archive.entries().expect("tar entries") {
-        let mut entry = entry.expect("tar entry");
-        if entry.path().expect("entry path").as_ref() == Path::new(member) {
-            let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-            entry.read_to_end(&mut bytes).expect("read entry");
-            return bytes;
-        }
-    }
-    panic!("{} has no {member}", tgz.display())
-}
 
 /// The description's paths, each left as unparsed text until a sample asks for it: the
 /// whole document as a `serde_json::Value` would take many times its 73 MB.
@@ -141,7 +105,7 @@ fn describe(e: &ValidationError, prefix: &str, out: &mut Vec<String>) {
 #[test]
 fn the_fake_githubs_answers_follow_githubs_openapi_description() {
     let dir = tempfile::tempdir().expect("tmp");
-    let bytes = tgz_member(&npm_pack(dir.path()), DESCRIPTION);
+    let bytes = tgz_member(&npm_pack(OPENAPI_PACKAGE, dir.path()), DESCRIPTION);
     let description: Description =
         serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{OPENAPI_PACKAGE} {DESCRIPTION}: {e}"));
 

@@ -19,6 +19,7 @@ pub mod runs; // last run of each job
 pub mod scan; // every package record, in windows of seq numbers
 pub mod seq; // change numbers
 pub mod shapes; // the query shapes a process sends (the query-shape test)
+pub mod sitemap; // what sitemaps read: shown packages, their keywords and people
 pub mod status; // status's report: counts, checkpoints, leases, runs
 pub mod tally; // database time by command and collection (benchmarks)
 pub mod testing; // TestDb for tests

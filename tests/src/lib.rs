@@ -5,6 +5,7 @@ pub mod bins; // running nodules-* binaries
 pub mod dumps; // writing _all_docs dumps and _changes feeds for tests
 pub mod feed; // FakeFeed: a CouchDB _changes endpoint
 pub mod github; // a fake GitHub's answers, from GitHub's recorded ones
+pub mod npm_pack; // npm packages fetched with npm itself, read without unpacking
 pub mod registry; // FakeRegistry: scripted HTTP answers, request log
 pub mod sample; // the sample site: packages of every kind, indexed, downloaded, ranked
 pub mod tarballs; // npm tarballs and the documents pointing at them

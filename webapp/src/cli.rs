@@ -20,12 +20,23 @@ pub struct Cli {
 pub enum Command {
     /// Serve the site and the API.
     Serve(ServeArgs),
-    /// Write the sitemap index and its gzip'd shards as static files.
+    /// Write the sitemap index (`sitemap.xml`) and its gzip'd shards (`sitemaps/{n}.xml.gz`)
+    /// as static files, for cron and `serve --sitemaps-dir`.
+    ///
+    /// Lists every shown package, keyword and author page at its canonical URL, with when it
+    /// last changed. Shards are fixed hash buckets of the names, so a day's publishes rewrite
+    /// only the shards they fall in (the others keep their bytes). Memory stays flat: pages
+    /// are spilled to a temporary folder inside --out while the packages are read.
     Sitemaps {
+        /// Folder to write into (created when missing).
         #[arg(long)]
         out: PathBuf,
+        /// The site's public URL, as in `serve --base-url`.
         #[arg(long, env = "NODULES_BASE_URL")]
         base_url: String,
+        /// Shards per kind of page instead of one per 25,000 packages (tests).
+        #[arg(long, hide = true)]
+        shards: Option<usize>,
     },
 }
 

@@ -37,6 +37,8 @@ pub enum AppError {
     SearchUnavailable,
     #[error("the search took too long; try a more specific query")]
     SearchTimeout,
+    #[error("the sitemaps are being generated; try again in a minute")]
+    SitemapsNotReady,
     #[error("too many requests; slow down")]
     RateLimited { retry_after_secs: u64 },
     #[error("the server is busy; try again in a moment")]
@@ -85,6 +87,7 @@ impl AppError {
             AppError::DatabaseUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
             AppError::SearchUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "search_unavailable"),
             AppError::SearchTimeout => (StatusCode::SERVICE_UNAVAILABLE, "search_timeout"),
+            AppError::SitemapsNotReady => (StatusCode::SERVICE_UNAVAILABLE, "sitemaps_not_ready"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -97,7 +100,7 @@ impl AppError {
             AppError::RateLimited { retry_after_secs } | AppError::Overloaded { retry_after_secs } => {
                 Some(*retry_after_secs)
             }
-            AppError::DatabaseUnavailable | AppError::SearchUnavailable => Some(30),
+            AppError::DatabaseUnavailable | AppError::SearchUnavailable | AppError::SitemapsNotReady => Some(30),
             AppError::SearchTimeout | AppError::Preparing { .. } => Some(5),
             _ => None,
         }

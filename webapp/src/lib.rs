@@ -18,5 +18,7 @@ pub mod respond; // ETags, 304s, Cache-Control, the page cache
 pub mod routes; // every URL, one table
 pub mod search; // Tantivy index: schema, sync, queries
 pub mod server; // serve: state, background work, listener
+pub mod sitemaps; // /sitemap.xml, its shards, /robots.txt
+pub mod sitemaps_cli; // the `sitemaps` command
 pub mod source; // the source browser: folders, highlighted files, raw bytes
 pub mod state; // AppState, templates

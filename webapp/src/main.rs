@@ -16,7 +16,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => nodules_webapp::server::serve(cli.db, args).await,
-            Command::Sitemaps { .. } => anyhow::bail!("`sitemaps` is not built yet"),
+            Command::Sitemaps { out, base_url, shards } => {
+                nodules_webapp::sitemaps_cli::run(cli.db, &out, &base_url, shards).await
+            }
         }
     });
     match result {

@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::api;
@@ -317,6 +318,9 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(pages)
+        .route("/sitemap.xml", get(crate::sitemaps::index))
+        .route("/sitemaps/{file}", get(crate::sitemaps::shard))
+        .route("/robots.txt", get(crate::sitemaps::robots))
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/metrics", get(crate::metrics::show_metrics))
@@ -342,7 +346,11 @@ pub fn site(app: AppState) -> Site {
         .layer(axum::middleware::from_fn(crate::protect::limits::request_limits))
         .layer(axum::middleware::from_fn_with_state(app.clone(), shed_load))
         .layer(axum::middleware::from_fn_with_state(app.clone(), rate_limit))
-        .layer(CompressionLayer::new())
+        // a sitemap shard is a .gz file: not compressed again
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/gzip"))),
+        )
         .layer(axum::middleware::from_fn_with_state(app.clone(), budget))
         .service(router(app));
     tower::util::BoxCloneSyncService::new(service)

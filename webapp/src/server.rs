@@ -30,6 +30,9 @@ pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
     let limits = RateLimits::new(args.rate_limit, args.trust_proxy);
     let app = AppState::with_protection(store.clone(), config, args.cache_entries, limits, args.max_in_flight)?;
     app.0.on_demand.set_max_pending(args.max_on_demand);
+    if let Some(dir) = &args.sitemaps_dir {
+        app.0.sitemaps.serve_from(dir.clone());
+    }
     app.cache().watch(store.clone());
     app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
     crate::source::highlight::warm_up();

@@ -46,6 +46,8 @@ pub struct Inner {
     pub renderer: crate::source::background::Renderer,
     /// The search index, once `serve` started it (tests without one get 503 on search).
     pub search: std::sync::OnceLock<Arc<SearchService>>,
+    /// The sitemap files served.
+    pub sitemaps: Arc<crate::sitemaps::SitemapFiles>,
 }
 
 /// One `AppState(Arc<Inner>)` for all handlers, via `State`. Middleware and handlers that
@@ -136,6 +138,7 @@ impl AppState {
                 .build(),
             renderer: Default::default(),
             search: std::sync::OnceLock::new(),
+            sitemaps: Default::default(),
         })))
     }
 

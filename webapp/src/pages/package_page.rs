@@ -116,11 +116,9 @@ impl PackagePage {
         let p: &Package = &d.package;
         let v: &VersionRecord = &d.version;
         let name = p.name.clone();
-        let canonical = if d.is_latest {
-            format!("{base_url}/package/{name}")
-        } else {
-            format!("{base_url}/package/{name}/v/{}", v.version)
-        };
+        // the sitemaps list the same URL
+        let canonical = nodules_sitemaps::urls::package(base_url, &name);
+        let canonical = if d.is_latest { canonical } else { format!("{canonical}/v/{}", v.version) };
         let badge_markdown = format!("[![npm]({base_url}/badge/{name}/version.svg)]({base_url}/package/{name})");
         let install = if d.is_latest { format!("npm i {name}") } else { format!("npm i {name}@{}", v.version) };
         let description = v.description.clone();
