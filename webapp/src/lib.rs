@@ -4,6 +4,7 @@ pub mod badge; // /badge/{name}/*.svg: SVG badges for READMEs
 pub mod cache; // rendered pages in memory, dropped when their package changes
 pub mod cli; // command line
 pub mod error; // AppError -> status, error page or JSON
+pub mod feeds; // Atom feeds: recent, a package's versions, a keyword's and an author's packages
 pub mod format; // display helpers for templates
 pub mod hit; // a kept page answered before routing
 pub mod media; // embedded static files

@@ -67,7 +67,7 @@ struct Wants {
 async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wants) -> Result<Found, AppError> {
     let Wants { bounded, dependents: with_dependents } = wants;
     let store = app.store();
-    let package = match package(app, name).await? {
+    let package = match record(app, name).await? {
         Some(p) if p.state != PackageState::Stub => p,
         _ => return Err(AppError::PackageNotFound { name: name.to_string() }),
     };
@@ -117,7 +117,7 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wan
 }
 
 /// The package's record: kept in memory until the package changes (see `PageCache`).
-async fn package(app: &AppState, name: &str) -> Result<Option<Package>, AppError> {
+pub async fn record(app: &AppState, name: &str) -> Result<Option<Package>, AppError> {
     let cache = app.cache();
     if let Some(kept) = cache.record(name) {
         return Ok(Some(Package::clone(&kept)));

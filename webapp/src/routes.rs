@@ -45,6 +45,7 @@ pub const PAGE_SOURCE_LATEST: &str = "/package/{name}/source/{path}";
 pub const PAGE_PACKAGE_SEARCH: &str = "/package/{name}/v/{version}/search";
 pub const PAGE_DIFF: &str = "/package/{name}/diff/{from}...{to}";
 pub const PAGE_DIFF_PICK: &str = "/package/{name}/diff";
+pub const PAGE_FEED: &str = "/package/{name}/feed.atom";
 pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
 pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
 pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
@@ -80,6 +81,8 @@ pub enum PackageRoute {
     Diff { name: String, from: String, to: String },
     /// `/package/{name}/diff`: the versions picker (`?from=&to=` redirects to [`PackageRoute::Diff`]).
     DiffPick { name: String },
+    /// `/package/{name}/feed.atom`: its versions as an Atom feed.
+    Feed { name: String },
     /// `/api/v1/packages/{name}`: the package JSON.
     ApiPackage { name: String },
     /// `/api/v1/packages/{name}/dependents`: the dependents by cursor.
@@ -105,8 +108,16 @@ impl PackageRoute {
     pub const API_TEMPLATES: &[&str] =
         &[API_PACKAGE, API_DEPENDENTS, API_FILES, API_FILE, API_PACKAGE_SEARCH, API_DIFF];
     /// The templates of the page variants.
-    pub const PAGE_TEMPLATES: &[&str] =
-        &[PAGE_MODULE, PAGE_VERSION, PAGE_DEPENDENTS, PAGE_SOURCE, PAGE_SOURCE_LATEST, PAGE_DIFF, PAGE_DIFF_PICK];
+    pub const PAGE_TEMPLATES: &[&str] = &[
+        PAGE_MODULE,
+        PAGE_VERSION,
+        PAGE_DEPENDENTS,
+        PAGE_SOURCE,
+        PAGE_SOURCE_LATEST,
+        PAGE_DIFF,
+        PAGE_DIFF_PICK,
+        PAGE_FEED,
+    ];
     /// The templates of the badge variants.
     pub const BADGE_TEMPLATES: &[&str] = &[BADGE_VERSION, BADGE_DEPENDENTS, BADGE_ACTIVITY];
 
@@ -128,6 +139,7 @@ impl PackageRoute {
             ["v", version, "source", path @ ..] => source(Some(version), path),
             ["v", version, "search"] => PackageRoute::PackageSearch { name, version: version.to_string() },
             ["diff"] => PackageRoute::DiffPick { name },
+            ["feed.atom"] if !trailing_slash => PackageRoute::Feed { name },
             ["diff", spec] => match spec.split_once("...") {
                 Some((from, to)) if !from.is_empty() && !to.is_empty() => {
                     PackageRoute::Diff { name, from: from.to_string(), to: to.to_string() }
@@ -184,6 +196,7 @@ impl PackageRoute {
             | PackageRoute::PackageSearch { name, .. }
             | PackageRoute::ApiPackageSearch { name, .. }
             | PackageRoute::DiffPick { name }
+            | PackageRoute::Feed { name }
             | PackageRoute::ApiDiff { name, .. }
             | PackageRoute::ApiPackage { name }
             | PackageRoute::ApiDependents { name }
@@ -207,6 +220,7 @@ impl PackageRoute {
             PackageRoute::PackageSearch { .. } => PAGE_PACKAGE_SEARCH,
             PackageRoute::ApiPackageSearch { .. } => API_PACKAGE_SEARCH,
             PackageRoute::DiffPick { .. } => PAGE_DIFF_PICK,
+            PackageRoute::Feed { .. } => PAGE_FEED,
             PackageRoute::ApiDiff { .. } => API_DIFF,
             PackageRoute::ApiPackage { .. } => API_PACKAGE,
             PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
@@ -230,6 +244,7 @@ impl PackageRoute {
             }
             PackageRoute::Diff { name, from, to } => crate::source::diff_page::url(name, from, to),
             PackageRoute::DiffPick { name } => format!("/package/{name}/diff"),
+            PackageRoute::Feed { name } => format!("/package/{name}/feed.atom"),
             PackageRoute::PackageSearch { name, version } => format!("/package/{name}/v/{version}/search"),
             PackageRoute::ApiPackageSearch { name, version } => {
                 format!("/api/v1/packages/{name}/versions/{version}/search")
@@ -308,7 +323,10 @@ pub fn router(app: AppState) -> Router {
         .route(PACKAGE_PAGES, get(package::package_pages))
         .route(BADGES, get(crate::badge::show_badge))
         .route("/keyword/{keyword}", get(browse::keyword))
+        .route("/keyword/{keyword}/feed.atom", get(crate::feeds::keyword))
         .route("/author/{name}", get(browse::author))
+        .route("/author/{name}/feed.atom", get(crate::feeds::author))
+        .route("/feeds/recent.atom", get(crate::feeds::recent))
         .route("/browse/recent", get(browse::recent))
         .route("/browse/depended", get(browse::depended))
         .route("/browse/active", get(browse::active))

@@ -36,6 +36,8 @@ struct ListPage {
     sorts: Vec<(&'static str, String, bool)>,
     /// The separator before `page=` in `base` (`?` or `&`).
     sep: &'static str,
+    /// The list's Atom feed, when it has one.
+    feed: Option<String>,
 }
 
 /// `?sort=` of a keyword or person list (anything else: by dependents).
@@ -144,13 +146,28 @@ async fn list(
         return Err(PageError(AppError::NotFound));
     }
     let sorts = if named { sort_links(&base, sort) } else { Vec::new() };
+    let feed = match list {
+        BrowseList::Keyword(_) | BrowseList::Person(_) => Some(format!("{base}/feed.atom")),
+        BrowseList::Recent => Some("/feeds/recent.atom".to_string()),
+        _ => None,
+    };
     let (base, sep) = match sort {
         ListSort::Dependents => (base, "?"),
         ListSort::Stars => (format!("{base}?sort=stars"), "&"),
         ListSort::Activity => (format!("{base}?sort=activity"), "&"),
     };
-    let view =
-        ListPage { title: format!("{heading} – Nodules"), heading, intro, items, page, has_next, base, sorts, sep };
+    let view = ListPage {
+        title: format!("{heading} – Nodules"),
+        heading,
+        intro,
+        items,
+        page,
+        has_next,
+        base,
+        sorts,
+        sep,
+        feed,
+    };
     let html = app.render("pages/list.html", minijinja::context! { page => crate::state::val(&view) })?;
     Ok(answer(CachePolicy::Global(None), StatusCode::OK, HTML, html))
 }

@@ -37,6 +37,7 @@ pub async fn package_pages(
         PackageRoute::Diff { name, from, to } => crate::source::diff_page::show(&app, name, from, to, &all).await,
         PackageRoute::PackageSearch { name, version } => crate::source::show_search(&app, name, version, &all).await,
         PackageRoute::DiffPick { name } => crate::source::diff_page::pick(&app, name, &all).await,
+        PackageRoute::Feed { name } => crate::feeds::package_feed(&app, name).await,
         _ => Err(PageError(AppError::NotFound)),
     };
     let mut r = answer.into_response();
