@@ -18,6 +18,8 @@ pub struct Cli {
     pub db: DbArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub log: nodules_npm::logging::LogArgs,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -5,7 +5,7 @@ use nodules_downloader::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    nodules_npm::logging::init();
+    nodules_npm::logging::init(cli.log.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -19,6 +19,8 @@ pub struct Cli {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub log: nodules_npm::logging::LogArgs,
 
     /// Read and normalize everything, write nothing (no database needed for `ingest`).
     #[arg(long, global = true)]

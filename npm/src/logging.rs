@@ -19,15 +19,32 @@ pub fn interactive() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// Starts logging at `info` (or what `RUST_LOG` says), to stderr.
-pub fn init() {
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// For people: one line per event, coloured on a terminal.
+    #[default]
+    Text,
+    /// For log collectors: one JSON object per line (timestamp, level, fields, message).
+    Json,
+}
+
+/// `--log-format`, shared by every binary.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LogArgs {
+    /// How log lines (on stderr) are written: `text` or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "NODULES_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// Starts logging at `info` (or what `RUST_LOG` says), to stderr, in `format`.
+pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| LineWriter(Vec::new()))
-        .with_ansi(interactive())
-        .with_target(false)
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| LineWriter(Vec::new()));
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(interactive()).with_target(false).try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).with_current_span(false).try_init(),
+    };
 }
 
 /// Buffers one event, then writes it with the bars suspended.

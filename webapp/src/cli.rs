@@ -12,6 +12,8 @@ use nodules_store::DbArgs;
 pub struct Cli {
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub log: nodules_npm::logging::LogArgs,
     #[command(subcommand)]
     pub command: Command,
 }
