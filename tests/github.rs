@@ -329,6 +329,11 @@ async fn renames_gone_repositories_broken_answers_and_limits() {
     let broken = repo(&db, "octo", "broken").await;
     assert!(broken.error.as_deref().is_some_and(|e| e.contains("not JSON")), "{:?}", broken.error);
     assert!(broken.facts.is_none());
+    // status counts the failing one; nothing is due right after the run
+    let status = run_bin("nodules-indexer", &db, &["status", "--json"]).await;
+    status.assert_ok();
+    let v: Value = serde_json::from_str(&status.stdout).expect("status JSON");
+    assert_eq!((&v["github"]["failing"], &v["github"]["due"]), (&json!(1), &json!(0)), "{v}");
     assert_eq!(repo(&db, "octo", "waits").await.facts.map(|f| f.stars), Some(5));
     assert_eq!(repo(&db, "octo", "resets").await.facts.map(|f| f.stars), Some(6));
     assert_eq!(gh.requests("/repos/octo/waits").len(), 2, "asked again after the wait");

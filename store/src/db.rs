@@ -227,6 +227,8 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         (coll::TREES, doc! { "source": 1, "page": 1 }, "source_page", None),
         // the GitHub refresh takes the most important due repository first
         (coll::GITHUB, doc! { "due_at": 1 }, "due", None),
+        // status: repositories whose last refreshes failed (few: most are 0)
+        (coll::GITHUB, doc! { "failures": 1 }, "failures", None),
         // rebuilding "most starred" and "most active" (after each refresh run)
         (coll::GITHUB, doc! { "stars": -1 }, "stars", None),
         (coll::GITHUB, doc! { "recent_commits": -1 }, "recent_commits", None),

@@ -11,8 +11,8 @@ use crate::seq::PACKAGE_SEQ;
 
 impl Store {
     /// The report as one document (`packages` by state, `stale`, `rejects`, `seq`,
-    /// `checkpoints`, `leases` without their owner tokens, `runs`, `github` repositories and
-    /// how many were never fetched), printed as text or JSON.
+    /// `checkpoints`, `leases` without their owner tokens, `runs`, `github` repositories, how
+    /// many were never fetched, are due (data older than a day) and are failing), printed as text or JSON.
     pub async fn status_report(&self) -> Result<Document> {
         // Active packages are all but the few of the other states: counted directly they are a
         // walk over the whole registry, which the development server answers by holding every
@@ -57,6 +57,12 @@ impl Store {
         let not_fetched = self
             .count_few(coll::GITHUB, doc! { "due_at": { "$lte": mongodb::bson::DateTime::from_millis(0) } })
             .await?;
+        // due (never fetched, or data older than the refresh's default `--max-age` of a day),
+        // and failing: by their indexes
+        let day_ago =
+            mongodb::bson::DateTime::from_millis(mongodb::bson::DateTime::now().timestamp_millis() - 86_400_000);
+        let due = self.count_few(coll::GITHUB, doc! { "due_at": { "$lte": day_ago } }).await?;
+        let failing = self.count_few(coll::GITHUB, doc! { "failures": { "$gt": 0 } }).await?;
         Ok(doc! {
             "packages": by_state,
             "stale": count(stale),
@@ -65,7 +71,10 @@ impl Store {
             "checkpoints": checkpoints,
             "leases": leases,
             "runs": runs,
-            "github": { "repositories": count(repositories), "not_fetched": count(not_fetched) },
+            "github": {
+                "repositories": count(repositories), "not_fetched": count(not_fetched),
+                "due": count(due), "failing": count(failing),
+            },
         })
     }
 }

@@ -28,7 +28,13 @@ fn print_text(r: &Document) {
     println!("last seq:      {}", r.get("seq").cloned().unwrap_or(Bson::Null));
     if let Ok(g) = r.get_document("github") {
         let n = |k: &str| g.get(k).cloned().unwrap_or(Bson::Null);
-        println!("github:        {} repositories, {} never fetched", n("repositories"), n("not_fetched"));
+        println!(
+            "github:        {} repositories, {} never fetched, {} due (older than a day), {} failing",
+            n("repositories"),
+            n("not_fetched"),
+            n("due"),
+            n("failing")
+        );
     }
     println!("checkpoints:");
     for c in r.get_array("checkpoints").into_iter().flatten().filter_map(Bson::as_document) {
