@@ -16,6 +16,7 @@ impl Store {
         summary: &str,
         counts: &[(&str, u64)],
     ) -> Result<()> {
+        debug_assert!(JOBS.contains(&job), "{job} is not in runs::JOBS: /metrics would not show it");
         let counts: Document = counts
             .iter()
             .map(|&(name, n)| (name.to_string(), Bson::Int64(i64::try_from(n).unwrap_or(i64::MAX))))
@@ -48,5 +49,58 @@ impl Store {
             .try_collect()
             .await
             .map_err(StoreError::mongo("find", coll::RUNS))
+    }
+}
+
+/// A job's last run, as `/metrics` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRun {
+    pub job: String,
+    /// When it finished, in ms since the epoch.
+    pub finished_at_ms: Option<i64>,
+    pub ok: bool,
+    /// Its counts by name (`ingested`, `failed`, …).
+    pub counts: Vec<(String, i64)>,
+}
+
+/// Every job that records its runs (`record_run`'s `job`): `/metrics` reads them by key.
+pub const JOBS: &[&str] = &["ingest", "fetch", "follow", "rerank", "rebuild", "sitemaps", "download", "github"];
+
+impl Store {
+    /// The last run of each of [`JOBS`], typed, read by key (a scrape never scans).
+    pub async fn job_runs(&self) -> Result<Vec<JobRun>> {
+        use futures::TryStreamExt;
+        let docs: Vec<Document> = self
+            .collection(coll::RUNS)
+            .find(doc! { "_id": { "$in": JOBS } })
+            .await
+            .map_err(StoreError::mongo("find", coll::RUNS))?
+            .try_collect()
+            .await
+            .map_err(StoreError::mongo("find", coll::RUNS))?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| {
+                let counts = d
+                    .get_document("counts")
+                    .map(|c| c.iter().filter_map(|(k, v)| Some((k.clone(), int(v)?))).collect())
+                    .unwrap_or_default();
+                Some(JobRun {
+                    job: d.get_str("_id").ok()?.to_string(),
+                    finished_at_ms: d.get_datetime("finished_at").ok().map(|t| t.timestamp_millis()),
+                    ok: d.get_bool("ok").unwrap_or(false),
+                    counts,
+                })
+            })
+            .collect())
+    }
+}
+
+fn int(v: &Bson) -> Option<i64> {
+    match v {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        Bson::Double(f) => Some(*f as i64),
+        _ => None,
     }
 }

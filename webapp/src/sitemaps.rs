@@ -55,6 +55,7 @@ impl SitemapFiles {
             return;
         }
         let (files, store, base) = (self.clone(), app.store().clone(), app.0.config.base_url.clone());
+        let metrics = app.0.metrics.clone();
         tokio::spawn(async move {
             let result = async {
                 let dir = tempfile::Builder::new().prefix("nodules-sitemaps-").tempdir()?;
@@ -65,11 +66,16 @@ impl SitemapFiles {
             match result {
                 Ok((dir, summary)) => {
                     tracing::info!("{summary}");
+                    let urls = summary.packages + summary.keywords + summary.authors;
+                    metrics.sitemaps_generated(Some((urls, (summary.secs * 1000.0) as u64)));
                     if let Ok(mut c) = files.current.lock() {
                         *c = Some(Arc::new(Generated { dir, at: Instant::now() }));
                     }
                 }
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "generating the sitemaps failed"),
+                Err(e) => {
+                    metrics.sitemaps_generated(None);
+                    tracing::warn!(error = %format!("{e:#}"), "generating the sitemaps failed");
+                }
             }
             files.running.store(false, Ordering::Release);
             files.done.notify_waiters();
