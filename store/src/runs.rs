@@ -38,17 +38,20 @@ impl Store {
         Ok(())
     }
 
-    /// Every job's last run.
+    /// The last run of each of [`JOBS`], by job name, read by key (a `/metrics` scrape
+    /// reads them too: never a scan).
     pub async fn last_runs(&self) -> Result<Vec<Document>> {
         use futures::TryStreamExt;
-        self.collection(coll::RUNS)
-            .find(doc! {})
-            .sort(doc! { "_id": 1 })
+        let mut docs: Vec<Document> = self
+            .collection(coll::RUNS)
+            .find(doc! { "_id": { "$in": JOBS } })
             .await
             .map_err(StoreError::mongo("find", coll::RUNS))?
             .try_collect()
             .await
-            .map_err(StoreError::mongo("find", coll::RUNS))
+            .map_err(StoreError::mongo("find", coll::RUNS))?;
+        docs.sort_by(|a, b| a.get_str("_id").ok().cmp(&b.get_str("_id").ok()));
+        Ok(docs)
     }
 }
 
@@ -67,23 +70,15 @@ pub struct JobRun {
 pub const JOBS: &[&str] = &["ingest", "fetch", "follow", "rerank", "rebuild", "sitemaps", "download", "github"];
 
 impl Store {
-    /// The last run of each of [`JOBS`], typed, read by key (a scrape never scans).
+    /// The last run of each of [`JOBS`], typed.
     pub async fn job_runs(&self) -> Result<Vec<JobRun>> {
-        use futures::TryStreamExt;
-        let docs: Vec<Document> = self
-            .collection(coll::RUNS)
-            .find(doc! { "_id": { "$in": JOBS } })
-            .await
-            .map_err(StoreError::mongo("find", coll::RUNS))?
-            .try_collect()
-            .await
-            .map_err(StoreError::mongo("find", coll::RUNS))?;
+        let docs = self.last_runs().await?;
         Ok(docs
             .iter()
             .filter_map(|d| {
                 let counts = d
                     .get_document("counts")
-                    .map(|c| c.iter().filter_map(|(k, v)| Some((k.clone(), int(v)?))).collect())
+                    .map(|c| c.keys().filter_map(|k| Some((k.clone(), crate::model::int_field(c, k)?))).collect())
                     .unwrap_or_default();
                 Some(JobRun {
                     job: d.get_str("_id").ok()?.to_string(),
@@ -93,14 +88,5 @@ impl Store {
                 })
             })
             .collect())
-    }
-}
-
-fn int(v: &Bson) -> Option<i64> {
-    match v {
-        Bson::Int32(n) => Some(i64::from(*n)),
-        Bson::Int64(n) => Some(*n),
-        Bson::Double(f) => Some(*f as i64),
-        _ => None,
     }
 }
