@@ -66,3 +66,55 @@
   window.addEventListener("hashchange", mark);
   mark();
 })();
+
+// The home page's "recently updated" list, kept current from the live stream (the page is
+// complete without it): a publish or update moves the package to the top.
+(function () {
+  "use strict";
+  var list = document.querySelector("ol[data-live]");
+  if (!list || !window.EventSource) return;
+  var size = Math.max(list.children.length, 10);
+  var source = new EventSource(list.dataset.live);
+  function show(e) {
+    var ev;
+    try { ev = JSON.parse(e.data); } catch (_) { return; }
+    if (!ev.package || !/^\/package\//.test(ev.url || "")) return;
+    var item = document.createElement("li");
+    item.className = "row";
+    var main = document.createElement("div");
+    main.className = "row-main";
+    var a = document.createElement("a");
+    a.className = "pkg";
+    a.href = ev.url;
+    a.textContent = ev.package;
+    main.appendChild(a);
+    if (ev.version) {
+      var v = document.createElement("span");
+      v.className = "version";
+      v.textContent = ev.version;
+      main.appendChild(v);
+    }
+    var side = document.createElement("div");
+    side.className = "row-side";
+    var when = document.createElement("span");
+    when.className = "muted";
+    when.textContent = ev.kind === "publish" ? "just published" : "just updated";
+    side.appendChild(when);
+    item.append(main, side);
+    list.querySelectorAll("a.pkg").forEach(function (old) {
+      if (old.textContent === ev.package) old.closest("li").remove();
+    });
+    list.querySelectorAll("li.muted").forEach(function (empty) { empty.remove(); });
+    list.prepend(item);
+    while (list.children.length > size) list.lastElementChild.remove();
+  }
+  source.addEventListener("publish", show);
+  source.addEventListener("update", show);
+  source.addEventListener("remove", function (e) {
+    var ev;
+    try { ev = JSON.parse(e.data); } catch (_) { return; }
+    list.querySelectorAll("a.pkg").forEach(function (old) {
+      if (old.textContent === ev.package) old.closest("li").remove();
+    });
+  });
+})();

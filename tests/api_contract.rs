@@ -61,7 +61,9 @@ async fn schemathesis_finds_nothing_in_the_api() {
     cmd.args(["run", &web.url("/api/v1/openapi.json")])
         .args(["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES, "--workers", "2"])
-        .args(["--generation-database", "none", "--no-color", "--request-timeout", "10"]);
+        .args(["--generation-database", "none", "--no-color", "--request-timeout", "10"])
+        // the live stream does not end: the one operation left out, by name
+        .args(["--exclude-operation-id", "stream"]);
     let out = run(cmd, work.path(), "schemathesis").await;
     println!("{out}");
 }

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nodules_e2e::dumps::packument;
 use nodules_e2e::web::Webapp;
 use nodules_e2e::{FakeRegistry, run_bin};
 use nodules_store::testing::TestDb;
@@ -42,10 +41,13 @@ async fn one_scrape_shows_the_jobs_last_runs_and_sitemap_generations() {
     let db = TestDb::new().await;
     let reg = FakeRegistry::start().await;
     for n in ["one", "two"] {
-        reg.package(n, &packument(n, &[("1.0.0", json!({}))]));
+        reg.publish(n, &[("index.js", b"module.exports = 1")], json!({}));
     }
     let url = reg.url();
     run_bin("nodules-indexer", &db, &["--registry", &url, "fetch", "one", "two"]).await.assert_ok();
+    run_bin("nodules-downloader", &db, &["--registry", &url, "run", "--once"]).await.assert_ok();
+    // no repository known: nothing is asked of the (unreachable) API
+    run_bin("nodules-downloader", &db, &["github", "--once", "--github-api", "http://127.0.0.1:9"]).await.assert_ok();
     let web = Webapp::start(&db, &[]).await;
     let client = reqwest::Client::new();
     assert_eq!(client.get(web.url("/sitemap.xml")).send().await.expect("sitemap").status(), 200);
@@ -63,6 +65,16 @@ async fn one_scrape_shows_the_jobs_last_runs_and_sitemap_generations() {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs_f64();
     assert!((now - finished).abs() < 600.0, "finished {finished}, now {now}");
     assert_eq!(value(&samples, "nodules_job_runs_readable", json!({})), Some(1.0));
+    // the downloader and the GitHub refresher record theirs too, queue depths included
+    let count =
+        |job: &str, count: &str| value(&samples, "nodules_job_last_run_count", json!({ "job": job, "count": count }));
+    assert_eq!(value(&samples, "nodules_job_last_run_success", json!({ "job": "download" })), Some(1.0));
+    assert_eq!(count("download", "downloaded"), Some(2.0));
+    assert_eq!(count("download", "failed"), Some(0.0));
+    assert_eq!(count("download", "queue_depth"), Some(0.0));
+    assert_eq!(value(&samples, "nodules_job_last_run_success", json!({ "job": "github" })), Some(1.0));
+    assert_eq!(count("github", "due"), Some(0.0));
+    assert_eq!(count("github", "failed"), Some(0.0));
     assert_eq!(value(&samples, "nodules_sitemap_generations_total", json!({})), Some(1.0));
     assert_eq!(value(&samples, "nodules_sitemap_urls", json!({})), Some(2.0), "two packages, no keywords or authors");
     let sitemap = json!({ "route": "/sitemap.xml", "status": "2xx" });

@@ -19,9 +19,13 @@ use crate::worker::{Counts, Ctx, release_unasked, requeue_outdated};
 
 /// How often an idle worker looks for new work.
 const POLL: Duration = Duration::from_secs(5);
+/// How often a running downloader records where it stands (`/metrics` shows the last
+/// record: counts and queue depth).
+const REPORT_EVERY: Duration = Duration::from_secs(60);
 
 pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Result<String> {
     let started = Instant::now();
+    let started_at = mongodb::bson::DateTime::now();
     let policy = OriginPolicy::new(&registry.url, &args.tarball_origins).map_err(anyhow::Error::msg)?;
     let client = TarballClient::new(
         policy,
@@ -64,9 +68,18 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
         let workers: Vec<_> = (0..concurrency)
             .map(|_| tokio::spawn(worker(ctx.clone(), claimer.clone(), args.once, progress.clone())))
             .collect();
+        let reporter = tokio::spawn(report_while_running(ctx.clone(), started_at));
+        let mut outcome = Ok(());
         for w in workers {
-            w.await??;
+            if let Err(e) = w.await.map_err(anyhow::Error::from).and_then(|r| r.map_err(anyhow::Error::from)) {
+                outcome = Err(e);
+                break;
+            }
         }
+        reporter.abort();
+        let line = summary_line(&ctx.counts, started);
+        record(&ctx, started_at, outcome.is_ok(), &line).await;
+        outcome?;
     }
     progress.finish();
     nodules_store::tally::log();
@@ -77,13 +90,49 @@ pub async fn run(store: Store, registry: Registry, args: &RunArgs) -> anyhow::Re
         peak_rss_kb = nodules_npm::logging::peak_rss_bytes().unwrap_or(0) / 1024,
         "done"
     );
-    Ok(format!(
+    Ok(summary_line(c, started))
+}
+
+fn summary_line(c: &Counts, started: Instant) -> String {
+    format!(
         "downloaded {}, failed {}, skipped {} in {:.1} s",
         c.downloaded.load(Ordering::Relaxed),
         c.failed.load(Ordering::Relaxed),
         c.skipped.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
-    ))
+    )
+}
+
+/// Records the run so far as the `download` job's last run (counts, queue depth): every
+/// [`REPORT_EVERY`] while it runs, then at its end. Several downloaders write the same
+/// record: the last report wins, which is what a scrape wants to see.
+async fn record(ctx: &Ctx, started_at: mongodb::bson::DateTime, ok: bool, line: &str) {
+    let depth = match ctx.store.download_queue_depth().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count the download queue");
+            return;
+        }
+    };
+    let c = &ctx.counts;
+    let counts = [
+        ("downloaded", c.downloaded.load(Ordering::Relaxed)),
+        ("failed", c.failed.load(Ordering::Relaxed)),
+        ("skipped", c.skipped.load(Ordering::Relaxed)),
+        ("queue_depth", depth),
+    ];
+    if let Err(e) = ctx.store.record_run("download", started_at, ok, line, &counts).await {
+        tracing::warn!(error = %e, "cannot record the run");
+    }
+}
+
+async fn report_while_running(ctx: Arc<Ctx>, started_at: mongodb::bson::DateTime) {
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(REPORT_EVERY).await;
+        let line = format!("running: {}", summary_line(&ctx.counts, started));
+        record(&ctx, started_at, true, &line).await;
+    }
 }
 
 /// Claims and processes jobs; with `once`, stops when nothing is pending anywhere (jobs

@@ -18,6 +18,11 @@ pub fn package(base_url: &str, name: &str) -> String {
     format!("{}/package/{}", base_url.trim_end_matches('/'), utf8_percent_encode(name, NAME))
 }
 
+/// A version's page (not listed in sitemaps: the live stream and feeds link to it).
+pub fn version(base_url: &str, name: &str, version: &str) -> String {
+    format!("{}/v/{}", package(base_url, name), utf8_percent_encode(version, SEGMENT))
+}
+
 /// A keyword's page.
 pub fn keyword(base_url: &str, keyword: &str) -> String {
     format!("{}/keyword/{}", base_url.trim_end_matches('/'), utf8_percent_encode(keyword, SEGMENT))

@@ -7,6 +7,7 @@ pub mod config; // --mongodb-uri, --db
 pub mod db; // Store, collections, ensure_indexes
 pub mod dependents; // dependency edges, counts, ranked pages, crash journal
 pub mod error; // StoreError
+pub mod events; // change events kept with each record (the live stream)
 pub mod github; // GitHub activity per repository, linked to packages
 pub mod lease; // one writer per job
 pub mod model; // package records and their parts

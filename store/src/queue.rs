@@ -377,6 +377,15 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// Download jobs waiting (claimed or not): the queue depth the downloader records with
+    /// its runs, counted by the `state` index (by the job, never on a request path).
+    pub async fn download_queue_depth(&self) -> Result<u64> {
+        self.collection(coll::SOURCES)
+            .count_documents(doc! { "state": "pending" })
+            .await
+            .map_err(StoreError::mongo("count", coll::SOURCES))
+    }
+
     /// Every pending job, claimed or not (a dry run reads them without claiming).
     pub async fn pending_downloads(&self) -> Result<Vec<Job>> {
         let docs: Vec<Document> = self

@@ -8,6 +8,7 @@ pub mod github; // a fake GitHub's answers, from GitHub's recorded ones
 pub mod npm_pack; // npm packages fetched with npm itself, read without unpacking
 pub mod registry; // FakeRegistry: scripted HTTP answers, request log
 pub mod sample; // the sample site: packages of every kind, indexed, downloaded, ranked
+pub mod sse; // a Server-Sent Events client (the live stream)
 pub mod tarballs; // npm tarballs and the documents pointing at them
 pub mod web; // a running nodules-webapp
 

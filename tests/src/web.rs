@@ -77,6 +77,21 @@ impl Webapp {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM (a graceful stop) and waits at most `wait` for the process to end;
+    /// `true` when it did.
+    pub async fn terminate(&mut self, wait: Duration) -> bool {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

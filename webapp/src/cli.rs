@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// 20 a minute when rate limiting is on); past it, pages of files not stored yet answer 503.
     #[arg(long, default_value_t = crate::protect::on_demand::MAX_PENDING)]
     pub max_on_demand: u64,
+    /// Live streams (`/api/v1/stream`) open at once; past it, 503 with a jittered Retry-After.
+    #[arg(long, default_value_t = 1000)]
+    pub stream_clients: usize,
     /// A client must send its whole request head within this (slowloris protection).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: std::time::Duration,

@@ -23,3 +23,4 @@ pub mod sitemaps; // /sitemap.xml, its shards, /robots.txt
 pub mod sitemaps_cli; // the `sitemaps` command
 pub mod source; // the source browser: folders, highlighted files, raw bytes
 pub mod state; // AppState, templates
+pub mod stream; // /api/v1/stream: publishes, updates and removals as Server-Sent Events

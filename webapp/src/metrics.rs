@@ -53,6 +53,20 @@ pub struct Metrics {
     sitemap_failures: Counter,
     sitemap_urls: Gauge,
     sitemap_millis: Gauge,
+    stream: StreamMetrics,
+}
+
+/// The live stream's series, bumped by [`crate::stream`].
+#[derive(Clone, Default)]
+pub struct StreamMetrics {
+    /// Streams open now.
+    pub clients: Gauge,
+    /// Events the stream's reader sent out (to however many clients).
+    pub events: Counter,
+    /// Clients dropped for falling behind (they reconnect and resume).
+    pub dropped: Counter,
+    /// Streams refused at the cap.
+    pub refused: Counter,
 }
 
 impl Metrics {
@@ -97,8 +111,18 @@ impl Metrics {
             "How long this webapp's last sitemap generation took",
             sitemap_millis.clone(),
         );
+        let stream = StreamMetrics::default();
+        registry.register(
+            "stream_clients",
+            "Live stream (/api/v1/stream) clients connected now",
+            stream.clients.clone(),
+        );
+        registry.register("stream_events", "Events the live stream sent out", stream.events.clone());
+        registry.register("stream_dropped", "Live stream clients dropped for falling behind", stream.dropped.clone());
+        registry.register("stream_refused", "Live stream connections refused at the cap", stream.refused.clone());
         Metrics {
             registry,
+            stream,
             requests,
             cache_hits,
             job_finished,
@@ -110,6 +134,11 @@ impl Metrics {
             sitemap_urls,
             sitemap_millis,
         }
+    }
+
+    /// The live stream's series, to bump.
+    pub fn stream(&self) -> StreamMetrics {
+        self.stream.clone()
     }
 
     /// A sitemap generation of this process: `Some((urls, milliseconds))`, or `None` when it failed.

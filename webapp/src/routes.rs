@@ -55,6 +55,8 @@ pub const API_DIFF: &str = "/api/v1/packages/{name}/diff/{from}...{to}";
 pub const API_SEARCH: &str = "/api/v1/search";
 pub const API_SUGGEST: &str = "/api/v1/suggest";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+/// The live stream: Server-Sent Events, outside the page cache.
+pub const API_STREAM: &str = "/api/v1/stream";
 pub const BADGE_VERSION: &str = "/badge/{name}/version.svg";
 pub const BADGE_DEPENDENTS: &str = "/badge/{name}/dependents.svg";
 pub const BADGE_ACTIVITY: &str = "/badge/{name}/activity.svg";
@@ -304,6 +306,7 @@ pub fn api_routes() -> Vec<&'static str> {
     api_table()
         .into_iter()
         .flat_map(|(t, _)| if t == PACKAGE_API { PackageRoute::API_TEMPLATES.to_vec() } else { vec![t] })
+        .chain([API_STREAM])
         .collect()
 }
 
@@ -317,6 +320,8 @@ pub fn router(app: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
         .layer(cache.clone())
+        // a stream is never kept: it goes around the cache
+        .route(API_STREAM, get(crate::stream::route::stream))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD]));
     let pages = Router::new()
         .route("/", get(browse::home))

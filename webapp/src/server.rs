@@ -34,6 +34,11 @@ pub async fn serve(db: DbArgs, args: ServeArgs) -> anyhow::Result<()> {
         app.0.sitemaps.serve_from(dir.clone());
     }
     app.cache().watch(store.clone());
+    app.0.stream.set_max_clients(args.stream_clients);
+    // read before listening, so that no change after the first answer is missed by the stream
+    let counter = store.current_seq(nodules_store::seq::PACKAGE_SEQ);
+    let start = tokio::time::timeout(Duration::from_secs(2), counter).await.ok().and_then(Result::ok);
+    app.0.stream.start(store.clone(), app.cache().clone(), start);
     app.set_search(crate::search::sync::SearchService::start(store, &args.index_dir)?);
     crate::source::highlight::warm_up();
     let listener = listen(args.listen)?;
@@ -103,6 +108,8 @@ async fn run(listener: tokio::net::TcpListener, app: AppState, header_timeout: D
         });
     }
     tracing::info!("shutting down: finishing open requests");
+    // live streams end with a last event telling clients to reconnect elsewhere
+    app.0.stream.close();
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("requests still open after 10 s; stopping"),

@@ -48,6 +48,8 @@ pub struct Inner {
     pub search: std::sync::OnceLock<Arc<SearchService>>,
     /// The sitemap files served.
     pub sitemaps: Arc<crate::sitemaps::SitemapFiles>,
+    /// The live stream's reader and clients.
+    pub stream: Arc<crate::stream::Hub>,
 }
 
 /// One `AppState(Arc<Inner>)` for all handlers, via `State`. Middleware and handlers that
@@ -109,6 +111,7 @@ impl AppState {
         let shedder = Arc::new(Shedder::new(max_in_flight));
         let limited = rate_limits.as_ref().map(|l| l.limited.clone()).unwrap_or_default();
         let metrics = Arc::new(Metrics::new(limited, shedder.shed.clone()));
+        let stream = Arc::new(crate::stream::Hub::new(metrics.stream()));
         Ok(AppState(Arc::new(Inner {
             store,
             rate_limits,
@@ -139,6 +142,7 @@ impl AppState {
             renderer: Default::default(),
             search: std::sync::OnceLock::new(),
             sitemaps: Default::default(),
+            stream,
         })))
     }
 

@@ -45,16 +45,57 @@ enum Outcome {
 }
 
 pub async fn run(store: Store, args: &GithubArgs) -> anyhow::Result<String> {
-    let started = Instant::now();
+    let run = RunStart { at: DateTime::now(), clock: Instant::now() };
+    let mut tally = Tally::default();
+    let outcome = refresh_due(&store, args, &mut tally, &run).await;
+    let line = record(&store, args, &run, outcome.is_ok(), &tally).await;
+    outcome.map(|()| line)
+}
+
+/// When a run started, for its record.
+struct RunStart {
+    at: DateTime,
+    clock: Instant,
+}
+
+/// Records the run so far as the `github` job's last run, as `/metrics` shows it: its
+/// counts and the repositories still due. Returns its summary line.
+async fn record(store: &Store, args: &GithubArgs, run: &RunStart, ok: bool, tally: &Tally) -> String {
+    let line = format!(
+        "refreshed {}, not modified {}, failed {}, gone {} in {:.1} s",
+        tally.refreshed,
+        tally.not_modified,
+        tally.failed,
+        tally.gone,
+        run.clock.elapsed().as_secs_f64()
+    );
+    let due = store.github_due_count(before(args.max_age)).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot count the repositories due");
+        0
+    });
+    let counts = [
+        ("refreshed", tally.refreshed),
+        ("not_modified", tally.not_modified),
+        ("failed", tally.failed),
+        ("gone", tally.gone),
+        ("due", due),
+    ];
+    if let Err(e) = store.record_run("github", run.at, ok, &line, &counts).await {
+        tracing::warn!(error = %e, "cannot record the run");
+    }
+    line
+}
+
+/// Refreshes every repository due, counting into `tally`.
+async fn refresh_due(store: &Store, args: &GithubArgs, tally: &mut Tally, run: &RunStart) -> anyhow::Result<()> {
     let mut client = GithubClient::new(&args.github_api, args.token.as_deref(), args.backoff)?;
     if args.token.as_deref().is_none_or(str::is_empty) {
         tracing::info!("no GITHUB_TOKEN: GitHub allows 60 requests an hour without one (20 repositories)");
     }
     let progress = Progress::new("github", None);
-    let mut tally = Tally::default();
     let mut seen: HashSet<String> = HashSet::new();
     'work: loop {
-        discover(&store).await?;
+        discover(store).await?;
         let limit = DUE_BATCH + i64::try_from(seen.len()).unwrap_or(i64::MAX - DUE_BATCH);
         let due: Vec<GithubRepo> = store
             .github_due(before(args.max_age), limit)
@@ -67,6 +108,8 @@ pub async fn run(store: Store, args: &GithubArgs) -> anyhow::Result<String> {
                 break;
             }
             store.rebuild_github_lists().await?;
+            // a refresher that never ends records each pass, as a run of its own would
+            record(store, args, run, true, tally).await;
             seen.clear();
             tokio::time::sleep(IDLE).await;
             continue;
@@ -106,14 +149,7 @@ pub async fn run(store: Store, args: &GithubArgs) -> anyhow::Result<String> {
     // "most starred" and "most active" follow what this run learned
     store.rebuild_github_lists().await?;
     tracing::info!(requests = client.requests, "GitHub requests sent");
-    Ok(format!(
-        "refreshed {}, not modified {}, failed {}, gone {} in {:.1} s",
-        tally.refreshed,
-        tally.not_modified,
-        tally.failed,
-        tally.gone,
-        started.elapsed().as_secs_f64()
-    ))
+    Ok(())
 }
 
 /// Links the packages written since the last discovery to their repositories.

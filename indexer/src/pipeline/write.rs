@@ -61,7 +61,7 @@ pub async fn apply(
                 if before.as_ref().is_none_or(|b| b.state == PackageState::Stub) {
                     new_packages.push(pkg.name.clone());
                 }
-                let before_targets = before.map(|b| b.dep_targets).unwrap_or_default();
+                let before_targets = before.as_ref().map(|b| b.dep_targets.clone()).unwrap_or_default();
                 if before_targets != pkg.dep_targets {
                     edges.push(EdgeChange {
                         name: pkg.name.clone(),
@@ -93,7 +93,7 @@ pub async fn apply(
                 } else {
                     gone.push(pkg.name.clone());
                 }
-                package_ops.push(RecordWrite::new(pkg, &meta, now, never_stored)?);
+                package_ops.push(RecordWrite::new(pkg, &meta, now, before.as_ref())?);
             }
             Decision::Unchanged { name, etag, last_modified } => {
                 summary.unchanged += 1;

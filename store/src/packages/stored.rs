@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use serde::Deserialize;
 
-use crate::model::{DepTargets, PackageState, VersionSummary};
+use crate::model::{DepTargets, PackageState, StringMap, VersionSummary};
 use crate::{Store, StoreError};
 
 /// The stored facts the pipeline decides on.
@@ -21,6 +21,9 @@ pub struct StoredPackage {
     pub state: PackageState,
     pub versions: Vec<VersionSummary>,
     pub dep_targets: DepTargets,
+    /// Read to tell what a write changes (dist-tag moves: [`crate::events`]).
+    #[serde(with = "crate::pairs")]
+    pub dist_tags: StringMap,
 }
 
 impl StoredPackage {
@@ -37,8 +40,10 @@ impl Store {
         if names.is_empty() {
             return Ok(HashMap::new());
         }
-        let projection =
-            doc! { "rev": 1, "normalizer": 1, "state": 1, "versions.v": 1, "versions.h": 1, "dep_targets": 1 };
+        let projection = doc! {
+            "rev": 1, "normalizer": 1, "state": 1, "versions.v": 1, "versions.h": 1, "versions.d": 1,
+            "dep_targets": 1, "dist_tags": 1,
+        };
         let mut out = HashMap::with_capacity(names.len());
         for chunk in names.chunks(crate::bulk::IN_LIST_MAX) {
             let cursor = self

@@ -6,7 +6,9 @@ use mongodb::bson::{self, Bson, DateTime, Document, doc};
 use crate::bulk::UpdateOp;
 use crate::db::{Store, coll};
 use crate::error::{Result, StoreError};
+use crate::events::{Change, EVENTS_KEPT};
 use crate::model::{Package, PackageState, SourceMeta};
+use crate::packages::StoredPackage;
 use crate::seq::PACKAGE_SEQ;
 
 /// A package record to write: its `$set`, everything but `_id` and `seq`.
@@ -16,12 +18,21 @@ pub struct RecordWrite {
     set: Document,
     /// Never stored: inserted; one already there (a replayed batch) takes the `$set`.
     new: bool,
+    /// What the write changes, kept in the record with its number ([`crate::events`]).
+    events: Vec<Change>,
 }
 
 impl RecordWrite {
     /// The record of `pkg` as fetched with `meta`, written at `now`.
-    pub fn new(pkg: &Package, meta: &SourceMeta, now: DateTime, never_stored: bool) -> Result<RecordWrite> {
-        Ok(RecordWrite { name: pkg.name.clone(), set: package_set(pkg, meta, now)?, new: never_stored })
+    /// `before` is what the indexer had stored (`None`: never stored); the write keeps
+    /// what changed since as events.
+    pub fn new(pkg: &Package, meta: &SourceMeta, now: DateTime, before: Option<&StoredPackage>) -> Result<RecordWrite> {
+        Ok(RecordWrite {
+            name: pkg.name.clone(),
+            set: package_set(pkg, meta, now)?,
+            new: before.is_none(),
+            events: crate::events::changes(before, pkg),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -69,20 +80,24 @@ impl Store {
         let mut names = Vec::with_capacity(ops.capacity());
         // records never stored are inserted; one already there (a replayed batch) takes the $set
         let mut inserts: Vec<(String, Document)> = Vec::new();
-        for RecordWrite { name, mut set, new } in records {
+        for RecordWrite { name, mut set, new, events } in records {
             set.insert("seq", seq);
+            let events: Vec<Bson> = events.iter().enumerate().map(|(i, e)| e.stored(seq, i, now)).collect();
             seq += 1;
             if new {
+                set.insert("events", events);
                 inserts.push((name, set));
             } else {
-                ops.push(UpdateOp::upsert(doc! { "_id": &name }, doc! { "$set": set }));
+                ops.push(UpdateOp::upsert(doc! { "_id": &name }, doc! { "$set": set, "$push": kept(events) }));
                 names.push(name);
             }
         }
         for RecordDelete { name, rev } in deletes {
             ops.push(UpdateOp::update(
                 doc! { "_id": &name },
-                doc! { "$set": {
+                doc! {
+                "$push": kept(vec![Change::removal().stored(seq, 0, now)]),
+                "$set": {
                     "state": PackageState::Deleted.as_str(),
                     "deleted_at": now,
                     "rev": rev,
@@ -119,6 +134,11 @@ impl Store {
         self.update_all(coll::PACKAGES, stale).await?;
         Ok(())
     }
+}
+
+/// `$push` of a write's `events`, keeping the record's last [`EVENTS_KEPT`].
+fn kept(events: Vec<Bson>) -> Document {
+    doc! { "events": { "$each": events, "$slice": -EVENTS_KEPT } }
 }
 
 /// Marks on records a batch checked without rewriting them.

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         super::package_search::search_package,
         super::search::api_search,
         super::search::api_suggest,
+        crate::stream::route::stream,
         openapi_json,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
