@@ -55,10 +55,11 @@ def packument(name, versions):
             "time": {v: "2026-12-07T00:00:00.000Z" for v in versions}}
 
 
-def dump(path, docs):
+def dump(path, docs, rev):
+    """An `_all_docs` dump of `docs`, each at revision `rev` (a new one is written, not skipped)."""
     with open(path, "w") as f:
         f.write('{"total_rows":%d,"offset":0,"rows":[\n' % len(docs))
-        f.write(",\n".join(json.dumps({"id": d["_id"], "key": d["_id"], "value": {"rev": "1-x"}, "doc": d})
+        f.write(",\n".join(json.dumps({"id": d["_id"], "key": d["_id"], "value": {"rev": rev}, "doc": d})
                            for d in docs))
         f.write("\n]}\n")
 
@@ -110,7 +111,7 @@ def main():
     env = dict(os.environ, NODULES_DB=DB, NODULES_LOG="warn")
     work = tempfile.mkdtemp(prefix="nodules-bench-stream-")
     base = os.path.join(work, "base.json")
-    dump(base, [packument(f"bench-{i:05}", ["1.0.0"]) for i in range(BASE)] + [packument("live-bench", ["0.0.0"])])
+    dump(base, [packument(f"bench-{i:05}", ["1.0.0"]) for i in range(BASE)] + [packument("live-bench", ["0.0.0"])], "1-x")
     log(f"ingesting {BASE} packages")
     ingest(env, base)
     port = free_port()
@@ -135,7 +136,7 @@ def main():
             versions.append(f"1.0.{r}")
             path = os.path.join(work, f"round-{r}.json")
             others = [packument(f"bench-{(r * OTHERS + i) % BASE:05}", ["1.0.0", f"1.1.{r}"]) for i in range(OTHERS)]
-            dump(path, others + [packument("live-bench", list(versions))])
+            dump(path, others + [packument("live-bench", list(versions))], f"{r + 2}-x")
             ingest_s.append(ingest(env, path))
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not all(versions[-1] in c.seen for c in clients):
