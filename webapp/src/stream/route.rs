@@ -94,15 +94,25 @@ enum Replay {
     },
 }
 
-async fn replay(app: &AppState, hub: &Hub, id: Option<EventId>, filter: &Filter) -> Replay {
-    let Some(id) = id else { return Replay::Reset("the Last-Event-ID was not one of this stream's ids") };
-    let high = hub.high();
-    if id.floor > high.max(hub.floor()) || id.seq < id.floor {
-        return Replay::Reset("the Last-Event-ID is ahead of this server's changes");
+/// Whether a client that last received `id` can resume here, where the reader has seen
+/// writes up to `high`; `Err` with why it must reset instead.
+fn resumable(id: Option<EventId>, high: i64) -> Result<EventId, &'static str> {
+    let id = id.ok_or("the Last-Event-ID was not one of this stream's ids")?;
+    if id.floor > high || id.seq < id.floor {
+        // another database's, or made up
+        return Err("the Last-Event-ID is ahead of this server's changes");
     }
     if high - id.floor > RESUMABLE_WRITES {
-        return Replay::Reset("the Last-Event-ID is older than the resumable window");
+        return Err("the Last-Event-ID is older than the resumable window");
     }
+    Ok(id)
+}
+
+async fn replay(app: &AppState, hub: &Hub, id: Option<EventId>, filter: &Filter) -> Replay {
+    let id = match resumable(id, hub.high().max(hub.floor())) {
+        Ok(id) => id,
+        Err(reason) => return Replay::Reset(reason),
+    };
     let mut events = Vec::new();
     let mut from = id.floor;
     loop {
@@ -212,4 +222,21 @@ fn shutdown() -> Event {
         .event("shutdown")
         .retry(Duration::from_millis(rand::random_range(1000..=10_000)))
         .data(data.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_resumes_within_the_window_and_resets_outside_it() {
+        let id = |floor, seq| Some(EventId { floor, seq, index: 0 });
+        assert!(resumable(id(100, 105), 200).is_ok());
+        assert!(resumable(id(100, 100), 100 + RESUMABLE_WRITES).is_ok(), "the window's edge");
+        let old = resumable(id(100, 105), 101 + RESUMABLE_WRITES);
+        assert_eq!(old.err(), Some("the Last-Event-ID is older than the resumable window"));
+        assert!(resumable(id(300, 305), 200).is_err(), "ahead of this database");
+        assert!(resumable(id(100, 90), 200).is_err(), "an event below its own floor");
+        assert!(resumable(None, 200).is_err(), "unreadable");
+    }
 }
