@@ -179,23 +179,19 @@ impl Reader {
         self.read(hub, store, cache, self.high, None).await?;
         // when this high was certainly seen (after the read)
         self.history.push_back((Instant::now(), self.high));
-        let started = Instant::now();
+        // numbers seen OVERLAP ago or earlier and still missing are given up by the next
+        // sweep: it keeps the newest such entry and the ones after it, whether or not a
+        // sweep runs now (a quiet reader must not grow it)
+        let cutoff = Instant::now().checked_sub(OVERLAP);
+        while self.history.len() > 1 && cutoff.is_some_and(|c| self.history[1].0 <= c) {
+            self.history.pop_front();
+        }
         if sweep && self.floor < self.high {
+            let give_up = self.history.front().filter(|(t, _)| cutoff.is_some_and(|c| *t <= c)).map(|(_, h)| *h);
             let (floor, high) = (self.floor, self.high);
+            // every write numbered up to `give_up` has committed by now: this read sees it
             self.read(hub, store, cache, floor, Some(high)).await?;
-            // numbers seen before `started - OVERLAP` and still missing are given up
-            let cutoff = started.checked_sub(OVERLAP);
-            let mut give_up = None;
-            while let Some(&(t, h)) = self.history.front() {
-                if cutoff.is_some_and(|c| t <= c) {
-                    give_up = Some(h);
-                    self.history.pop_front();
-                } else {
-                    break;
-                }
-            }
             if let Some(h) = give_up {
-                self.history.push_front((cutoff.unwrap_or(started), h));
                 self.raise_floor(hub, h);
             }
         }
