@@ -492,3 +492,88 @@ async fn badges_show_version_dependents_and_activity_as_svg() {
     }
     assert!(!metrics.contains("nothing-here") && !metrics.contains("@scope"), "{metrics}");
 }
+
+/// A package of 2,990 versions (900 canaries, 100 deprecated, 30 release lines): the module
+/// page shows a line per release line and stays small; the history is its own page, page by
+/// page and filtered, with releases per month drawn.
+#[tokio::test]
+async fn versions_at_a_glance_and_the_whole_history_page_by_page() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let mut versions: Vec<(String, Value)> = Vec::new();
+    for minor in 1..=9 {
+        for patch in 0..10 {
+            versions.push((format!("0.{minor}.{patch}"), json!({})));
+        }
+    }
+    for major in 1..=20 {
+        for patch in 0..100 {
+            let extra = if major == 1 { json!({ "deprecated": "upgrade to 2.x" }) } else { json!({}) };
+            versions.push((format!("{major}.0.{patch}"), extra));
+        }
+    }
+    for i in 0..900 {
+        versions.push((format!("21.0.0-canary.{i}"), json!({})));
+    }
+    // the latest last, as `packument` takes it
+    let latest = versions.iter().position(|(v, _)| v == "20.0.99").expect("20.0.99");
+    let l = versions.remove(latest);
+    versions.push(l);
+    let refs: Vec<(&str, Value)> = versions.iter().map(|(v, e)| (v.as_str(), e.clone())).collect();
+    let mut doc = nodules_e2e::dumps::packument("many", &refs);
+    // one version a day from 2016 on: years of months to draw
+    for (i, (v, _)) in versions.iter().enumerate() {
+        let day = mongodb::bson::DateTime::from_millis(1_451_606_400_000 + i as i64 * 86_400_000);
+        doc["time"][v] = json!(day.try_to_rfc3339_string().expect("date"));
+    }
+    reg.package("many", &doc);
+    let url = reg.url();
+    nodules_e2e::run_bin("nodules-indexer", &db, &["--registry", &url, "fetch", "many"]).await.assert_ok();
+    let web = Webapp::start(&db, &[]).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let (http, url) = (http.clone(), web.url(path));
+        async move {
+            let r = http.get(url).send().await.expect("request");
+            (r.status(), r.text().await.expect("body"))
+        }
+    };
+    let rows = |html: &str| -> Vec<String> {
+        let sel = Selector::parse("table.versions tbody tr").expect("selector");
+        Html::parse_document(html).select(&sel).map(|r| r.text().collect::<String>()).collect()
+    };
+
+    let (status, page) = get("/package/many").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.len() < 100_000, "the module page is {} bytes", page.len());
+    let lines = rows(&page);
+    assert_eq!(lines.len(), 12, "{lines:?}");
+    assert!(lines[0].contains("20.x") && lines[0].contains("20.0.99") && lines[0].contains("100"), "{lines:?}");
+    assert!(page.contains("All 2,990 versions") && page.contains("900 prereleases"), "links to the history");
+    assert!(page.contains("18 older release lines"), "30 lines, 12 shown (0.1–0.9, 1–20, the canaries' 21)");
+    // a version page keeps its own line in view, marked
+    let (_, old) = get("/package/many/v/1.0.5").await;
+    let sel = Selector::parse("table.versions tr.current").expect("selector");
+    let current: Vec<String> = Html::parse_document(&old).select(&sel).map(|r| r.text().collect()).collect();
+    assert!(current.len() == 1 && current[0].contains("1.x") && current[0].contains("deprecated"), "{current:?}");
+
+    let (status, all) = get("/package/many/versions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(all.len() < 200_000, "{} bytes", all.len());
+    assert_eq!(rows(&all).len(), 100);
+    assert!(rows(&all)[0].contains("21.0.0-canary.899"), "newest first: {:?}", rows(&all)[0]);
+    assert!(all.contains("Page 1 of 30"));
+    let bars = Html::parse_document(&all).select(&Selector::parse("figure.releases svg rect").expect("s")).count();
+    assert!(bars >= 90, "a bar per busy month of the last ten years: {bars}");
+    let (_, pre) = get("/package/many/versions?filter=prerelease&page=9").await;
+    let pre_rows = rows(&pre);
+    assert_eq!(pre_rows.len(), 100);
+    assert!(pre_rows.iter().all(|r| r.contains("canary") && r.contains("pre")), "{pre_rows:?}");
+    assert!(pre.contains("Page 9 of 9"));
+    let (_, deprecated) = get("/package/many/versions?filter=deprecated").await;
+    let dep_rows = rows(&deprecated);
+    assert!(dep_rows.len() == 100 && dep_rows.iter().all(|r| r.starts_with("1.0.") || r.contains("deprecated")));
+    assert_eq!(get("/package/many/versions?filter=%3Cscript%3E").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(get("/package/many/versions?page=31").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get("/package/nothing-here/versions").await.0, StatusCode::NOT_FOUND);
+}

@@ -20,6 +20,13 @@ pub fn filesize(n: i64) -> String {
 }
 
 /// `12345` → `12,345`.
+/// `n` things, with thousands separators and the noun in the plural unless `n` is 1:
+/// `1 dependent`, `2,345 dependents` (the `count` filter).
+pub fn count(n: i64, noun: &str) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{plural}", thousands(n))
+}
+
 pub fn thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();

@@ -46,6 +46,7 @@ pub const PAGE_PACKAGE_SEARCH: &str = "/package/{name}/v/{version}/search";
 pub const PAGE_DIFF: &str = "/package/{name}/diff/{from}...{to}";
 pub const PAGE_DIFF_PICK: &str = "/package/{name}/diff";
 pub const PAGE_FEED: &str = "/package/{name}/feed.atom";
+pub const PAGE_VERSIONS: &str = "/package/{name}/versions";
 pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
 pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
 pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
@@ -85,6 +86,8 @@ pub enum PackageRoute {
     DiffPick { name: String },
     /// `/package/{name}/feed.atom`: its versions as an Atom feed.
     Feed { name: String },
+    /// `/package/{name}/versions`: every version, page by page (`?filter=`, `?page=`).
+    Versions { name: String },
     /// `/api/v1/packages/{name}`: the package JSON.
     ApiPackage { name: String },
     /// `/api/v1/packages/{name}/dependents`: the dependents by cursor.
@@ -119,6 +122,7 @@ impl PackageRoute {
         PAGE_DIFF,
         PAGE_DIFF_PICK,
         PAGE_FEED,
+        PAGE_VERSIONS,
     ];
     /// The templates of the badge variants.
     pub const BADGE_TEMPLATES: &[&str] = &[BADGE_VERSION, BADGE_DEPENDENTS, BADGE_ACTIVITY];
@@ -142,6 +146,7 @@ impl PackageRoute {
             ["v", version, "search"] => PackageRoute::PackageSearch { name, version: version.to_string() },
             ["diff"] => PackageRoute::DiffPick { name },
             ["feed.atom"] if !trailing_slash => PackageRoute::Feed { name },
+            ["versions"] => PackageRoute::Versions { name },
             ["diff", spec] => match spec.split_once("...") {
                 Some((from, to)) if !from.is_empty() && !to.is_empty() => {
                     PackageRoute::Diff { name, from: from.to_string(), to: to.to_string() }
@@ -199,6 +204,7 @@ impl PackageRoute {
             | PackageRoute::ApiPackageSearch { name, .. }
             | PackageRoute::DiffPick { name }
             | PackageRoute::Feed { name }
+            | PackageRoute::Versions { name }
             | PackageRoute::ApiDiff { name, .. }
             | PackageRoute::ApiPackage { name }
             | PackageRoute::ApiDependents { name }
@@ -223,6 +229,7 @@ impl PackageRoute {
             PackageRoute::ApiPackageSearch { .. } => API_PACKAGE_SEARCH,
             PackageRoute::DiffPick { .. } => PAGE_DIFF_PICK,
             PackageRoute::Feed { .. } => PAGE_FEED,
+            PackageRoute::Versions { .. } => PAGE_VERSIONS,
             PackageRoute::ApiDiff { .. } => API_DIFF,
             PackageRoute::ApiPackage { .. } => API_PACKAGE,
             PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
@@ -247,6 +254,7 @@ impl PackageRoute {
             PackageRoute::Diff { name, from, to } => crate::source::diff_page::url(name, from, to),
             PackageRoute::DiffPick { name } => format!("/package/{name}/diff"),
             PackageRoute::Feed { name } => format!("/package/{name}/feed.atom"),
+            PackageRoute::Versions { name } => format!("/package/{name}/versions"),
             PackageRoute::PackageSearch { name, version } => format!("/package/{name}/v/{version}/search"),
             PackageRoute::ApiPackageSearch { name, version } => {
                 format!("/api/v1/packages/{name}/versions/{version}/search")

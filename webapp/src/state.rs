@@ -200,6 +200,7 @@ pub fn templates(media: &Media, config: &SiteConfig) -> anyhow::Result<Environme
     env.add_filter("reltime", format::reltime);
     env.add_filter("date", format::date);
     env.add_filter("thousands", format::thousands);
+    env.add_filter("count", format::count);
     env.add_filter("urlpart", format::urlpart);
     // our own URLs: safe as they are (autoescape would write `/` as `&#x2f;`)
     env.add_global("style_url", minijinja::Value::from_safe_string(media.url("style.css")));

@@ -163,6 +163,10 @@ async fn every_template_renders_hostile_data_inertly() {
     let page = PackagePage::build(&data, "https://nodules.test", &indexed, (None, Some(evil(60))));
     let rendered = app.render("pages/package.html", minijinja::context! { page => val(&page) }).expect("package page");
     assert_inert("package", &rendered);
+    let show = nodules_webapp::pages::versions::Show::All;
+    let versions = nodules_webapp::pages::versions::VersionsPage::build(&data.package, show, 1).expect("versions");
+    let rendered = app.render("pages/versions.html", minijinja::context! { page => val(&versions) }).expect("versions");
+    assert_inert("versions", &rendered);
 
     let gone = nodules_webapp::pages::package::gone_page(&app, &data.package).expect("gone page");
     let gone = axum::body::to_bytes(gone.into_body(), usize::MAX).await.expect("body");
@@ -262,7 +266,8 @@ fn every_template_is_covered() {
             "pages/list.html",
             "pages/package.html",
             "pages/search.html",
-            "pages/source.html"
+            "pages/source.html",
+            "pages/versions.html"
         ]
     );
 }

@@ -38,6 +38,9 @@ pub async fn package_pages(
         PackageRoute::PackageSearch { name, version } => crate::source::show_search(&app, name, version, &all).await,
         PackageRoute::DiffPick { name } => crate::source::diff_page::pick(&app, name, &all).await,
         PackageRoute::Feed { name } => crate::feeds::package_feed(&app, name).await,
+        PackageRoute::Versions { name } => {
+            super::versions::show_versions(&app, name, all.get("filter").map(String::as_str), page.0).await
+        }
         _ => Err(PageError(AppError::NotFound)),
     };
     let mut r = answer.into_response();

@@ -10,9 +10,6 @@ use serde::Serialize;
 
 use crate::package_data::PackageData;
 
-/// Versions listed before the rest fold away under "all versions".
-const VERSIONS_SHOWN: usize = 30;
-
 #[derive(Debug, Serialize)]
 pub struct PackagePage {
     pub name: String,
@@ -45,8 +42,8 @@ pub struct PackagePage {
     pub source: SourceView,
     pub deps: Vec<DepGroup>,
     pub dependents: DependentsView,
-    pub versions: Vec<VersionRow>,
-    pub more_versions: Vec<VersionRow>,
+    /// Dist-tags, then one line per release line (the full history is its own page).
+    pub versions: super::versions::Glance,
     /// The version published before the one shown (for "changes since").
     pub previous: Option<String>,
     pub version_count: usize,
@@ -96,15 +93,6 @@ pub struct DependentsView {
     pub ranked_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct VersionRow {
-    pub version: String,
-    pub published: Option<String>,
-    pub deprecated: bool,
-    pub prerelease: bool,
-    pub current: bool,
-}
-
 impl PackagePage {
     /// `indexed`: which dependencies are indexed packages; `readme`: rendered HTML or a note.
     pub fn build(
@@ -123,7 +111,7 @@ impl PackagePage {
         let install = if d.is_latest { format!("npm i {name}") } else { format!("npm i {name}@{}", v.version) };
         let description = v.description.clone();
         let meta_description = description.clone().unwrap_or_else(|| format!("{name} on Nodules"));
-        let (versions, more_versions) = version_rows(p, &v.version);
+        let versions = super::versions::glance(p, &v.version);
         PackagePage {
             title: if d.is_latest {
                 format!("{name} – Nodules")
@@ -171,7 +159,6 @@ impl PackagePage {
                 .and_then(|i| p.versions.get(i + 1))
                 .map(|s| s.version.clone()),
             versions,
-            more_versions,
             readme_html: readme.0,
             readme_note: readme.1,
             github: super::github::view(d),
@@ -181,22 +168,6 @@ impl PackagePage {
             name,
         }
     }
-}
-
-fn version_rows(p: &Package, current: &str) -> (Vec<VersionRow>, Vec<VersionRow>) {
-    let mut rows: Vec<VersionRow> = p
-        .versions
-        .iter()
-        .map(|s| VersionRow {
-            version: s.version.clone(),
-            published: s.published.and_then(|t| t.try_to_rfc3339_string().ok()),
-            deprecated: s.deprecated.is_some(),
-            prerelease: s.prerelease,
-            current: s.version == current,
-        })
-        .collect();
-    let more = if rows.len() > VERSIONS_SHOWN { rows.split_off(VERSIONS_SHOWN) } else { Vec::new() };
-    (rows, more)
 }
 
 pub fn source_view(s: Option<&Source>) -> SourceView {

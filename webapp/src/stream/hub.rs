@@ -227,8 +227,9 @@ impl Reader {
         if records.is_empty() {
             return;
         }
-        // before any event about them goes out
-        cache.invalidate(records.iter().map(|r| r.name.clone()).collect());
+        // before any event about them goes out; a record a sweep reads again unchanged (its
+        // number already seen) keeps its pages
+        cache.invalidate(records.iter().filter(|r| !self.seen.contains(&r.seq)).map(|r| r.name.clone()).collect());
         let floor = self.floor;
         let mut out = Vec::new();
         for r in &records {
