@@ -33,6 +33,8 @@ import tempfile
 import threading
 import time
 
+from run import server_pid  # bench/run.py: the development server's pid
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release")
 SIZES = [int(x) for x in os.environ.get("NODULES_BENCH_SITEMAP_SIZES", "100000 1000000").split()]
@@ -41,14 +43,6 @@ BATCH = 5000
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-def server_pid():
-    try:
-        with open(os.path.join(os.environ["NODULES_DEV_DB_DIR"], "secantusd.pid")) as f:
-            return int(f.read().strip())
-    except (KeyError, OSError, ValueError):
-        return None
 
 
 def rss_mb(pid):

@@ -179,9 +179,6 @@ impl Store {
 }
 
 fn package_events(d: &Document) -> Option<PackageEvents> {
-    let strings = |k: &str| -> Vec<String> {
-        d.get_array(k).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-    };
     let events = d
         .get_array("events")
         .map(|a| a.iter().filter_map(|e| bson::from_bson::<StoredEvent>(e.clone()).ok()).collect::<Vec<_>>())
@@ -189,7 +186,7 @@ fn package_events(d: &Document) -> Option<PackageEvents> {
     Some(PackageEvents {
         name: d.get_str("_id").ok()?.to_string(),
         seq: crate::model::int_field(d, "seq")?,
-        keywords: strings("kw"),
+        keywords: crate::model::string_array(d, "kw"),
         events,
     })
 }

@@ -577,6 +577,11 @@ pub struct TreeEntry {
 /// Entries per file-tree page document.
 pub const TREE_PAGE_SIZE: usize = 1000;
 
+/// The strings of an array field of a stored document (none when absent; other values skipped).
+pub fn string_array(d: &mongodb::bson::Document, key: &str) -> Vec<String> {
+    d.get_array(key).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
 /// An integer field of a stored document, however its writer encoded it (Int32 or Int64).
 pub fn int_field(d: &mongodb::bson::Document, key: &str) -> Option<i64> {
     match d.get(key) {

@@ -55,9 +55,6 @@ fn record(d: &Document) -> Option<SitemapRecord> {
     if d.get_str("state").ok()? != PackageState::Active.as_str() {
         return None;
     }
-    let strings = |k: &str| -> Vec<String> {
-        d.get_array(k).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-    };
     let time = |k: &str| match d.get(k) {
         Some(Bson::DateTime(t)) => Some(t.timestamp_millis()),
         _ => None,
@@ -65,7 +62,7 @@ fn record(d: &Document) -> Option<SitemapRecord> {
     Some(SitemapRecord {
         name: d.get_str("_id").ok()?.to_string(),
         lastmod_ms: time("written_at").or_else(|| time("modified")),
-        keywords: strings("kw"),
-        people: strings("people"),
+        keywords: crate::model::string_array(d, "kw"),
+        people: crate::model::string_array(d, "people"),
     })
 }
