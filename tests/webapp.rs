@@ -563,7 +563,22 @@ async fn versions_at_a_glance_and_the_whole_history_page_by_page() {
     assert_eq!(rows(&all).len(), 100);
     assert!(rows(&all)[0].contains("21.0.0-canary.899"), "newest first: {:?}", rows(&all)[0]);
     assert!(all.contains("Page 1 of 30"));
-    let bars = Html::parse_document(&all).select(&Selector::parse("figure.releases svg rect").expect("s")).count();
+    // the pickers: two versions checked by default (the newest and the one below), a form to the diff
+    let doc = Html::parse_document(&all);
+    let checked: Vec<(String, String)> = doc
+        .select(&Selector::parse("form.pick-versions input[type=radio][checked]").expect("s"))
+        .map(|i| (i.attr("name").unwrap_or("").to_string(), i.attr("value").unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(
+        checked,
+        vec![("to".to_string(), "21.0.0-canary.899".to_string()), ("from".to_string(), "21.0.0-canary.898".to_string())]
+    );
+    let changes: Vec<&str> = doc.select(&Selector::parse("td a[href*='/diff/']").expect("s")).filter_map(|a| a.attr("href")).collect();
+    assert_eq!(changes.len(), 100, "the last row's step goes to the next page's first version");
+    assert_eq!(changes[99], "/package/many/diff/21.0.0-canary.799...21.0.0-canary.800");
+    let picked = http.get(web.url("/package/many/diff?from=20.0.3&to=20.0.99")).send().await.expect("pick");
+    assert_eq!(picked.url().path(), "/package/many/diff/20.0.3...20.0.99", "the form lands on the diff's own URL");
+    let bars = doc.select(&Selector::parse("figure.releases svg rect").expect("s")).count();
     assert!(bars >= 90, "a bar per busy month of the last ten years: {bars}");
     let (_, pre) = get("/package/many/versions?filter=prerelease&page=9").await;
     let pre_rows = rows(&pre);

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::error::{AppError, PageError};
 use crate::respond::{CachePolicy, HTML, answer};
+use crate::source::diff_page;
 use crate::state::AppState;
 
 /// Versions per page of the history.
@@ -28,6 +29,8 @@ pub struct VersionRow {
     pub deprecated: bool,
     pub prerelease: bool,
     pub current: bool,
+    /// The history page's link to the diff from the version listed below it.
+    pub diff_url: Option<String>,
 }
 
 impl VersionRow {
@@ -38,6 +41,7 @@ impl VersionRow {
             deprecated: s.deprecated.is_some(),
             prerelease: s.prerelease,
             current: s.version == current,
+            diff_url: None,
         }
     }
 }
@@ -297,7 +301,13 @@ impl VersionsPage {
                 prerelease: p.versions.iter().filter(|v| v.prerelease).count(),
                 deprecated: p.versions.iter().filter(|v| v.deprecated.is_some()).count(),
             },
-            rows: kept.iter().skip(start).take(PER_PAGE).map(|v| VersionRow::new(v, &latest)).collect(),
+            rows: (start..kept.len().min(start + PER_PAGE))
+                .map(|i| VersionRow {
+                    // the version below in the same list (the next page's first on the last row)
+                    diff_url: kept.get(i + 1).map(|older| diff_page::url(&p.name, &older.version, &kept[i].version)),
+                    ..VersionRow::new(kept[i], &latest)
+                })
+                .collect(),
             first_row: start + 1,
             page,
             pages,
