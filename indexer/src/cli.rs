@@ -71,6 +71,11 @@ pub enum Command {
         #[arg(long, requires = "rebuild", default_value_t = 200_000, value_name = "N")]
         counts_in_memory: usize,
     },
+    /// Resolve the install trees of latest versions as npm would (dependencies, peers,
+    /// optional ones, dedupe) from the stored packages, with their size, install scripts
+    /// and licenses: the trees a change since the last run touched (cron, after ingests),
+    /// or all of them. Versions whose size is unknown are queued for download.
+    Trees(TreesArgs),
     /// Show the checkpoint, counts, queues and the last run of each job.
     Status {
         /// Print JSON instead of text.
@@ -133,4 +138,18 @@ pub struct FollowArgs {
     /// A registry request that receives nothing for this long is retried.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TreesArgs {
+    /// Every active package's tree, not only those a change touched.
+    #[arg(long)]
+    pub all: bool,
+    /// Trees computed between two reads of the stale ones.
+    #[arg(long, default_value_t = 200)]
+    pub batch: usize,
+    /// How long a write takes at most to commit once numbered: changes are read this long
+    /// after the run starts, so that none numbered before is missed.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub commit_wait: Duration,
 }

@@ -9,4 +9,5 @@ pub mod names; // valid package names
 pub mod normalize; // registry document / manifest -> Package, pure
 pub mod progress; // progress bars / periodic log lines
 pub mod registry; // which registry, which token
+pub mod resolve; // the dependency tree npm installs, from stored versions
 pub mod retry; // the one retry policy: backoff schedule, Retry-After, what is transient

@@ -43,6 +43,8 @@ pub mod coll {
     pub const BROWSE_LISTS: &str = "browse_lists";
     /// GitHub activity, one document per repository (`_id` = `owner/repo`, lower case).
     pub const GITHUB: &str = "github";
+    /// Resolved install trees, one per root version (`_id` = `name@version`).
+    pub const INSTALLS: &str = "installs";
 }
 
 /// A handle on the Nodules database. Cheap to clone.
@@ -232,6 +234,15 @@ fn index_specs() -> Vec<(&'static str, Document, &'static str, Option<IndexOptio
         // rebuilding "most starred" and "most active" (after each refresh run)
         (coll::GITHUB, doc! { "stars": -1 }, "stars", None),
         (coll::GITHUB, doc! { "recent_commits": -1 }, "recent_commits", None),
+        // a publish makes stale every install tree its package is a member of
+        (coll::INSTALLS, doc! { "members": 1 }, "members", None),
+        // the `trees` command computes the stale ones
+        (
+            coll::INSTALLS,
+            doc! { "stale": 1 },
+            "stale",
+            Some(IndexOptions::builder().partial_filter_expression(doc! { "stale": true }).build()),
+        ),
         // `blobs` has none on purpose: see `release_blobs` in the downloader
     ]
 }

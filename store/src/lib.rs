@@ -9,6 +9,7 @@ pub mod dependents; // dependency edges, counts, ranked pages, crash journal
 pub mod error; // StoreError
 pub mod events; // change events kept with each record (the live stream)
 pub mod github; // GitHub activity per repository, linked to packages
+pub mod install; // resolved install trees and what they cost
 pub mod lease; // one writer per job
 pub mod model; // package records and their parts
 pub mod packages; // package records: stored state, writes, refresh, sets

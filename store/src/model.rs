@@ -150,6 +150,9 @@ pub struct Dependencies {
     pub peer_dependencies: StringMap,
     #[serde(with = "crate::pairs")]
     pub optional_dependencies: StringMap,
+    /// Peers marked `optional` in `peerDependenciesMeta`: npm does not install them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optional_peers: Vec<String>,
 }
 
 /// Everything known about one version from the registry document: enough for a

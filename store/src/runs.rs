@@ -67,7 +67,8 @@ pub struct JobRun {
 }
 
 /// Every job that records its runs (`record_run`'s `job`): `/metrics` reads them by key.
-pub const JOBS: &[&str] = &["ingest", "fetch", "follow", "rerank", "rebuild", "sitemaps", "download", "github"];
+pub const JOBS: &[&str] =
+    &["ingest", "fetch", "follow", "rerank", "rebuild", "trees", "sitemaps", "download", "github"];
 
 impl Store {
     /// The last run of each of [`JOBS`], typed.

@@ -11,7 +11,7 @@ mod modules;
 mod scripts;
 
 use nodules_npm::normalize::Warnings;
-use nodules_npm::normalize::fields::{bin, dependencies, engines, string_list};
+use nodules_npm::normalize::fields::{bin, dependencies, engines, optional_peers, string_list};
 use nodules_npm::normalize::links::funding;
 use nodules_store::model::{Dependencies, SourceFacts, StringMap};
 use serde_json::Value;
@@ -49,6 +49,7 @@ pub fn detect(manifest: &Value, files: &[(String, u64)], name: &str) -> SourceFa
             dev_dependencies: deps("devDependencies", w),
             peer_dependencies: deps("peerDependencies", w),
             optional_dependencies: deps("optionalDependencies", w),
+            optional_peers: optional_peers(field("peerDependenciesMeta"), w),
         },
         bin: match field("bin") {
             Some(v) if !v.is_null() => bin(Some(v), name, w),

@@ -5,6 +5,7 @@ pub mod fetch; // fetch [NAME…] [--deps] [--stale AGE]
 pub mod follow; // follow URL [--since SEQ] [--continuous]
 pub mod ingest; // ingest PATH|-
 pub mod status; // status [--json]
+pub mod trees; // trees [--all]: install trees and their cost
 
 use std::process::ExitCode;
 
@@ -65,6 +66,7 @@ impl From<StoreError> for CommandError {
 pub async fn run(cli: Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Status { json } => status::status(&connect(&cli.db).await?, *json).await,
+        Command::Trees(args) => trees::run(&cli, args).await,
         Command::Dependents { rerank, all, rebuild, counts_in_memory } => {
             let action = if *rebuild {
                 dependents::Action::Rebuild { counts_in_memory: *counts_in_memory }

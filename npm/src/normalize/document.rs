@@ -23,7 +23,7 @@ use super::version::{Fallbacks, deprecation, normalize_version};
 /// Bumped whenever normalization changes: records of an older version are rewritten even
 /// when their document did not change, so skipping unchanged documents never keeps an old
 /// bug forever.
-pub const NORMALIZER_VERSION: u32 = 2;
+pub const NORMALIZER_VERSION: u32 = 3;
 
 /// Why a document cannot be a package.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -170,6 +170,26 @@ pub fn engines(v: Option<&Value>, w: &mut Warnings) -> StringMap {
 /// One of the four dependency maps: an object, or the legacy array/string forms
 /// (fixer.js `depObjectify`). Hosted git specs are rewritten as npm does
 /// (`u/r` → `github:u/r`).
+/// Names `peerDependenciesMeta` marks `{"optional": true}`, sorted (at most `MAX_ENTRIES`).
+pub fn optional_peers(v: Option<&Value>, w: &mut Warnings) -> Vec<String> {
+    let map = match v {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            w.wrong_type("peerDependenciesMeta", other, "object");
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<String> = map
+        .iter()
+        .filter(|(_, meta)| meta.get("optional").and_then(Value::as_bool) == Some(true))
+        .map(|(k, _)| truncate(k, MAX_SHORT))
+        .take(MAX_ENTRIES)
+        .collect();
+    out.sort();
+    out
+}
+
 pub fn dependencies(v: Option<&Value>, field: &str, w: &mut Warnings) -> StringMap {
     let mut out = StringMap::new();
     let v = match v {

@@ -5,7 +5,7 @@ use nodules_store::model::{Dependencies, Dist, VersionRecord};
 use serde_json::Value;
 
 use super::Warnings;
-use super::fields::{bin, dependencies, engines, keywords, string_list, string_map, text};
+use super::fields::{bin, dependencies, engines, keywords, optional_peers, string_list, string_map, text};
 use super::license::license;
 use super::limits::{MAX_SHORT, MAX_TEXT, truncate};
 use super::links::{bugs, funding, homepage};
@@ -66,6 +66,7 @@ pub fn normalize_version(
                 "optionalDependencies",
                 w,
             ),
+            optional_peers: optional_peers(obj.value("peerDependenciesMeta", w).as_ref(), w),
         },
         module_type: text(obj.value("type", w).as_ref(), "type", MAX_SHORT, w),
         main: text(obj.value("main", w).as_ref(), "main", MAX_SHORT, w),
