@@ -10,7 +10,7 @@ DEMO_PORT ?= 27117
 DEMO_DB ?= nodules
 BIN := $(CURDIR)/target/release
 
-.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps
+.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-lighthouse
 
 check-tools:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is needed: install Rust from rustup" >&2; exit 1; }
@@ -33,6 +33,7 @@ demo: build
 test: check-tools
 	@scripts/devdb install
 	@scripts/pytools install
+	@scripts/browser install
 	$(CARGO) build --workspace --locked --bins
 	scripts/devdb run -- $(CARGO) test --workspace --locked --no-fail-fast
 
@@ -44,7 +45,7 @@ clean-demo: devdb-stop
 # $(NODULES_BENCH_DIR) (default /tmp/nodules-bench); results go to bench/results/.
 BENCH_DIR ?= $(or $(NODULES_BENCH_DIR),/tmp/nodules-bench)
 
-bench: bench-scale bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-search-1m
+bench: bench-scale bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-search-1m bench-lighthouse
 
 # The indexer at 10k and 100k packages (ingest, follow, dependents, reads, disk) and the
 # search index built from each database. 100k takes over an hour on the development server.
@@ -119,3 +120,12 @@ bench-sitemaps: build
 	@scripts/devdb install
 	@mkdir -p bench/results
 	scripts/devdb run -- .venv/bin/python bench/sitemaps.py
+
+# Lighthouse's performance category on the home, module, versions, dependents, tree, compare
+# and search pages: the median of 3 runs each, mobile preset, in headless Debian Chromium,
+# against a release webapp on express, koa and their dependencies from the registry npm uses.
+# Installs Chromium and Lighthouse as `make test` does (scripts/browser).
+bench-lighthouse: build
+	@scripts/devdb install
+	@scripts/browser install
+	scripts/devdb run -- .venv/bin/python bench/lighthouse.py

@@ -118,3 +118,20 @@
     });
   });
 })();
+
+// "/" focuses the search box, as on GitHub and MDN; not while typing in a field or with
+// Ctrl, Alt or Meta held (Shift may be how a keyboard layout types "/").
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "/" || e.ctrlKey || e.altKey || e.metaKey || e.isComposing || e.defaultPrevented) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    // the package search: the home or search page's big box before the header's
+    var box = document.querySelector("main input[data-suggest]") || document.querySelector("input[data-suggest]");
+    if (!box) return;
+    e.preventDefault();
+    box.focus();
+    box.select();
+  });
+})();

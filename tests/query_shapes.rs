@@ -1,6 +1,6 @@
 //! Every query shape the services send, recorded from the driver's command events
 //! (`NODULES_QUERY_SHAPES`, see `nodules_store::shapes`) while the main flows run — ingest,
-//! follow, fetch and fetch --stale, the downloader, dependents --rerank, status, and every
+//! follow, fetch and fetch --stale, the downloader, dependents --rerank, trees, status, and every
 //! page and API route of the webapp — is explained against the database the flows filled.
 //! None sent by the webapp (the request path) may scan a collection or sort in memory; the
 //! shapes only batch jobs send are listed with their plan. A query added without its index
@@ -144,6 +144,7 @@ async fn run_flows(db: &TestDb) {
     indexer(args).await;
 
     indexer(s(&["dependents", "--rerank"])).await;
+    indexer(s(&["trees", "--commit-wait", "0s"])).await;
     indexer(s(&["status", "--json"])).await;
 
     // the webapp: every page and API route, then a change its watchers pick up
@@ -156,6 +157,8 @@ async fn run_flows(db: &TestDb) {
         "/package/normal/v/1.0.0",
         "/package/normal/dependents",
         "/package/normal/dependents?kind=dev",
+        "/package/normal/tree",
+        "/package/normal/versions",
         "/package/normal/source/",
         "/package/normal/v/1.0.0/source/index.js",
         "/package/normal/v/1.0.0/source/index.js?raw=1",
@@ -184,6 +187,8 @@ async fn run_flows(db: &TestDb) {
         "/api/v1/packages/no-such-package",
         "/api/v1/search?q=normal",
         "/api/v1/suggest?q=nor",
+        "/compare/normal,queued,no-such-package",
+        "/api/v1/compare?packages=normal,queued",
         "/api/v1/openapi.json",
         "/healthz",
         "/readyz",

@@ -116,7 +116,7 @@ async fn pages_and_api_show_what_was_indexed_and_downloaded() {
     // not downloaded yet: the page says so and queues it at high priority
     let (status, html) = s.get("/package/queued").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("not been downloaded yet"), "{html}");
+    assert!(html.contains("not downloaded yet: queued"), "{html}");
     let job =
         s.db.store.collection("sources").find_one(doc! { "_id": "queued@1.0.0" }).await.expect("find").expect("queued");
     assert!(job.get_i64("priority").unwrap_or(0) >= nodules_store::queue::ON_DEMAND_PRIORITY, "{job}");
@@ -571,9 +571,13 @@ async fn versions_at_a_glance_and_the_whole_history_page_by_page() {
         .collect();
     assert_eq!(
         checked,
-        vec![("to".to_string(), "21.0.0-canary.899".to_string()), ("from".to_string(), "21.0.0-canary.898".to_string())]
+        vec![
+            ("to".to_string(), "21.0.0-canary.899".to_string()),
+            ("from".to_string(), "21.0.0-canary.898".to_string())
+        ]
     );
-    let changes: Vec<&str> = doc.select(&Selector::parse("td a[href*='/diff/']").expect("s")).filter_map(|a| a.attr("href")).collect();
+    let changes: Vec<&str> =
+        doc.select(&Selector::parse("td a[href*='/diff/']").expect("s")).filter_map(|a| a.attr("href")).collect();
     assert_eq!(changes.len(), 100, "the last row's step goes to the next page's first version");
     assert_eq!(changes[99], "/package/many/diff/21.0.0-canary.799...21.0.0-canary.800");
     let picked = http.get(web.url("/package/many/diff?from=20.0.3&to=20.0.99")).send().await.expect("pick");
@@ -592,3 +596,12 @@ async fn versions_at_a_glance_and_the_whole_history_page_by_page() {
     assert_eq!(get("/package/many/versions?page=31").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get("/package/nothing-here/versions").await.0, StatusCode::NOT_FOUND);
 }
+
+#[path = "webapp/browser_audit.rs"]
+mod browser_audit;
+#[path = "webapp/compare.rs"]
+mod compare;
+#[path = "webapp/install.rs"]
+mod install;
+#[path = "webapp/page_details.rs"]
+mod page_details;

@@ -12,6 +12,9 @@ use serde::Serialize;
 pub enum AppError {
     #[error("no package named `{name}`")]
     PackageNotFound { name: String },
+    /// None of the packages a comparison names is indexed (`names`: as asked, comma separated).
+    #[error("none of {names} is an indexed package")]
+    NoneIndexed { names: String },
     #[error("`{name}` has no version `{version}`")]
     VersionNotFound { name: String, version: String },
     #[error("`{0}` is not a valid package name")]
@@ -72,6 +75,7 @@ impl AppError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::PackageNotFound { .. } => (StatusCode::NOT_FOUND, "package_not_found"),
+            AppError::NoneIndexed { .. } => (StatusCode::NOT_FOUND, "package_not_found"),
             AppError::VersionNotFound { .. } => (StatusCode::NOT_FOUND, "version_not_found"),
             AppError::InvalidName(_) => (StatusCode::NOT_FOUND, "invalid_name"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),

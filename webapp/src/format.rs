@@ -23,8 +23,16 @@ pub fn filesize(n: i64) -> String {
 /// `n` things, with thousands separators and the noun in the plural unless `n` is 1:
 /// `1 dependent`, `2,345 dependents` (the `count` filter).
 pub fn count(n: i64, noun: &str) -> String {
-    let plural = if n == 1 { "" } else { "s" };
-    format!("{} {noun}{plural}", thousands(n))
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    // "dependency" → "dependencies" (a consonant before the y)
+    let b = noun.as_bytes();
+    let consonant_y = b.len() >= 2 && b[b.len() - 1] == b'y' && !b"aeiou".contains(&b[b.len() - 2]);
+    match noun.strip_suffix('y') {
+        Some(stem) if consonant_y => format!("{} {stem}ies", thousands(n)),
+        _ => format!("{} {noun}s", thousands(n)),
+    }
 }
 
 pub fn thousands(n: i64) -> String {
@@ -90,6 +98,9 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!(filesize(999), "999 B");
+        assert_eq!(count(2, "dependency"), "2 dependencies");
+        assert_eq!(count(1, "dependency"), "1 dependency");
+        assert_eq!(count(3, "day"), "3 days");
         assert_eq!(filesize(1536), "1.5 kB");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(thousands(12), "12");

@@ -3,6 +3,7 @@ pub mod api; // JSON API handlers and the OpenAPI document
 pub mod badge; // /badge/{name}/*.svg: SVG badges for READMEs
 pub mod cache; // rendered pages in memory, dropped when their package changes
 pub mod cli; // command line
+pub mod compare; // packages side by side: the names a comparison takes, each one's facts
 pub mod error; // AppError -> status, error page or JSON
 pub mod feeds; // Atom feeds: recent, a package's versions, a keyword's and an author's packages
 pub mod format; // display helpers for templates

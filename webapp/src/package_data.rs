@@ -19,6 +19,12 @@ pub struct PackageData {
     pub dependents: Option<Dependents>,
     /// The shown version's GitHub repository as last refreshed (read with the dependents).
     pub github: Option<GithubRepo>,
+    /// Its download is queued (asked for by this visit or an earlier one); `false` past the
+    /// on-demand bounds.
+    pub queued: bool,
+    /// What installing the shown version costs, once `nodules-indexer trees` resolved it
+    /// (read with the dependents).
+    pub install: Option<nodules_store::install::InstallSummary>,
 }
 
 impl PackageData {
@@ -26,6 +32,21 @@ impl PackageData {
     pub fn github_name(&self) -> Option<(&str, &str)> {
         let hosted = self.version.repository.as_ref()?.hosted.as_ref()?;
         (hosted.host == GitHostKind::Github).then_some((hosted.owner.as_deref()?, hosted.repo.as_str()))
+    }
+
+    /// The shown version's tarball is not downloaded yet: no README or facts of its own (a
+    /// version downloaded again, released or redone, keeps its facts meanwhile).
+    pub fn not_downloaded(&self) -> bool {
+        self.source.as_ref().is_none_or(|s| s.state == SourceState::Pending && s.facts.is_none())
+    }
+
+    /// What a page says while [`PackageData::not_downloaded`] holds.
+    pub fn not_downloaded_note(&self) -> &'static str {
+        if self.queued {
+            "This version is not downloaded yet: queued; reload in a few seconds."
+        } else {
+            "This version is not downloaded yet, and the download queue is full right now: reload in a minute."
+        }
     }
 }
 
@@ -99,16 +120,27 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wan
     {
         app.0.on_demand.asked(store, name, &record.version).await;
     }
+    let mut queued = queued;
     if wanted && !queued {
         match app.0.on_demand.admit(store).await {
-            Ok(()) => request(app, name, &record).await,
+            Ok(()) => queued = request(app, name, &record).await,
             Err(e) if bounded => return Err(e),
             Err(e) => tracing::debug!(package.name = %name, reason = %e, "not queued: on-demand bounds"),
         }
     }
-    let mut data = PackageData { package, version: record, is_latest, source, dependents: None, github: None };
+    let mut data = PackageData {
+        package,
+        version: record,
+        is_latest,
+        source,
+        dependents: None,
+        github: None,
+        queued,
+        install: None,
+    };
     if with_dependents {
         data.dependents = store.dependents(name).await?;
+        data.install = store.install_summary(name, &data.version.version).await?;
         if let Some((owner, repo)) = data.github_name() {
             data.github = store.github_repo(owner, repo).await?;
         }
@@ -133,8 +165,9 @@ async fn version_record(app: &AppState, name: &str, version: &str) -> Result<Opt
     Ok(app.store().version(name, version).await?)
 }
 
-/// Asks the downloader for this version, ahead of its background work.
-async fn request(app: &AppState, name: &str, v: &VersionRecord) {
+/// Asks the downloader for this version, ahead of its background work; `false` when the
+/// request could not be written.
+async fn request(app: &AppState, name: &str, v: &VersionRecord) -> bool {
     let wanted = Wanted {
         package: name.to_string(),
         version: v.version.clone(),
@@ -143,8 +176,12 @@ async fn request(app: &AppState, name: &str, v: &VersionRecord) {
         shasum: v.dist.shasum.clone(),
         priority: 0,
     };
-    if let Err(e) = app.store().request_download(wanted).await {
-        tracing::warn!(package.name = %name, error = %e, "cannot queue a download");
+    match app.store().request_download(wanted).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(package.name = %name, error = %e, "cannot queue a download");
+            false
+        }
     }
 }
 

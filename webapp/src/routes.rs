@@ -47,6 +47,7 @@ pub const PAGE_DIFF: &str = "/package/{name}/diff/{from}...{to}";
 pub const PAGE_DIFF_PICK: &str = "/package/{name}/diff";
 pub const PAGE_FEED: &str = "/package/{name}/feed.atom";
 pub const PAGE_VERSIONS: &str = "/package/{name}/versions";
+pub const PAGE_TREE: &str = "/package/{name}/tree";
 pub const API_PACKAGE: &str = "/api/v1/packages/{name}";
 pub const API_DEPENDENTS: &str = "/api/v1/packages/{name}/dependents";
 pub const API_FILES: &str = "/api/v1/packages/{name}/versions/{version}/files";
@@ -54,6 +55,13 @@ pub const API_FILE: &str = "/api/v1/packages/{name}/versions/{version}/files/{pa
 pub const API_PACKAGE_SEARCH: &str = "/api/v1/packages/{name}/versions/{version}/search";
 pub const API_DIFF: &str = "/api/v1/packages/{name}/diff/{from}...{to}";
 pub const API_SEARCH: &str = "/api/v1/search";
+pub const API_COMPARE: &str = "/api/v1/compare";
+/// 2 to 4 packages side by side (`/compare/a,@scope/b`): a catch-all, as scoped names hold a
+/// `/`; counted by `/metrics` as [`PAGE_COMPARE`].
+pub const COMPARE_PAGES: &str = "/compare/{*names}";
+pub const PAGE_COMPARE: &str = "/compare/{names}";
+/// The form that picks packages to compare (`?packages=a&packages=b` redirects to [`PAGE_COMPARE`]).
+pub const PAGE_COMPARE_FORM: &str = "/compare";
 pub const API_SUGGEST: &str = "/api/v1/suggest";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
 /// The live stream: Server-Sent Events, outside the page cache.
@@ -88,6 +96,8 @@ pub enum PackageRoute {
     Feed { name: String },
     /// `/package/{name}/versions`: every version, page by page (`?filter=`, `?page=`).
     Versions { name: String },
+    /// `/package/{name}/tree`: the latest version's install tree, as npm resolves it.
+    Tree { name: String },
     /// `/api/v1/packages/{name}`: the package JSON.
     ApiPackage { name: String },
     /// `/api/v1/packages/{name}/dependents`: the dependents by cursor.
@@ -123,6 +133,7 @@ impl PackageRoute {
         PAGE_DIFF_PICK,
         PAGE_FEED,
         PAGE_VERSIONS,
+        PAGE_TREE,
     ];
     /// The templates of the badge variants.
     pub const BADGE_TEMPLATES: &[&str] = &[BADGE_VERSION, BADGE_DEPENDENTS, BADGE_ACTIVITY];
@@ -147,6 +158,7 @@ impl PackageRoute {
             ["diff"] => PackageRoute::DiffPick { name },
             ["feed.atom"] if !trailing_slash => PackageRoute::Feed { name },
             ["versions"] => PackageRoute::Versions { name },
+            ["tree"] => PackageRoute::Tree { name },
             ["diff", spec] => match spec.split_once("...") {
                 Some((from, to)) if !from.is_empty() && !to.is_empty() => {
                     PackageRoute::Diff { name, from: from.to_string(), to: to.to_string() }
@@ -205,6 +217,7 @@ impl PackageRoute {
             | PackageRoute::DiffPick { name }
             | PackageRoute::Feed { name }
             | PackageRoute::Versions { name }
+            | PackageRoute::Tree { name }
             | PackageRoute::ApiDiff { name, .. }
             | PackageRoute::ApiPackage { name }
             | PackageRoute::ApiDependents { name }
@@ -230,6 +243,7 @@ impl PackageRoute {
             PackageRoute::DiffPick { .. } => PAGE_DIFF_PICK,
             PackageRoute::Feed { .. } => PAGE_FEED,
             PackageRoute::Versions { .. } => PAGE_VERSIONS,
+            PackageRoute::Tree { .. } => PAGE_TREE,
             PackageRoute::ApiDiff { .. } => API_DIFF,
             PackageRoute::ApiPackage { .. } => API_PACKAGE,
             PackageRoute::ApiDependents { .. } => API_DEPENDENTS,
@@ -255,6 +269,7 @@ impl PackageRoute {
             PackageRoute::DiffPick { name } => format!("/package/{name}/diff"),
             PackageRoute::Feed { name } => format!("/package/{name}/feed.atom"),
             PackageRoute::Versions { name } => format!("/package/{name}/versions"),
+            PackageRoute::Tree { name } => format!("/package/{name}/tree"),
             PackageRoute::PackageSearch { name, version } => format!("/package/{name}/v/{version}/search"),
             PackageRoute::ApiPackageSearch { name, version } => {
                 format!("/api/v1/packages/{name}/versions/{version}/search")
@@ -305,6 +320,7 @@ fn api_table() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (API_OPENAPI, get(api::openapi::openapi_json)),
         (API_SEARCH, get(api::search::api_search)),
         (API_SUGGEST, get(api::search::api_suggest)),
+        (API_COMPARE, get(api::compare::api_compare)),
     ]
 }
 
@@ -345,6 +361,8 @@ pub fn router(app: AppState) -> Router {
         .route("/browse/active", get(browse::active))
         .route("/browse/starred", get(browse::starred))
         .route("/search", get(crate::pages::search::search_page))
+        .route(PAGE_COMPARE_FORM, get(crate::pages::compare::compare_form))
+        .route(COMPARE_PAGES, get(crate::pages::compare::show_compare))
         .layer(cache);
     Router::new()
         .merge(api)

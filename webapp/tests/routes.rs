@@ -93,6 +93,7 @@ async fn metrics_count_a_package_url_under_its_variant() {
         "/package/@scope/pkg/diff",
         "/package/@scope/pkg/feed.atom",
         "/package/@scope/pkg/versions",
+        "/package/@scope/pkg/tree",
         "/package/@scope/pkg/v/1.0.0/search?q=x",
         "/api/v1/packages/pkg/versions/1.0.0/search?q=x",
         "/api/v1/packages/pkg/diff/1.0.0...1.1.0",

@@ -58,6 +58,7 @@ fn hostile_version() -> VersionRecord {
             dev_dependencies: map(2),
             peer_dependencies: map(1),
             optional_dependencies: map(1),
+            optional_peers: vec![evil(24)],
         },
         module_type: Some(evil(20)),
         main: Some(evil(21)),
@@ -125,6 +126,15 @@ fn hostile_data() -> PackageData {
         source: Some(source),
         dependents: Some(dependents),
         github: None,
+        queued: true,
+        install: Some(nodules_store::install::InstallSummary {
+            packages: 3,
+            size: 1000,
+            licenses: [(evil(60), 2), (evil(61), 1)].into_iter().collect(),
+            deepest: vec![format!("{}@1.0.0", evil(62)), evil(63)],
+            unresolved: vec![evil(64)],
+            ..Default::default()
+        }),
     }
 }
 
@@ -160,12 +170,46 @@ async fn every_template_renders_hostile_data_inertly() {
     let app = app().await;
     let data = hostile_data();
     let indexed: HashSet<String> = HashSet::new();
-    let page = PackagePage::build(&data, "https://nodules.test", &indexed, (None, Some(evil(60))));
+    let mut page = PackagePage::build(&data, "https://nodules.test", &indexed, (None, Some(evil(60))));
+    // what the handler adds: the @types package, what the version added, the download note
+    page.types_package = Some(evil(61));
+    let mut previous = hostile_version();
+    previous.version = evil(62);
+    previous.scripts.clear();
+    previous.has_install_script = None;
+    previous.deps = Dependencies::default();
+    let mut shown = data.version.clone();
+    shown.scripts.insert("postinstall".into(), evil(64));
+    page.added = nodules_webapp::pages::version_notes::added_since(&previous, &shown);
+    assert!(page.added.as_ref().is_some_and(|a| !a.scripts.is_empty() && !a.dependencies.is_empty()));
+    page.files_note = Some(evil(63));
     let rendered = app.render("pages/package.html", minijinja::context! { page => val(&page) }).expect("package page");
     assert_inert("package", &rendered);
+    for shown in [evil(61), evil(62), evil(63), evil(64)] {
+        assert!(rendered.contains(&minijinja::HtmlEscape(&shown).to_string()), "{shown} shown, escaped");
+    }
     let show = nodules_webapp::pages::versions::Show::All;
     let versions = nodules_webapp::pages::versions::VersionsPage::build(&data.package, show, 1).expect("versions");
     let rendered = app.render("pages/versions.html", minijinja::context! { page => val(&versions) }).expect("versions");
+    let node = |i: usize, deps: Vec<u32>| nodules_store::install::InstallNode {
+        name: evil(i),
+        version: evil(i + 1),
+        deps,
+        license: Some(evil(i + 2)),
+        size: Some(1),
+        optional: true,
+        ..Default::default()
+    };
+    let tree = nodules_store::install::InstallTree {
+        nodes: vec![node(70, vec![1, 2]), node(73, vec![2]), node(76, vec![])],
+        summary: data.install.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let tree_page = nodules_webapp::pages::tree::TreePage::build(&evil(80), &evil(81), Some(&tree));
+    assert_inert(
+        "tree",
+        &app.render("pages/tree.html", minijinja::context! { page => val(&tree_page) }).expect("tree"),
+    );
     assert_inert("versions", &rendered);
 
     let gone = nodules_webapp::pages::package::gone_page(&app, &data.package).expect("gone page");
@@ -237,10 +281,74 @@ async fn every_template_renders_hostile_data_inertly() {
             app.render("pages/diff.html", minijinja::context! { page => val(&diff), diffs => vec![""] }).expect("diff");
         assert_inert(&format!("diff ({mode})"), &rendered);
     }
+    assert_inert("compare", &compare_page(&app, &data).await);
+    let form = nodules_webapp::pages::compare::ComparePage::form(&evil(170), Some(evil(171)));
+    let rendered = app.render("pages/compare.html", minijinja::context! { page => val(&form) }).expect("compare form");
+    assert_inert("compare (form)", &rendered);
     for t in ["errors/404.html", "errors/error.html"] {
         let ctx = minijinja::context! { status => 404, code => evil(90), message => evil(91), subject => evil(92), path => evil(93) };
         assert_inert(t, &app.render(t, ctx).expect(t));
     }
+}
+
+/// The compare table of two hostile packages (every fact filled in, GitHub and install
+/// tree included) and a missing one.
+async fn compare_page(app: &AppState, data: &PackageData) -> String {
+    use nodules_webapp::compare::facts::{CompareJson, DependsOnJson, depends_on, fill};
+    let blank = |name: String, state: &str| nodules_webapp::compare::ComparedJson::empty(&name, state);
+    let mut a = blank(evil(160), "active");
+    let github = nodules_store::github::GithubRepo {
+        key: evil(161),
+        owner: evil(162),
+        repo: evil(163),
+        packages: vec![],
+        priority: 0,
+        due_at: DateTime::now(),
+        facts: Some(nodules_store::github::RepoFacts {
+            stars: 5,
+            open_issues: 2,
+            archived: true,
+            ..Default::default()
+        }),
+        latest_commit: None,
+        weekly_commits: Some(vec![3; 52]),
+        activity_pending: false,
+        etags: Default::default(),
+        fetched_at: Some(DateTime::now()),
+        error: Some(evil(164)),
+        gone: None,
+        failures: 0,
+        top_package: None,
+        stars: 5,
+        recent_commits: 36,
+    };
+    let install = nodules_store::install::InstallSummary {
+        packages: 3,
+        optional: 1,
+        size: 1234,
+        unknown_sizes: 1,
+        install_scripts: 1,
+        depth: 2,
+        ..Default::default()
+    };
+    fill(&mut a, &data.version, data.dependents.as_ref(), data.source.as_ref(), Some(&github), Some(&install));
+    a.repository = Some(format!("https://github.com/{}", evil(165)));
+    let mut b = blank(evil(166), "active");
+    fill(&mut b, &data.version, None, None, None, None);
+    let facts = CompareJson {
+        packages: vec![a, b, blank(evil(167), "not_found"), blank(evil(168), "unpublished")],
+        depends_on: depends_on(&[(evil(160).as_str(), Some(&data.version))])
+            .into_iter()
+            .chain([DependsOnJson {
+                package: evil(160),
+                depends_on: evil(166),
+                field: "peer_dependencies".into(),
+                range: evil(169),
+            }])
+            .collect(),
+    };
+    let page = nodules_webapp::pages::compare::ComparePage::table(&facts, "https://nodules.test");
+    app.render("pages/compare.html", minijinja::context! { page => val(&page) }).expect("compare")
 }
 
 #[test]
@@ -259,6 +367,7 @@ fn every_template_is_covered() {
         vec![
             "errors/404.html",
             "errors/error.html",
+            "pages/compare.html",
             "pages/dependents.html",
             "pages/diff.html",
             "pages/gone.html",
@@ -267,6 +376,7 @@ fn every_template_is_covered() {
             "pages/package.html",
             "pages/search.html",
             "pages/source.html",
+            "pages/tree.html",
             "pages/versions.html"
         ]
     );

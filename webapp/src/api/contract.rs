@@ -155,6 +155,9 @@ fn links(operation_id: &str) -> Option<Value> {
         "api_search" => json!({
             "package": get("get_package", json!({ "name": "$response.body#/results/0/name" }), "The first result"),
         }),
+        "api_compare" => json!({
+            "package": get("get_package", json!({ "name": "$response.body#/packages/0/name" }), "The first package"),
+        }),
         "api_suggest" => json!({
             "package": get("get_package", json!({ "name": "$response.body#/suggestions/0/name" }), "The first suggestion"),
         }),

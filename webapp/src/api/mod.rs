@@ -1,4 +1,5 @@
 //! The JSON API under `/api/v1/`, described by the OpenAPI document the code generates.
+pub mod compare; // /compare?packages=a,b: packages side by side
 pub mod contract; // what every operation shares, added to the OpenAPI document
 pub mod dependents; // /packages/{name}/dependents, cursor-paginated
 pub mod diff; // /packages/{name}/diff/{from}...{to}: what changed between two versions

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         super::package_search::search_package,
         super::search::api_search,
         super::search::api_suggest,
+        super::compare::api_compare,
         crate::stream::route::stream,
         openapi_json,
     ),
@@ -29,6 +30,7 @@ pub struct ApiDoc;
 /// The served document: the generated one, completed.
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    super::compare::document_pattern(&mut doc);
     super::contract::complete(&mut doc);
     doc
 }

@@ -45,6 +45,28 @@ pub struct PackageJson {
     /// GitHub activity of the latest version's repository, once `nodules-downloader github`
     /// fetched it (null before, and for packages not on GitHub).
     pub github: Option<GithubJson>,
+    /// What `npm install` of the latest version puts on disk, once `nodules-indexer trees`
+    /// resolved its dependency tree (null before).
+    pub install: Option<InstallJson>,
+}
+
+/// The latest version's resolved production dependency tree, summed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstallJson {
+    /// Packages installed, itself included, optional ones not.
+    pub packages: i64,
+    /// Their unpacked bytes (a lower bound while `size_complete` is false).
+    pub size: i64,
+    /// False when some of them are not downloaded yet.
+    pub size_complete: bool,
+    /// How many of them run an install script.
+    pub install_scripts: i64,
+    /// License (SPDX expression or as written) → packages.
+    pub licenses: BTreeMap<String, i64>,
+    /// Optional packages, not counted above.
+    pub optional: i64,
+    /// Levels of the deepest chain of dependencies.
+    pub depth: i64,
 }
 
 /// What GitHub said about the repository at the last refresh.
@@ -233,6 +255,15 @@ pub fn package_json(d: &PackageData) -> PackageJson {
             }
         }),
         github: d.github.as_ref().filter(|g| g.fetched_at.is_some()).map(github),
+        install: d.install.as_ref().map(|s| InstallJson {
+            packages: s.packages,
+            size: s.size,
+            size_complete: s.size_complete,
+            install_scripts: s.install_scripts,
+            licenses: s.licenses.clone().into_iter().collect(),
+            optional: s.optional,
+            depth: s.depth,
+        }),
     }
 }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use self::svg::{BLUE, Badge, GREEN, GREY, ORANGE, RED};
 use crate::error::AppError;
-use crate::format::thousands;
+use crate::format::{count, thousands};
 use crate::metrics::RouteTemplate;
 use crate::package_data::{Found, PackageData, load};
 use crate::pages::github::{GithubView, view};
@@ -99,7 +99,7 @@ fn activity(d: &PackageData) -> Badge {
             let Some(g) = s.graph else {
                 return none(if s.graph_pending { "being counted" } else { "no commit counts" });
             };
-            let mut message = format!("{} commits/yr", thousands(g.total));
+            let mut message = format!("{}/yr", count(g.total, "commit"));
             if s.archived {
                 message.push_str(", archived");
             }

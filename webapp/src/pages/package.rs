@@ -4,11 +4,12 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use nodules_store::model::Package;
+use nodules_store::model::{Package, VersionRecord};
 use serde::Serialize;
 
 use super::dependents::{DependentsQuery, show_dependents};
-use super::package_page::{PackagePage, dependency_names};
+use super::package_page::{PackagePage, dependency_names, previous_version};
+use super::version_notes;
 use crate::error::{AppError, PageError};
 use crate::metrics::RouteTemplate;
 use crate::package_data::{Found, indexed, load};
@@ -41,6 +42,7 @@ pub async fn package_pages(
         PackageRoute::Versions { name } => {
             super::versions::show_versions(&app, name, all.get("filter").map(String::as_str), page.0).await
         }
+        PackageRoute::Tree { name } => super::tree::show_tree(&app, name).await,
         _ => Err(PageError(AppError::NotFound)),
     };
     let mut r = answer.into_response();
@@ -53,11 +55,34 @@ async fn show_package(app: &AppState, name: &str, version: Option<&str>) -> Resu
         Found::Published(d) => d,
         Found::Gone(p) => return gone_page(app, &p),
     };
-    let indexed = indexed(app, dependency_names(&data.version)).await?;
-    let readme = crate::readme::load::for_version(app, &data).await;
-    let page = PackagePage::build(&data, &app.config().base_url, &indexed, readme);
+    let p = &data.package;
+    // the `@types` package is asked for with the dependencies: one query
+    let types = version_notes::types_candidate(&p.name, &data.version, data.source.as_ref());
+    let mut names = dependency_names(&data.version);
+    names.extend(types.clone());
+    let previous = previous_version(p, &data.version.version);
+    let (indexed, previous, readme) = tokio::join!(
+        indexed(app, names),
+        previous_record(app, &p.name, previous.as_deref()),
+        crate::readme::load::for_version(app, &data),
+    );
+    let (indexed, previous) = (indexed?, previous?);
+    let mut page = PackagePage::build(&data, &app.config().base_url, &indexed, readme);
+    page.types_package = types.filter(|t| indexed.contains(t));
+    page.added = previous.as_ref().and_then(|prev| version_notes::added_since(prev, &data.version));
     let html = app.render("pages/package.html", minijinja::context! { page => crate::state::val(&page) })?;
-    Ok(answer(CachePolicy::Package(name.to_string()), StatusCode::OK, HTML, html))
+    // "reload in a few seconds": kept neither here nor by browsers until the files are in
+    let policy =
+        if data.not_downloaded() { CachePolicy::Browser("no-store") } else { CachePolicy::Package(name.to_string()) };
+    Ok(answer(policy, StatusCode::OK, HTML, html))
+}
+
+/// The record of the version before the one shown (one key read), to say what it added.
+async fn previous_record(app: &AppState, name: &str, version: Option<&str>) -> Result<Option<VersionRecord>, AppError> {
+    match version {
+        Some(v) => Ok(app.store().version(name, v).await?),
+        None => Ok(None),
+    }
 }
 
 #[derive(Serialize)]

@@ -24,7 +24,8 @@ pub struct PackagePage {
     pub dist_tags: Vec<(String, String)>,
     pub license: Option<String>,
     pub license_is_spdx: bool,
-    pub install: String,
+    /// `npm i …`, `pnpm add …`, `yarn add …`, `bun add …`, pinned on a version's page.
+    pub install_commands: Vec<InstallCommand>,
     /// Markdown of the version badge linking here, for a README.
     pub badge_markdown: String,
     pub repository: Option<Link>,
@@ -46,10 +47,26 @@ pub struct PackagePage {
     pub versions: super::versions::Glance,
     /// The version published before the one shown (for "changes since").
     pub previous: Option<String>,
+    /// Install scripts and dependencies the previous version did not have (set by the
+    /// handler, which reads the previous version's record).
+    pub added: Option<super::version_notes::Added>,
+    /// `@types/…` when the version ships no types and that package is indexed (set by the
+    /// handler, which asks with the dependencies).
+    pub types_package: Option<String>,
+    /// Why the README and facts are missing: this version is not downloaded yet.
+    pub files_note: Option<String>,
     pub version_count: usize,
     pub readme_html: Option<String>,
     pub readme_note: Option<String>,
     pub github: super::github::GithubView,
+    /// What installing it costs (its resolved tree), once computed.
+    pub install_cost: Option<super::tree::InstallView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InstallCommand {
+    pub tool: &'static str,
+    pub command: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -108,7 +125,11 @@ impl PackagePage {
         let canonical = nodules_sitemaps::urls::package(base_url, &name);
         let canonical = if d.is_latest { canonical } else { format!("{canonical}/v/{}", v.version) };
         let badge_markdown = format!("[![npm]({base_url}/badge/{name}/version.svg)]({base_url}/package/{name})");
-        let install = if d.is_latest { format!("npm i {name}") } else { format!("npm i {name}@{}", v.version) };
+        let spec = if d.is_latest { name.clone() } else { format!("{name}@{}", v.version) };
+        let install_commands = [("npm", "i"), ("pnpm", "add"), ("yarn", "add"), ("bun", "add")]
+            .into_iter()
+            .map(|(tool, verb)| InstallCommand { tool, command: format!("{tool} {verb} {spec}") })
+            .collect();
         let description = v.description.clone();
         let meta_description = description.clone().unwrap_or_else(|| format!("{name} on Nodules"));
         let versions = super::versions::glance(p, &v.version);
@@ -125,7 +146,7 @@ impl PackagePage {
             dist_tags: p.dist_tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             license: v.license.as_ref().map(|l| l.text.clone()),
             license_is_spdx: v.license.as_ref().is_some_and(|l| l.spdx.is_some()),
-            install,
+            install_commands,
             badge_markdown,
             repository: v.repository.as_ref().and_then(|r| {
                 // the normalizer only derives http(s) URLs; a page never links anything else
@@ -152,22 +173,27 @@ impl PackagePage {
             deps: dep_groups(v, indexed),
             dependents: dependents_view(d.dependents.as_ref()),
             version_count: p.versions.len(),
-            previous: p
-                .versions
-                .iter()
-                .position(|s| s.version == v.version)
-                .and_then(|i| p.versions.get(i + 1))
-                .map(|s| s.version.clone()),
+            previous: previous_version(p, &v.version),
+            added: None,
+            types_package: None,
+            files_note: d.not_downloaded().then(|| d.not_downloaded_note().to_string()),
             versions,
             readme_html: readme.0,
             readme_note: readme.1,
             github: super::github::view(d),
+            install_cost: d.install.as_ref().map(super::tree::InstallView::new),
             latest: p.latest.clone(),
             is_latest: d.is_latest,
             version: v.version.clone(),
             name,
         }
     }
+}
+
+/// The version before `version` (the package's list is highest semver first).
+pub fn previous_version(p: &Package, version: &str) -> Option<String> {
+    let i = p.versions.iter().position(|s| s.version == version)?;
+    p.versions.get(i + 1).map(|s| s.version.clone())
 }
 
 pub fn source_view(s: Option<&Source>) -> SourceView {

@@ -11,13 +11,12 @@ const README_MAX: usize = 2 << 20;
 
 /// The README's HTML, or a note saying why there is none.
 pub async fn for_version(app: &AppState, d: &PackageData) -> (Option<String>, Option<String>) {
-    let Some(source) = &d.source else {
-        return (None, Some("This version has not been downloaded yet: it is queued, reload in a minute.".into()));
+    // never another version's README meanwhile: the page's banner says why there is none
+    let source = match &d.source {
+        Some(s) if !d.not_downloaded() => s,
+        _ => return (None, Some("Its README is shown once this version is downloaded.".into())),
     };
     let facts = match (source.state, &source.facts) {
-        (SourceState::Pending, _) => {
-            return (None, Some("This version has not been downloaded yet: it is queued, reload in a minute.".into()));
-        }
         (SourceState::Failed, _) | (SourceState::Capped, None) => {
             let reason = source.reason.clone().unwrap_or_else(|| "unknown".into());
             return (None, Some(format!("Source unavailable: {reason}")));
@@ -33,6 +32,8 @@ pub async fn for_version(app: &AppState, d: &PackageData) -> (Option<String>, Op
     }
     let bytes = match app.store().blob(&file.blob, README_MAX).await {
         Ok(Some(b)) => b,
+        // a released version asked for again: its files are on their way back
+        Ok(None) if d.queued => return (None, Some(d.not_downloaded_note().into())),
         Ok(None) => return (None, Some("The README's contents are no longer stored.".into())),
         Err(e) => {
             tracing::warn!(error = %e, "reading a README failed");
