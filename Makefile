@@ -10,7 +10,7 @@ DEMO_PORT ?= 27117
 DEMO_DB ?= nodules
 BIN := $(CURDIR)/target/release
 
-.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-lighthouse
+.PHONY: demo test build check-tools devdb devdb-stop clean-demo bench bench-scale bench-1m bench-search-1m bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-lighthouse bench-trees
 
 check-tools:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is needed: install Rust from rustup" >&2; exit 1; }
@@ -45,7 +45,7 @@ clean-demo: devdb-stop
 # $(NODULES_BENCH_DIR) (default /tmp/nodules-bench); results go to bench/results/.
 BENCH_DIR ?= $(or $(NODULES_BENCH_DIR),/tmp/nodules-bench)
 
-bench: bench-scale bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-search-1m bench-lighthouse
+bench: bench-scale bench-download bench-webapp bench-source bench-github bench-stream bench-sitemaps bench-search-1m bench-lighthouse bench-trees
 
 # The indexer at 10k and 100k packages (ingest, follow, dependents, reads, disk) and the
 # search index built from each database. 100k takes over an hour on the development server.
@@ -129,3 +129,11 @@ bench-lighthouse: build
 	@scripts/devdb install
 	@scripts/browser install
 	scripts/devdb run -- .venv/bin/python bench/lighthouse.py
+
+# Install trees: `nodules-indexer trees --all` on the 10k synthetic registry (trees/s, peak
+# RSS, the largest tree alone) against the ingest of the same dump, then one publish of the
+# most depended-upon package: how many trees it makes stale and the time to recompute them.
+bench-trees: build
+	@scripts/devdb install
+	@mkdir -p bench/results
+	scripts/devdb run -- .venv/bin/python bench/trees.py | tee bench/results/trees.md

@@ -92,7 +92,7 @@ def setup(env):
     run([indexer, "fetch", "--deps", "--max", "200", *PACKAGES], env)
     run([os.path.join(BIN, "nodules-downloader"), "run", "--once"], env)
     run([indexer, "dependents", "--rerank"], env)
-    run([indexer, "trees", "--all"], env)
+    run([indexer, "trees", "--all", "--commit-wait", "0s"], env)  # the steps above have ended
 
 
 def start_chromium(work):

@@ -230,6 +230,20 @@ impl Store {
         Ok(())
     }
 
+    /// Asks for the tree of a version that is not a latest one (a visitor's page): created
+    /// stale when missing, for the next `trees` run; an existing tree is left alone.
+    pub async fn request_install(&self, package: &str, version: &str) -> Result<()> {
+        self.collection(coll::INSTALLS)
+            .update_one(
+                doc! { "_id": install_id(package, version) },
+                doc! { "$setOnInsert": { "stale": true, "marks": 1_i64, "package": package, "version": version } },
+            )
+            .upsert(true)
+            .await
+            .map_err(StoreError::mongo("update", coll::INSTALLS))?;
+        Ok(())
+    }
+
     /// Up to `limit` stale trees (partial index `stale`).
     pub async fn stale_installs(&self, limit: i64) -> Result<Vec<StaleInstall>> {
         use futures::TryStreamExt;

@@ -30,6 +30,9 @@ const PERF_METRICS = [
 
 const spec = JSON.parse(readFileSync(0, 'utf8'));
 const log = (msg) => process.stderr.write(`audit: ${msg}\n`);
+// a stuck browser fails the run instead of hanging it (a check takes seconds a page)
+const LIMIT_S = spec.mode === 'perf' ? 1800 : 300;
+setTimeout(() => { log(`gave up after ${LIMIT_S} s`); process.exit(2); }, LIMIT_S * 1000).unref();
 
 /** One Lighthouse run of `categories` on `url` in a new tab; the report (LHR). */
 async function runLighthouse(browser, url, categories, skip) {
@@ -101,9 +104,7 @@ async function checkPage(browser, page) {
   const url = spec.base + page.path;
   const started = Date.now();
   const lhr = await runLighthouse(browser, url, CHECK_CATEGORIES, page.skip ?? []);
-  const lhMs = Date.now() - started;
   const axe = await runAxe(browser, url);
-  log(`XX lh ${lhMs} ` + JSON.stringify(lhr.timing.entries.filter(e => e.duration > 200).map(e => [e.name, Math.round(e.duration)])));
   const scores = Object.fromEntries(Object.entries(lhr.categories).map(([id, c]) => [id, c.score]));
   log(`${page.path}: ${JSON.stringify(scores)}, axe ${axe.violations.length} violations, ${Date.now() - started} ms`);
   return { path: page.path, status: axe.status, runtimeError: lhr.runtimeError?.message ?? null,

@@ -109,8 +109,9 @@ async fn publish_showcase(db: &TestDb, reg: &FakeRegistry) {
     reg.package("showcase", &doc);
     run_bin("nodules-indexer", db, &["--registry", &url, "fetch", "showcase"]).await.assert_ok();
     run_bin("nodules-downloader", db, &["--registry", &url, "run", "--once"]).await.assert_ok();
-    // the tree page shows a resolved tree, not its placeholder
-    run_bin("nodules-indexer", db, &["trees", "--all"]).await.assert_ok();
+    // the tree page shows a resolved tree, not its placeholder; every write has committed
+    // (the runs above ended), so no wait for late ones
+    run_bin("nodules-indexer", db, &["trees", "--all", "--commit-wait", "0s"]).await.assert_ok();
 }
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -129,7 +130,7 @@ struct Chromium {
 }
 
 impl Chromium {
-    fn start() -> Chromium {
+    async fn start() -> Chromium {
         use std::os::unix::process::CommandExt;
         assert!(Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing: {INSTALL_HINT}");
         let dir = tempfile::tempdir().expect("tmp");
@@ -161,7 +162,7 @@ impl Chromium {
             if let Ok(Some(status)) = chromium.child.try_wait() {
                 panic!("chromium exited ({status}): {}", chromium.log());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("chromium did not listen within 30 s: {}", chromium.log());
     }
@@ -268,14 +269,10 @@ async fn lighthouse_and_axe_find_nothing_on_the_pages() {
     let started = Instant::now();
     let db = TestDb::new().await;
     let registry = nodules_e2e::sample::load(&db).await;
-    eprintln!("XX sample {:?}", started.elapsed());
     publish_showcase(&db, &registry).await;
-    eprintln!("XX showcase {:?}", started.elapsed());
     let web = Webapp::start(&db, &[]).await;
     web.wait_search_ready().await;
-    eprintln!("XX ready {:?}", started.elapsed());
-    let chromium = Chromium::start();
-    eprintln!("XX chromium {:?}", started.elapsed());
+    let chromium = Chromium::start().await;
     let pages: Vec<Value> = PAGES.iter().map(|(path, skip)| json!({ "path": path, "skip": skip })).collect();
     let spec = json!({ "port": chromium.port, "base": web.base, "mode": "check", "pages": pages });
     let results = tokio::task::spawn_blocking(move || run_audit(&spec)).await.expect("join");

@@ -224,4 +224,12 @@ async fn install_trees_match_npms_own_resolver_and_show_what_installing_costs() 
     assert!(page.contains("at least"), "the size is a lower bound while tarballs are missing");
     let module = http.get(web.url("/package/app")).send().await.expect("module").text().await.expect("body");
     assert!(module.contains("/package/app/tree"), "the module page links to the tree");
+
+    // an older version's tree, on demand: asked for by its page, computed by the next run
+    let old = http.get(web.url("/package/zero/v/0.2.1")).send().await.expect("old version").text().await.expect("body");
+    assert!(old.contains("Not worked out yet"), "no tree yet for an older version");
+    nodules_e2e::run_bin("nodules-indexer", &db, &["trees", "--commit-wait", "0s"]).await.assert_ok();
+    let tree = ours(&db, "zero", "0.2.1").await;
+    assert_eq!(set(&tree), BTreeSet::from(["zero@0.2.1".to_string()]));
+    assert_eq!(tree.summary.packages, 1);
 }

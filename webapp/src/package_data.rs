@@ -141,6 +141,13 @@ async fn load_with(app: &AppState, name: &str, version: Option<&str>, wants: Wan
     if with_dependents {
         data.dependents = store.dependents(name).await?;
         data.install = store.install_summary(name, &data.version.version).await?;
+        // an older version's tree is worked out on demand, by the next `trees` run
+        if data.install.is_none()
+            && !data.is_latest
+            && let Err(e) = store.request_install(name, &data.version.version).await
+        {
+            tracing::warn!(package.name = %name, error = %e, "cannot ask for an install tree");
+        }
         if let Some((owner, repo)) = data.github_name() {
             data.github = store.github_repo(owner, repo).await?;
         }
