@@ -210,3 +210,35 @@ async fn install_box_json_link_types_link_and_what_a_version_added() {
     assert!(select(&types_page, ".types-available").is_empty());
     assert!(text(&types_page, ".badges").contains("types"));
 }
+
+/// A README of 400 kB: the module page shows its beginning, cut at a paragraph, says so
+/// and links to the whole file in the source browser; the page stays under 200 kB.
+#[tokio::test]
+async fn a_very_long_readme_is_cut_with_a_link_to_the_whole_file() {
+    let db = TestDb::new().await;
+    let reg = FakeRegistry::start().await;
+    let mut readme = String::from("# Long\n\nFIRST-PARAGRAPH-MARKER\n\n");
+    for i in 0..4_000 {
+        readme.push_str(&format!("Paragraph {i} says a little more about nothing in particular, at length.\n\n"));
+        if i % 100 == 0 {
+            readme.push_str("```js\nconst example = 1;\n\nconsole.log(example);\n```\n\n");
+        }
+    }
+    readme.push_str("LAST-PARAGRAPH-MARKER\n");
+    reg.publish("long-readme", &[("README.md", readme.as_bytes())], json!({ "description": "a long README" }));
+    let web = Webapp::start(&db, &[]).await;
+    let s = Site { db, reg, web, http: reqwest::Client::new() };
+    s.run("nodules-indexer", &["fetch", "long-readme"]).await;
+    s.run("nodules-downloader", &["run", "--once"]).await;
+    let r = s.http.get(s.web.url("/package/long-readme")).send().await.expect("page");
+    let body = r.text().await.expect("body");
+    assert!(body.len() < 200_000, "the page is {} bytes", body.len());
+    assert!(body.contains("FIRST-PARAGRAPH-MARKER") && !body.contains("LAST-PARAGRAPH-MARKER"));
+    assert!(body.contains("The README is cut here"), "says so");
+    let doc = Html::parse_document(&body);
+    let whole = select(&doc, ".readme-cut a").first().and_then(|a| a.attr("href")).map(str::to_string);
+    assert_eq!(whole.as_deref(), Some("/package/long-readme/v/1.0.0/source/README.md"));
+    let file = s.http.get(s.web.url("/package/long-readme/v/1.0.0/source/README.md?raw=1")).send().await.expect("raw");
+    assert_eq!(file.status(), StatusCode::OK);
+    assert!(file.text().await.expect("raw body").contains("LAST-PARAGRAPH-MARKER"), "the whole file is one click away");
+}
